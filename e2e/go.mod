@@ -1,0 +1,3 @@
+module github.com/arl-infra/arl/e2e
+
+go 1.26.8
