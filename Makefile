@@ -3,14 +3,46 @@ SHELL := /usr/bin/env bash
 BIN := $(CURDIR)/bin
 export GOFLAGS := -buildvcs=false
 
-.PHONY: generate proto-tools proto buf-lint
+.PHONY: help run test local-up local-down local-status deploy-operator bench bench-sidecar \
+	generate proto-tools proto manifests sdk-python gazelle check-generated
+
+help: ## list targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 22
+
+run: ## the main job: local cluster + operator + the manual's quick start
+	tools/scripts/quickstart.sh
+
+test: ## every test: drift checks, Go unit + envtest, local cluster e2e, Python SDK
+	tools/scripts/test-all.sh
+
+local-up: ## start the local cluster (builds it on first use) and install the operator
+	tools/scripts/local-up.sh
+
+local-down: ## stop the local cluster; leaves no process, mount or namespace
+	$(BIN)/arl-local down
+
+local-status: ## what of the local cluster runs
+	$(BIN)/arl-local status
+
+deploy-operator: ## (re)install the CRDs and the operator into $$KUBECONFIG's cluster
+	tools/scripts/deploy-operator.sh
+
+bench: ## operator benchmarks on the local cluster (task and sandbox latency)
+	go run ./e2e/cmd/arl-bench
+
+bench-sidecar: ## sidecar Execute latency over gRPC, Connect and REST vs fork+exec
+	go run ./sidecar/cmd/sidecar-bench
+
 # Pinned generators live in tools/codegen (its own module, outside go.work).
 proto-tools:
 	GOWORK=off go -C tools/codegen build -o $(BIN)/ github.com/bufbuild/buf/cmd/buf google.golang.org/protobuf/cmd/protoc-gen-go connectrpc.com/connect/cmd/protoc-gen-connect-go
 
-proto: proto-tools
+proto: proto-tools ## lint the protos and regenerate their Go code
 	tools/scripts/fetch-googleapis.sh
 	$(BIN)/buf lint
 	$(BIN)/buf generate
 
-generate: proto
+generate: proto manifests sdk-python gazelle ## regenerate everything generated
+
+check-generated: ## fail when generated code is out of date
+	tools/scripts/check-generated.sh

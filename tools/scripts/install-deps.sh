@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what ARL's build, local cluster and tests need on a fresh Debian
+# machine (root): system tools from apt, and the Python SDK with its test
+# extras. Everything Go comes from the Go module proxy at build time.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+need=()
+for pair in ip:iproute2 nsenter:util-linux unshare:util-linux script:bsdutils jq:jq curl:curl ps:procps pgrep:procps git:git make:make npm:npm python3:python3; do
+  cmd=${pair%%:*} pkg=${pair#*:}
+  command -v "$cmd" >/dev/null 2>&1 || need+=("$pkg")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  step "apt-get install ${need[*]}"
+  [ "$(id -u)" = 0 ] || die "need root to install ${need[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+command -v go >/dev/null || die "Go 1.26 is required (https://go.dev/doc/install); it is preinstalled on ARL's machines"
+
+if ! python3 -c 'import arl_client, pytest' >/dev/null 2>&1; then
+  step "pip install -e sdk/python/arl-client[test]"
+  python3 -m pip install -q -e "$ROOT/sdk/python/arl-client[test]"
+fi

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Runs every test: generated-code drift, Go unit and envtest suites of each
+# module, then the local cluster with the operator and the end-to-end suites
+# (Go e2e of the manual's examples, the Python SDK's pytest). Installs what it
+# needs. Prints a summary; exits non-zero if anything failed.
+#   ARL_KEEP_CLUSTER=1  leave the local cluster running afterwards
+set -uo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+LOGS="$ROOT/.state/test-logs"
+mkdir -p "$LOGS"
+declare -a results=()
+total_pass=0 total_fail=0
+
+# count_go LOG: top-level test results of `go test -v` output.
+count_go() {
+  local p f
+  p=$(grep -cE '^--- PASS' "$1" || true)
+  f=$(grep -cE '^--- FAIL|^FAIL[[:space:]]+github.com/[^ ]+[[:space:]]+\[(build failed|setup failed)\]|^panic:' "$1" || true)
+  echo "$p $f"
+}
+
+# suite NAME KIND CMD...: runs one suite, tees its log, records counts.
+suite() {
+  local name=$1 kind=$2; shift 2
+  local log="$LOGS/$name.log" rc p f
+  step "suite $name: $*"
+  "$@" 2>&1 | tee "$log"
+  rc=${PIPESTATUS[0]}
+  case $kind in
+    go) read -r p f < <(count_go "$log") ;;
+    pytest) local last
+            last=$(grep -E '^=+ .*(passed|failed|error|no tests ran).* in ' "$log" | tail -1)
+            p=$(grep -oE '[0-9]+ passed' <<<"$last" | grep -oE '[0-9]+' || echo 0)
+            f=$(grep -oE '[0-9]+ (failed|errors?)' <<<"$last" | awk '{s+=$1} END {print s+0}') ;;
+    check) if [ "$rc" = 0 ]; then p=1 f=0; else p=0 f=1; fi ;;
+  esac
+  [ -z "$f" ] && f=0
+  if [ "$rc" != 0 ] && [ "$f" = 0 ]; then f=1; fi
+  total_pass=$((total_pass + p)); total_fail=$((total_fail + f))
+  results+=("$(printf '%-22s %s  (%s passed, %s failed)' "$name" "$([ "$rc" = 0 ] && echo ok || echo FAIL)" "$p" "$f")")
+}
+
+"$ROOT/tools/scripts/install-deps.sh" || die "installing dependencies failed"
+
+suite generated check "$ROOT/tools/scripts/check-generated.sh"
+suite go-sidecar go bash -c "cd sidecar && go test -count=1 -v ./..."
+suite go-tools-node go bash -c "cd tools/node && go test -count=1 -v ./..."
+suite go-tools go bash -c "cd tools && go test -count=1 -v ./..."
+step "envtest assets (etcd + kube-apiserver from the local control-plane build)"
+(cd "$ROOT" && go build -o "$BIN/arl-local" ./tools/cmd/arl-local) && "$BIN/arl-local" envtest-assets "$ROOT/.state/envtest" \
+  || die "building the envtest assets failed"
+export KUBEBUILDER_ASSETS="$ROOT/.state/envtest"
+suite go-operator go bash -c "cd operator && go test -count=1 -v ./..."
+
+step "local cluster + operator"
+if "$ROOT/tools/scripts/local-up.sh" 2>&1 | tee "$LOGS/local-up.log"; then
+  suite e2e go bash -c "cd e2e && go test -count=1 -v -timeout 40m ./..."
+  suite sdk-python pytest bash -c "cd sdk/python/arl-client && python3 -m pytest -v --integration"
+else
+  results+=("local-up               FAIL (see $LOGS/local-up.log)")
+  total_fail=$((total_fail + 1))
+fi
+if [ -z "${ARL_KEEP_CLUSTER:-}" ]; then
+  "$BIN/arl-local" down || true
+fi
+
+echo
+echo "==================== summary ===================="
+printf '%s\n' "${results[@]}"
+echo "logs: $LOGS"
+echo "TOTAL: $total_pass passed, $total_fail failed"
+[ "$total_fail" = 0 ]
