@@ -1,0 +1,112 @@
+package netsetup
+
+import (
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// NetnsPrefix names every pod network namespace this node creates, so that
+// cleanup can find them.
+const NetnsPrefix = "arl-"
+
+// vethPrefix names the host end of each pod's veth pair.
+const vethPrefix = "arlv"
+
+// PodNetwork is one pod's network namespace and its address.
+type PodNetwork struct {
+	Netns string     // name under /run/netns
+	Veth  string     // host end of the veth pair
+	IP    netip.Addr // the pod's eth0 address
+}
+
+// NetnsPath is the namespace's bind-mount, usable with setns.
+func (n PodNetwork) NetnsPath() string { return filepath.Join("/run/netns", n.Netns) }
+
+// NamesFor derives the namespace and veth names from a pod ID (at most 11
+// characters of it are used, so the veth name fits IFNAMSIZ).
+func NamesFor(id string) (netns, veth string) {
+	id = strings.ReplaceAll(id, "-", "")
+	if len(id) > 11 {
+		id = id[:11]
+	}
+	return NetnsPrefix + id, vethPrefix + id
+}
+
+// CreatePodNetwork creates the namespace with lo up and eth0 (addr/bits) on
+// bridge, and no default route: only the pod network is reachable.
+func CreatePodNetwork(id string, addr netip.Addr, bits int, bridge string) (PodNetwork, error) {
+	netns, veth := NamesFor(id)
+	n := PodNetwork{Netns: netns, Veth: veth, IP: addr}
+	_ = DeletePodNetwork(n) // leftovers of an earlier attempt
+	steps := [][]string{
+		{"netns", "add", netns},
+		{"link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", netns},
+		{"link", "set", veth, "master", bridge, "up"},
+		{"-n", netns, "addr", "add", fmt.Sprintf("%s/%d", addr, bits), "dev", "eth0"},
+		{"-n", netns, "link", "set", "eth0", "up"},
+		{"-n", netns, "link", "set", "lo", "up"},
+	}
+	for _, s := range steps {
+		if err := ip(s...); err != nil {
+			_ = DeletePodNetwork(n)
+			return PodNetwork{}, fmt.Errorf("pod network %s: %w", netns, err)
+		}
+	}
+	return n, nil
+}
+
+// DeletePodNetwork removes the veth and the namespace; missing ones are fine.
+func DeletePodNetwork(n PodNetwork) error {
+	var errs []string
+	if _, err := ipOutput("link", "show", "dev", n.Veth); err == nil {
+		if err := ip("link", "del", n.Veth); err != nil {
+			errs = append(errs, err.Error())
+		}
+	}
+	if _, err := os.Stat(n.NetnsPath()); err == nil {
+		if err := ip("netns", "del", n.Netns); err != nil {
+			errs = append(errs, err.Error())
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("delete pod network %s: %s", n.Netns, strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// DeleteAllPodNetworks removes every namespace and veth with this node's
+// prefixes (cleanup after a crash or at `arl-node cleanup`).
+func DeleteAllPodNetworks() error {
+	var errs []string
+	entries, _ := os.ReadDir("/run/netns")
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), NetnsPrefix) {
+			if err := ip("netns", "del", e.Name()); err != nil {
+				errs = append(errs, err.Error())
+			}
+		}
+	}
+	links, err := ipOutput("-o", "link", "show")
+	if err == nil {
+		for _, line := range strings.Split(links, "\n") {
+			fields := strings.Fields(line)
+			if len(fields) < 2 {
+				continue
+			}
+			name := strings.TrimSuffix(fields[1], ":")
+			name, _, _ = strings.Cut(name, "@")
+			if strings.HasPrefix(name, vethPrefix) {
+				if err := ip("link", "del", name); err != nil {
+					errs = append(errs, err.Error())
+				}
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("delete pod networks: %s", strings.Join(errs, "; "))
+	}
+	return nil
+}

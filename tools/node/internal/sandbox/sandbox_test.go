@@ -1,0 +1,259 @@
+package sandbox_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/arl-infra/arl/tools/node/internal/netsetup"
+	"github.com/arl-infra/arl/tools/node/internal/sandbox"
+)
+
+const testBridge = "arltest0"
+
+func TestMain(m *testing.M) {
+	sandbox.MaybeRunInit()
+	if os.Geteuid() != 0 {
+		fmt.Fprintln(os.Stderr, "sandbox tests create namespaces and veths: run them as root")
+		os.Exit(1)
+	}
+	if _, err := exec.LookPath("ip"); err != nil {
+		fmt.Fprintln(os.Stderr, "sandbox tests need iproute2: apt-get install iproute2")
+		os.Exit(1)
+	}
+	gw := netip.MustParseAddr("10.250.0.1")
+	if err := netsetup.EnsureBridge(testBridge, gw, 24); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	_ = netsetup.DeleteBridge(testBridge)
+	os.Exit(code)
+}
+
+type testPod struct {
+	net netsetup.PodNetwork
+	sb  *sandbox.Sandbox
+	dir string
+}
+
+func startPod(t *testing.T, id string, addr string) *testPod {
+	t.Helper()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := netsetup.CreatePodNetwork("t"+id, netip.MustParseAddr(addr), 24, testBridge)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	sb, err := sandbox.Start(sandbox.Config{Self: self, Hostname: "pod-" + id, Dir: dir, NetnsPath: n.NetnsPath()})
+	if err != nil {
+		_ = netsetup.DeletePodNetwork(n)
+		t.Fatal(err)
+	}
+	p := &testPod{net: n, sb: sb, dir: dir}
+	t.Cleanup(func() { p.stop(t) })
+	return p
+}
+
+func (p *testPod) stop(t *testing.T) {
+	p.sb.Stop()
+	if err := netsetup.DeletePodNetwork(p.net); err != nil {
+		t.Error(err)
+	}
+}
+
+// run starts argv in the pod and returns its output and exit code.
+func (p *testPod) run(t *testing.T, mounts []sandbox.Mount, argv ...string) (string, int) {
+	t.Helper()
+	cmd, out := p.start(t, mounts, argv...)
+	err := cmd.Wait()
+	var exitErr *exec.ExitError
+	if err != nil && !errors.As(err, &exitErr) {
+		t.Fatal(err)
+	}
+	return out(), cmd.ProcessState.ExitCode()
+}
+
+func (p *testPod) start(t *testing.T, mounts []sandbox.Mount, argv ...string) (*exec.Cmd, func() string) {
+	t.Helper()
+	outFile, err := os.CreateTemp(p.dir, "out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd, err := p.sb.StartContainer(sandbox.ContainerSpec{
+		Argv: argv, Env: []string{"PATH=" + os.Getenv("PATH"), "HOME=/root"},
+		Mounts: mounts, Stdout: outFile, Stderr: outFile,
+	})
+	outFile.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cmd, func() string {
+		data, _ := os.ReadFile(outFile.Name())
+		return string(data)
+	}
+}
+
+func TestContainersShareEmptyDir(t *testing.T) {
+	p := startPod(t, "share", "10.250.0.10")
+	vol := filepath.Join(p.dir, "workspace")
+	if err := os.MkdirAll(vol, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	mounts := []sandbox.Mount{{Source: vol, Target: "/workspace"}}
+	if out, code := p.run(t, mounts, "sh", "-c", "echo from-writer > /workspace/note.txt"); code != 0 {
+		t.Fatalf("writer exited %d: %s", code, out)
+	}
+	out, code := p.run(t, mounts, "cat", "/workspace/note.txt")
+	if code != 0 || strings.TrimSpace(out) != "from-writer" {
+		t.Fatalf("reader got %q (exit %d), want from-writer", out, code)
+	}
+	if _, err := os.Stat("/workspace/note.txt"); err == nil {
+		t.Fatalf("the file leaked onto the host's /workspace")
+	}
+	out, _ = p.run(t, nil, "hostname")
+	if strings.TrimSpace(out) != "pod-share" {
+		t.Fatalf("hostname = %q, want pod-share", out)
+	}
+}
+
+func TestPidNamespaceIsolation(t *testing.T) {
+	a := startPod(t, "pida", "10.250.0.11")
+	b := startPod(t, "pidb", "10.250.0.12")
+	sleeper, _ := a.start(t, nil, "sleep", "1234")
+	defer sleeper.Process.Kill()
+	out, _ := a.run(t, nil, "ps", "-eo", "pid,args")
+	if !strings.Contains(out, "sleep 1234") || !strings.Contains(out, "pod-init") {
+		t.Fatalf("pod a's ps misses its own processes:\n%s", out)
+	}
+	if lines := strings.Count(strings.TrimSpace(out), "\n"); lines > 4 {
+		t.Fatalf("pod a's ps shows more than its own processes:\n%s", out)
+	}
+	out, code := b.run(t, nil, "pgrep", "-f", "sleep 1234")
+	if code == 0 {
+		t.Fatalf("pod b sees pod a's sleep: %s", out)
+	}
+}
+
+func TestTwoPodsServeSamePort(t *testing.T) {
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Fatal("this test serves HTTP with python3: install python3")
+	}
+	pods := map[string]*testPod{
+		"10.250.0.21": startPod(t, "web1", "10.250.0.21"),
+		"10.250.0.22": startPod(t, "web2", "10.250.0.22"),
+	}
+	for ip, p := range pods {
+		root := filepath.Join(p.dir, "www")
+		if err := os.MkdirAll(root, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, "who"), []byte(ip), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		srv, _ := p.start(t, []sandbox.Mount{{Source: root, Target: "/srv-test"}},
+			"python3", "-m", "http.server", "5000", "--bind", "0.0.0.0", "--directory", "/srv-test")
+		defer srv.Process.Kill()
+	}
+	for ip, p := range pods {
+		body := waitGet(t, "http://"+ip+":5000/who")
+		if body != ip {
+			t.Fatalf("host GET %s answered %q", ip, body)
+		}
+		out, code := p.run(t, nil, "python3", "-c",
+			"import urllib.request;print(urllib.request.urlopen('http://localhost:5000/who').read().decode())")
+		if code != 0 || strings.TrimSpace(out) != ip {
+			t.Fatalf("localhost:5000 inside %s answered %q (exit %d)", ip, out, code)
+		}
+	}
+	// No default route: leaving the pod network fails at once.
+	start := time.Now()
+	out, code := pods["10.250.0.21"].run(t, nil, "python3", "-c",
+		"import socket;socket.create_connection(('1.1.1.1',80),timeout=5)")
+	if code == 0 || time.Since(start) > 3*time.Second || !strings.Contains(out, "unreachable") {
+		t.Fatalf("connecting outside the pod network: exit %d after %v: %s", code, time.Since(start), out)
+	}
+}
+
+func waitGet(t *testing.T, url string) string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get(url)
+		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			return string(body)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET %s: %v", url, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestMissingCommandIsStartError(t *testing.T) {
+	p := startPod(t, "missing", "10.250.0.30")
+	_, err := p.sb.StartContainer(sandbox.ContainerSpec{
+		Argv: []string{"no-such-command-xyz"}, Env: []string{"PATH=/usr/bin:/bin"},
+	})
+	var startErr *sandbox.StartError
+	if !errors.As(err, &startErr) {
+		t.Fatalf("want a StartError, got %v", err)
+	}
+	if startErr.ExitCode != 127 || !strings.Contains(startErr.Message, "no-such-command-xyz") {
+		t.Fatalf("got exit %d message %q", startErr.ExitCode, startErr.Message)
+	}
+	out, code := p.run(t, nil, "true")
+	if code != 0 {
+		t.Fatalf("the pod stopped working after a start error: %s", out)
+	}
+}
+
+func TestStopKillsEverythingAndCleanupFindsNothing(t *testing.T) {
+	self, _ := os.Executable()
+	n, err := netsetup.CreatePodNetwork("tstop", netip.MustParseAddr("10.250.0.40"), 24, testBridge)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	sb, err := sandbox.Start(sandbox.Config{Self: self, Hostname: "stop", Dir: dir, NetnsPath: n.NetnsPath()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A process that ignores SIGTERM and daemonizes a grandchild.
+	cmd, err := sb.StartContainer(sandbox.ContainerSpec{
+		Argv: []string{"sh", "-c", "trap '' TERM; setsid sleep 4321 & sleep 4322"}, Env: []string{"PATH=" + os.Getenv("PATH")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if n, err := sandbox.KillPodsUnder(dir); err != nil || n != 1 {
+		t.Fatalf("KillPodsUnder found %d pods (err %v), want 1", n, err)
+	}
+	_ = cmd.Wait()
+	sb.Stop()
+	if err := netsetup.DeletePodNetwork(n); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := exec.Command("pgrep", "-f", "sleep 432").CombinedOutput()
+	if len(bytes.TrimSpace(out)) != 0 {
+		t.Fatalf("processes survived: %s", out)
+	}
+	if _, err := os.Stat(n.NetnsPath()); err == nil {
+		t.Fatalf("network namespace %s still exists", n.NetnsPath())
+	}
+}
