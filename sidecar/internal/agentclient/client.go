@@ -1,0 +1,78 @@
+// Package agentclient forwards the process RPCs of the sidecar to the
+// in-executor agent over a Unix socket (Connect over h2c).
+package agentclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"syscall"
+	"time"
+
+	"connectrpc.com/connect"
+
+	sidecarv1 "github.com/arl-infra/arl/proto/gen/arl/sidecar/v1"
+	"github.com/arl-infra/arl/proto/gen/arl/sidecar/v1/sidecarv1connect"
+)
+
+// socketWait is how long a call waits for the agent's socket to appear (the
+// executor container may start after the sidecar).
+const socketWait = 3 * time.Second
+
+// Forwarder implements the process half of the service by calling the agent.
+type Forwarder struct {
+	socket string
+	client sidecarv1connect.SidecarServiceClient
+}
+
+// New returns a Forwarder for the agent listening on socket.
+func New(socket string) *Forwarder {
+	return &Forwarder{socket: socket, client: sidecarv1connect.NewSidecarServiceClient(NewHTTPClient(socket), "http://agent")}
+}
+
+// NewHTTPClient returns an h2c client whose every connection goes to the
+// Unix socket.
+func NewHTTPClient(socket string) *http.Client {
+	var protocols http.Protocols
+	protocols.SetUnencryptedHTTP2(true)
+	return &http.Client{Transport: &http.Transport{
+		Protocols:   &protocols,
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) { return dialSocket(ctx, socket) },
+	}}
+}
+
+// dialSocket retries while the socket does not exist or refuses, up to
+// socketWait.
+func dialSocket(ctx context.Context, socket string) (net.Conn, error) {
+	ctx, cancel := context.WithTimeout(ctx, socketWait)
+	defer cancel()
+	var dialer net.Dialer
+	for {
+		conn, err := dialer.DialContext(ctx, "unix", socket)
+		if err == nil {
+			return conn, nil
+		}
+		retry := errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ECONNREFUSED)
+		if !retry {
+			return nil, fmt.Errorf("agent socket %s: %w", socket, err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("agent not reachable on %s (is the executor wrapped by `arl-sidecar agent`?): %w", socket, err)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// Ready checks that the agent answers.
+func (f *Forwarder) Ready(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if _, err := f.client.Health(ctx, connect.NewRequest(&sidecarv1.HealthRequest{})); err != nil {
+		return fmt.Errorf("agent on %s: %w", f.socket, err)
+	}
+	return nil
+}

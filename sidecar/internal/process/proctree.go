@@ -1,0 +1,84 @@
+package process
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// procStat holds the fields of /proc/<pid>/stat this package needs.
+type procStat struct {
+	state byte
+	ppid  int
+	pgrp  int
+}
+
+func readProcStat(pid int) (procStat, error) {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return procStat{}, err
+	}
+	// The command name is in parentheses and may itself hold spaces or
+	// parentheses: the fields we want follow the last ')'.
+	end := bytes.LastIndexByte(data, ')')
+	if end < 0 || end+2 >= len(data) {
+		return procStat{}, fmt.Errorf("parse /proc/%d/stat: no command name", pid)
+	}
+	fields := strings.Fields(string(data[end+2:]))
+	if len(fields) < 3 {
+		return procStat{}, fmt.Errorf("parse /proc/%d/stat: %d fields", pid, len(fields))
+	}
+	ppid, err := strconv.Atoi(fields[1])
+	if err != nil {
+		return procStat{}, fmt.Errorf("parse /proc/%d/stat ppid: %w", pid, err)
+	}
+	pgrp, err := strconv.Atoi(fields[2])
+	if err != nil {
+		return procStat{}, fmt.Errorf("parse /proc/%d/stat pgrp: %w", pid, err)
+	}
+	return procStat{state: fields[0][0], ppid: ppid, pgrp: pgrp}, nil
+}
+
+// childrenOf lists the direct children of pid, from every thread's
+// /proc/<pid>/task/<tid>/children (orphans reparented to a subreaper land on
+// any of its threads).
+func childrenOf(pid int) []int {
+	files, _ := filepath.Glob("/proc/" + strconv.Itoa(pid) + "/task/*/children")
+	var out []int
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		for _, field := range strings.Fields(string(data)) {
+			if child, err := strconv.Atoi(field); err == nil {
+				out = append(out, child)
+			}
+		}
+	}
+	return out
+}
+
+// descendantsOf lists every descendant of pid, skipping the subtrees rooted
+// at the pids in skip.
+func descendantsOf(pid int, skip map[int]bool) []int {
+	var out []int
+	queue := []int{pid}
+	seen := map[int]bool{pid: true}
+	for len(queue) > 0 {
+		parent := queue[0]
+		queue = queue[1:]
+		for _, child := range childrenOf(parent) {
+			if seen[child] || skip[child] {
+				continue
+			}
+			seen[child] = true
+			out = append(out, child)
+			queue = append(queue, child)
+		}
+	}
+	return out
+}

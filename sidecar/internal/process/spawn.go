@@ -1,0 +1,286 @@
+package process
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/creack/pty"
+)
+
+// drainGrace is how long output is still read after a process exits:
+// grandchildren it left behind may hold the pipes open for ever.
+const drainGrace = 100 * time.Millisecond
+
+var readBufPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+// Start starts a process. A command that does not exist or cannot be
+// executed is not an error: it gives a finished process with exit code 127
+// or 126 and a message on stderr, as a shell would. Errors wrap ErrInvalid
+// for bad requests.
+func (m *Manager) Start(spec Spec) (*Process, error) {
+	if len(spec.Argv) == 0 || spec.Argv[0] == "" {
+		return nil, fmt.Errorf("%w: command is empty", ErrInvalid)
+	}
+	dir, err := m.workingDir(spec.Dir)
+	if err != nil {
+		return nil, err
+	}
+	env, pathEnv := m.env(spec.Env)
+	p := &Process{
+		Argv:       spec.Argv,
+		Dir:        dir,
+		Background: spec.Background,
+		StartedAt:  time.Now(),
+		m:          m,
+		stdout:     newCapturedOutput(m.cfg.MaxOutputBytes),
+		stderr:     newCapturedOutput(m.cfg.MaxOutputBytes),
+		done:       make(chan struct{}),
+	}
+	path, err := lookPath(spec.Argv[0], pathEnv, dir)
+	if err != nil {
+		return m.notStarted(p, spec, err), nil
+	}
+	if spec.PTY {
+		err = m.startOnPTY(p, spec, path, env)
+	} else {
+		err = m.startWithPipes(p, spec, path, env)
+	}
+	if err != nil {
+		var errno syscall.Errno
+		if errors.As(err, &errno) && (errno == syscall.ENOENT || errno == syscall.EACCES || errno == syscall.ENOEXEC || errno == syscall.ENOTDIR) {
+			// For example a script whose #! interpreter is missing.
+			return m.notStarted(p, spec, err), nil
+		}
+		return nil, fmt.Errorf("start %q: %w", spec.Argv[0], err)
+	}
+	return p, nil
+}
+
+func (m *Manager) workingDir(dir string) (string, error) {
+	if dir == "" {
+		dir = m.cfg.WorkspaceRoot
+	} else if !filepath.IsAbs(dir) {
+		dir = filepath.Join(m.cfg.WorkspaceRoot, dir)
+	}
+	info, err := os.Stat(dir)
+	if err != nil {
+		return "", fmt.Errorf("%w: working_dir %q: %v", ErrInvalid, dir, err)
+	}
+	if !info.IsDir() {
+		return "", fmt.Errorf("%w: working_dir %q is not a directory", ErrInvalid, dir)
+	}
+	return dir, nil
+}
+
+// notStarted finishes p as a shell would for a command it cannot run.
+func (m *Manager) notStarted(p *Process, spec Spec, cause error) *Process {
+	code, msg := ExitNotFound, "command not found"
+	var errno syscall.Errno
+	if errors.Is(cause, errNotExecutable) || (errors.As(cause, &errno) && (errno == syscall.EACCES || errno == syscall.ENOEXEC)) {
+		code, msg = ExitNotExecutable, "permission denied (not executable)"
+	} else if !errors.Is(cause, errNotFound) {
+		msg = cause.Error()
+	}
+	line := "arl-sidecar: " + spec.Argv[0] + ": " + msg + "\n"
+	// Not sent to spec.OnOutput: the caller is not reading yet; it finds
+	// the message in Output (Pid is 0).
+	p.stderr.write([]byte(line))
+	p.result = Result{ExitCode: code}
+	close(p.done)
+	return p
+}
+
+func (m *Manager) startWithPipes(p *Process, spec Spec, path string, env []string) error {
+	stdoutR, stdoutW, err := os.Pipe()
+	if err != nil {
+		return fmt.Errorf("stdout pipe: %w", err)
+	}
+	stderrR, stderrW, err := os.Pipe()
+	if err != nil {
+		closeAll(stdoutR, stdoutW)
+		return fmt.Errorf("stderr pipe: %w", err)
+	}
+	stdin := m.devNull
+	var stdinW *os.File
+	if len(spec.Stdin) > 0 || spec.Interactive {
+		var stdinR *os.File
+		stdinR, stdinW, err = os.Pipe()
+		if err != nil {
+			closeAll(stdoutR, stdoutW, stderrR, stderrW)
+			return fmt.Errorf("stdin pipe: %w", err)
+		}
+		stdin = stdinR
+	}
+	attr := &os.ProcAttr{
+		Dir:   p.Dir,
+		Env:   env,
+		Files: []*os.File{stdin, stdoutW, stderrW},
+		Sys:   &syscall.SysProcAttr{Setpgid: true},
+	}
+	err = m.fork(p, path, attr)
+	closeAll(stdoutW, stderrW)
+	if stdin != m.devNull {
+		stdin.Close()
+	}
+	if err != nil {
+		closeAll(stdoutR, stderrR, stdinW)
+		return err
+	}
+	if spec.Interactive {
+		p.stdinW = stdinW
+	} else if stdinW != nil {
+		go feedStdin(stdinW, spec.Stdin)
+	}
+	m.watch(p, spec, stdoutR, stderrR)
+	return nil
+}
+
+func (m *Manager) startOnPTY(p *Process, spec Spec, path string, env []string) error {
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		return fmt.Errorf("open pty: %w", err)
+	}
+	if spec.Rows > 0 && spec.Cols > 0 {
+		if err := pty.Setsize(ptmx, &pty.Winsize{Rows: spec.Rows, Cols: spec.Cols}); err != nil {
+			closeAll(ptmx, tty)
+			return fmt.Errorf("size pty: %w", err)
+		}
+	}
+	attr := &os.ProcAttr{
+		Dir:   p.Dir,
+		Env:   env,
+		Files: []*os.File{tty, tty, tty},
+		Sys:   &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0},
+	}
+	err = m.fork(p, path, attr)
+	tty.Close()
+	if err != nil {
+		ptmx.Close()
+		return err
+	}
+	p.ptmx = ptmx
+	p.stdinW = ptmx
+	if len(spec.Stdin) > 0 {
+		if _, err := ptmx.Write(spec.Stdin); err != nil {
+			m.log.Warn("write initial pty input", "pid", p.Pid, "err", err)
+		}
+	}
+	m.watch(p, spec, ptmx, nil)
+	return nil
+}
+
+// fork starts the process and registers it before the reaper can look.
+func (m *Manager) fork(p *Process, path string, attr *os.ProcAttr) error {
+	m.spawnMu.RLock()
+	defer m.spawnMu.RUnlock()
+	proc, err := os.StartProcess(path, p.Argv, attr)
+	if err != nil {
+		return err
+	}
+	p.osProc = proc
+	p.Pid = proc.Pid
+	m.register(p)
+	return nil
+}
+
+// watch reads the output, enforces the timeout and records the exit.
+func (m *Manager) watch(p *Process, spec Spec, stdoutR, stderrR *os.File) {
+	var readers sync.WaitGroup
+	readers.Add(1)
+	go pump(stdoutR, Stdout, p.stdout, spec.OnOutput, &readers)
+	if stderrR != nil {
+		readers.Add(1)
+		go pump(stderrR, Stderr, p.stderr, spec.OnOutput, &readers)
+	}
+	var timer *time.Timer
+	if spec.Timeout > 0 {
+		timer = time.AfterFunc(spec.Timeout, func() {
+			p.timedOut.Store(true)
+			_ = syscall.Kill(-p.Pid, syscall.SIGKILL)
+		})
+	}
+	go func() {
+		state, waitErr := p.osProc.Wait()
+		if timer != nil {
+			timer.Stop()
+		}
+		deadline := time.Now().Add(drainGrace)
+		for _, f := range []*os.File{stdoutR, stderrR} {
+			if f != nil {
+				_ = f.SetReadDeadline(deadline)
+			}
+		}
+		readers.Wait()
+		p.stdinMu.Lock()
+		if p.stdinW != nil && p.stdinW != p.ptmx {
+			p.stdinW.Close()
+		}
+		p.stdinW = nil
+		p.stdinMu.Unlock()
+		if p.ptmx != nil {
+			p.ptmx.Close()
+		}
+		p.result = exitResult(state, waitErr)
+		p.result.TimedOut = p.timedOut.Load()
+		p.result.Duration = time.Since(p.StartedAt)
+		_, p.result.StdoutTruncated = p.stdout.snapshot()
+		_, p.result.StderrTruncated = p.stderr.snapshot()
+		m.finished(p)
+		close(p.done)
+		if m.cfg.OnExit != nil {
+			m.cfg.OnExit(p.result, p.Background)
+		}
+	}()
+}
+
+func exitResult(state *os.ProcessState, waitErr error) Result {
+	if waitErr != nil || state == nil {
+		return Result{ExitCode: -1}
+	}
+	ws, ok := state.Sys().(syscall.WaitStatus)
+	if !ok {
+		return Result{ExitCode: state.ExitCode()}
+	}
+	if ws.Signaled() {
+		return Result{ExitCode: 128 + int(ws.Signal()), Signal: signalName(ws.Signal())}
+	}
+	return Result{ExitCode: ws.ExitStatus()}
+}
+
+func pump(r *os.File, stream Stream, out *capturedOutput, onOutput func(Stream, []byte), wg *sync.WaitGroup) {
+	defer wg.Done()
+	defer r.Close()
+	bufp := readBufPool.Get().(*[]byte)
+	defer readBufPool.Put(bufp)
+	buf := *bufp
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			out.write(buf[:n])
+			if onOutput != nil {
+				onOutput(stream, buf[:n])
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+func feedStdin(w *os.File, data []byte) {
+	defer w.Close()
+	_, _ = w.Write(data) // the process may exit without reading: EPIPE is fine
+}
+
+func closeAll(files ...*os.File) {
+	for _, f := range files {
+		if f != nil {
+			f.Close()
+		}
+	}
+}

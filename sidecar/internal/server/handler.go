@@ -1,0 +1,96 @@
+// Package server puts the SidecarService on HTTP: Connect, gRPC and gRPC-Web
+// natively, the manual's REST paths through vanguard, gRPC health,
+// reflection and /metrics, behind auth, logging, metrics and body limits.
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"connectrpc.com/connect"
+	"connectrpc.com/grpchealth"
+	"connectrpc.com/grpcreflect"
+	"connectrpc.com/vanguard"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/arl-infra/arl/proto/gen/arl/sidecar/v1/sidecarv1connect"
+	"github.com/arl-infra/arl/sidecar/internal/service"
+)
+
+// Config is what NewHandler needs.
+type Config struct {
+	Service *service.Service
+	// Token, when set, is required on every call but health.
+	Token string
+	// MaxBodyBytes caps a request body (and each message of a stream).
+	MaxBodyBytes int
+	Metrics      *Metrics
+	Logger       *slog.Logger
+}
+
+// NewHandler builds the sidecar's whole HTTP handler.
+func NewHandler(cfg Config) (http.Handler, error) {
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 16 << 20
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = NewMetrics()
+	}
+	observe := &observeInterceptor{log: cfg.Logger, requests: cfg.Metrics.requests}
+	handlerOpts := []connect.HandlerOption{
+		// observe first (outermost) so it also sees auth failures.
+		connect.WithInterceptors(observe, newAuthInterceptor(cfg.Token)),
+		connect.WithCodec(jsonCodec{}),
+		connect.WithReadMaxBytes(cfg.MaxBodyBytes),
+	}
+	path, handler := sidecarv1connect.NewSidecarServiceHandler(cfg.Service, handlerOpts...)
+	transcoder, err := vanguard.NewTranscoder(
+		[]*vanguard.Service{vanguard.NewService(path, handler,
+			vanguard.WithRESTUnmarshalOptions(vanguard.RESTUnmarshalOptions{DiscardUnknownQueryParams: true}),
+			vanguard.WithMaxMessageBufferBytes(uint32(cfg.MaxBodyBytes)),
+		)},
+		vanguard.WithCodec(vanguardJSONCodec),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("build REST transcoder: %w", err)
+	}
+
+	mux := http.NewServeMux()
+	mux.Handle(path, handler) // Connect, gRPC and gRPC-Web go straight to the handler
+	mux.Handle("/", transcoder)
+	mux.Handle(grpchealth.NewHandler(healthChecker{cfg.Service}))
+	reflector := grpcreflect.NewStaticReflector(sidecarv1connect.SidecarServiceName, grpchealth.HealthV1ServiceName)
+	mux.Handle(grpcreflect.NewHandlerV1(reflector))
+	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector))
+	mux.Handle("/metrics", promhttp.HandlerFor(cfg.Metrics.Registry, promhttp.HandlerOpts{}))
+	return limitBody(mux, int64(cfg.MaxBodyBytes)), nil
+}
+
+// limitBody caps request bodies, except the long-lived interactive stream
+// (its messages are capped one by one by connect.WithReadMaxBytes).
+func limitBody(next http.Handler, maxBytes int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != sidecarv1connect.SidecarServiceInteractProcedure && r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, maxBytes)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// healthChecker answers grpc.health.v1 from the service's readiness.
+type healthChecker struct{ svc *service.Service }
+
+func (h healthChecker) Check(ctx context.Context, req *grpchealth.CheckRequest) (*grpchealth.CheckResponse, error) {
+	if req.Service != "" && req.Service != sidecarv1connect.SidecarServiceName {
+		return nil, connect.NewError(connect.CodeNotFound, fmt.Errorf("unknown service %q", req.Service))
+	}
+	if err := h.svc.Ready(ctx); err != nil {
+		return &grpchealth.CheckResponse{Status: grpchealth.StatusNotServing}, nil
+	}
+	return &grpchealth.CheckResponse{Status: grpchealth.StatusServing}, nil
+}
