@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"connectrpc.com/connect"
 	"connectrpc.com/grpchealth"
@@ -68,7 +69,24 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	mux.Handle(grpcreflect.NewHandlerV1(reflector))
 	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector))
 	mux.Handle("/metrics", promhttp.HandlerFor(cfg.Metrics.Registry, promhttp.HandlerOpts{}))
-	return limitBody(mux, int64(cfg.MaxBodyBytes)), nil
+	return limitBody(defaultRESTJSON(mux), int64(cfg.MaxBodyBytes)), nil
+}
+
+// restPaths are the manual's plain endpoints.
+var restPaths = map[string]bool{"/execute": true, "/signal": true, "/reset": true}
+
+// defaultRESTJSON treats a REST body without a JSON content type as JSON:
+// `curl -d '{...}'` sends application/x-www-form-urlencoded by default.
+func defaultRESTJSON(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && restPaths[r.URL.Path] {
+			ct := r.Header.Get("Content-Type")
+			if ct == "" || strings.HasPrefix(ct, "application/x-www-form-urlencoded") || strings.HasPrefix(ct, "text/plain") {
+				r.Header.Set("Content-Type", "application/json")
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // limitBody caps request bodies, except the long-lived interactive stream
