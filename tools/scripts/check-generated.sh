@@ -43,11 +43,21 @@ snapshot() {
 	} | LC_ALL=C sort
 }
 
+# Whether the Makefile gives TARGET a recipe or prerequisites (a name that is
+# only listed in .PHONY does not count).
+has_make_target() {
+	{ make -pRrq : 2>/dev/null || true; } | awk -v target="$1" '
+		index($0, target ":") == 1 { in_rule = 1; if ($0 ~ ":[ \t]*[^ \t=]") found = 1; next }
+		in_rule && /^\t/ { found = 1 }
+		in_rule && /^$/ { in_rule = 0 }
+		END { exit !found }'
+}
+
 run_step() {
 	case $1 in
 	gazelle) tools/scripts/gazelle.sh ;;
 	*)
-		if make -n "$1" >/dev/null 2>&1; then
+		if has_make_target "$1"; then
 			make "$1"
 		else
 			echo "check-generated: no '$1' make target yet; not checked"

@@ -28,7 +28,15 @@ done
 # --- 1. gazelle, pinned by MODULE.bazel --------------------------------------
 gazelle_version=$(sed -n 's/^bazel_dep(name = "gazelle", version = "\([^"]*\)".*/\1/p' MODULE.bazel)
 [ -n "$gazelle_version" ] || die 'MODULE.bazel has no bazel_dep(name = "gazelle", version = "...")'
+codegen_version=$(GOWORK=off go mod edit -json tools/codegen/go.mod 2>/dev/null |
+	jq -r '.Require // [] | .[] | select(.Path == "github.com/bazelbuild/bazel-gazelle") | .Version' || true)
+if [ -n "$codegen_version" ] && [ "$codegen_version" != "v$gazelle_version" ]; then
+	echo "gazelle.sh: warning: tools/codegen/go.mod pins gazelle $codegen_version, MODULE.bazel v$gazelle_version; using v$gazelle_version" >&2
+fi
 # `go install pkg@version` builds with gazelle's own go.mod, outside go.work.
+# (gazelle v0.54.0 does not compile that way: its go.mod requires
+# github.com/bazel-contrib/bazel-gazelle/v2 v2.0.0-3, whose update.Run takes the
+# v1 language type; v0.53.0 builds.)
 GOWORK=off GOFLAGS=-buildvcs=false GOBIN="$root/bin" \
 	go install "github.com/bazelbuild/bazel-gazelle/cmd/gazelle@v$gazelle_version" ||
 	die "could not build gazelle v$gazelle_version from the Go module proxy"
