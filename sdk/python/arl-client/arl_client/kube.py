@@ -1,0 +1,63 @@
+"""Kubernetes client configuration: kubeconfig (KUBECONFIG) first, in-cluster second.
+
+The configuration is loaded once per (kubeconfig path, context) and shared;
+every session gets its own ApiClient built from it, so sessions on different
+threads never share a client object.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+
+from kubernetes import client, config
+
+logger = logging.getLogger(__name__)
+
+GROUP = "arl.infra.io"
+VERSION = "v1alpha1"
+API_VERSION = f"{GROUP}/{VERSION}"
+WARMPOOLS = "warmpools"
+SANDBOXES = "sandboxes"
+TASKS = "tasks"
+
+_lock = threading.Lock()
+_configurations: dict[tuple[str, str | None], client.Configuration] = {}
+
+
+def load_configuration(context: str | None = None) -> client.Configuration:
+    """Returns the client configuration from KUBECONFIG (or ~/.kube/config),
+    falling back to the in-cluster service account."""
+    kubeconfig = os.environ.get("KUBECONFIG", "")
+    key = (kubeconfig, context)
+    with _lock:
+        cached = _configurations.get(key)
+        if cached is None:
+            cached = _load(context)
+            _configurations[key] = cached
+    return cached
+
+
+def _load(context: str | None) -> client.Configuration:
+    configuration = client.Configuration()
+    try:
+        config.load_kube_config(context=context, client_configuration=configuration)
+        return configuration
+    except config.ConfigException as kubeconfig_error:
+        try:
+            config.load_incluster_config(client_configuration=configuration)
+        except config.ConfigException as incluster_error:
+            raise config.ConfigException(
+                "no Kubernetes configuration: set KUBECONFIG (for the local cluster, "
+                "run `make local-up` and export KUBECONFIG=.state/local/kubeconfig) "
+                f"or run in a pod; kubeconfig: {kubeconfig_error}; in-cluster: {incluster_error}"
+            ) from incluster_error
+        logger.debug("using the in-cluster Kubernetes configuration")
+        return configuration
+
+
+def new_api_client(
+    configuration: client.Configuration | None = None, context: str | None = None
+) -> client.ApiClient:
+    return client.ApiClient(configuration or load_configuration(context))

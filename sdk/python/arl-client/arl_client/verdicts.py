@@ -1,0 +1,86 @@
+"""What an observed Sandbox or Task means for the caller waiting on it.
+
+Pure functions of (event type, object), handed to watch.wait_for: they
+return the result, raise the matching ArlError, or return None to go on
+waiting. The reasons are the operator's (operator/api/v1alpha1).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .exceptions import (
+    PoolNotFoundError,
+    SandboxFailedError,
+    TaskFailedError,
+    TaskTimeoutError,
+)
+
+# Sandbox (Ready condition reasons).
+SANDBOX_READY = "Ready"
+SANDBOX_FAILED = "Failed"
+REASON_POOL_NOT_FOUND = "PoolNotFound"
+
+# Task (status.reason).
+TASK_SUCCEEDED = "Succeeded"
+TASK_FAILED = "Failed"
+REASON_TIMEOUT = "Timeout"
+REASON_STEP_FAILED = "StepFailed"
+# Failed tasks whose own command did not fail: the SDK raises for these.
+INFRASTRUCTURE_FAILURES = frozenset({"SandboxNotFound", "SandboxFailed", "SidecarError"})
+
+
+def condition(obj: dict[str, Any], condition_type: str) -> dict[str, Any]:
+    for entry in (obj.get("status") or {}).get("conditions") or []:
+        if entry.get("type") == condition_type:
+            return entry
+    return {}
+
+
+def sandbox_ready(event_type: str, sandbox: dict[str, Any]) -> dict[str, Any] | None:
+    """Returns the sandbox once Ready; raises if it failed, vanished or its
+    pool does not exist."""
+    name = sandbox["metadata"]["name"]
+    if event_type == "DELETED":
+        raise SandboxFailedError(name, "Deleted", "the sandbox was deleted while waiting for it")
+    status = sandbox.get("status") or {}
+    phase = status.get("phase", "")
+    ready = condition(sandbox, "Ready")
+    if phase == SANDBOX_READY:
+        return sandbox
+    if phase == SANDBOX_FAILED:
+        raise SandboxFailedError(name, ready.get("reason", "Failed"), ready.get("message", ""))
+    if ready.get("reason") == REASON_POOL_NOT_FOUND:
+        spec = sandbox.get("spec") or {}
+        raise PoolNotFoundError(spec.get("poolRef", ""), sandbox["metadata"].get("namespace", ""))
+    return None
+
+
+def task_finished(event_type: str, task: dict[str, Any]) -> dict[str, Any] | None:
+    """Returns the task once Succeeded, or Failed because of its steps.
+
+    Raises TaskTimeoutError when the operator timed it out, TaskFailedError
+    when it failed for another reason (sandbox gone, sidecar unreachable) or
+    was deleted before it finished.
+    """
+    name = task["metadata"]["name"]
+    status = task.get("status") or {}
+    state = status.get("state", "")
+    reason = status.get("reason", "")
+    message = status.get("message", "")
+    if event_type == "DELETED" and state not in (TASK_SUCCEEDED, TASK_FAILED):
+        raise TaskFailedError(name, "Deleted", "the task was deleted before it finished", task)
+    if state == TASK_SUCCEEDED:
+        return task
+    if state == TASK_FAILED:
+        if reason == REASON_TIMEOUT:
+            raise TaskTimeoutError(name, message or "the task exceeded spec.timeout", task)
+        if reason in INFRASTRUCTURE_FAILURES:
+            raise TaskFailedError(name, reason, message, task)
+        return task
+    return None
+
+
+def gone(event_type: str, obj: dict[str, Any]) -> bool | None:
+    """True once the object is deleted."""
+    return True if event_type == "DELETED" else None

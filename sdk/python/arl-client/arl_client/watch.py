@@ -1,0 +1,171 @@
+"""Waiting for a custom object by watching it, never by polling.
+
+``wait_for`` starts a watch on one object (field selector
+``metadata.name=<name>``) from the resourceVersion of the copy the caller
+already holds (the response of its create or get), so no change between that
+read and the watch can be missed. Each event goes to a ``decide`` function
+that returns a result, raises, or returns None to keep waiting.
+
+The watch is the apiserver's list call with ``watch=true`` read line by line
+(the same stream ``kubernetes.watch.Watch`` reads); reading it directly keeps
+the raw JSON dicts, handles "410 Gone" by re-reading the object, and bounds
+every read by the caller's deadline.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+import urllib3
+from kubernetes import client
+from kubernetes.client.rest import ApiException
+from kubernetes.watch.watch import iter_resp_lines
+
+from .kube import GROUP, VERSION
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Decide = Callable[[str, dict[str, Any]], T | None]
+
+# Event types passed to decide besides the apiserver's ADDED/MODIFIED/DELETED.
+INITIAL = "INITIAL"  # the caller's own copy, before any event
+RELISTED = "RELISTED"  # a fresh read after the watch expired (410 Gone)
+
+_CONNECT_TIMEOUT = 10.0
+_READ_SLACK = 5.0  # beyond the server-side timeoutSeconds
+
+
+class DeadlineExceeded(Exception):
+    """The deadline passed before decide returned a result; ``last`` is the
+    last copy of the object seen."""
+
+    def __init__(self, last: dict[str, Any]) -> None:
+        super().__init__("deadline exceeded")
+        self.last = last
+
+
+class _WatchExpired(Exception):
+    """The watch's resourceVersion is too old (HTTP 410 Gone)."""
+
+
+def resource_version(obj: dict[str, Any]) -> str:
+    return str((obj.get("metadata") or {}).get("resourceVersion") or "")
+
+
+def stream_events(
+    api: client.CustomObjectsApi,
+    namespace: str,
+    plural: str,
+    *,
+    from_version: str,
+    timeout: float,
+    field_selector: str | None = None,
+    label_selector: str | None = None,
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Yields (event type, object) from one watch request.
+
+    The request ends by itself after ``timeout`` seconds (server side, with
+    a socket read timeout a little later as a backstop).
+    """
+    response = api.list_namespaced_custom_object(
+        GROUP,
+        VERSION,
+        namespace,
+        plural,
+        watch=True,
+        allow_watch_bookmarks=True,
+        resource_version=from_version or None,
+        field_selector=field_selector,
+        label_selector=label_selector,
+        timeout_seconds=max(1, math.ceil(timeout)),
+        _preload_content=False,
+        _request_timeout=(_CONNECT_TIMEOUT, timeout + _READ_SLACK),
+    )
+    try:
+        for line in iter_resp_lines(response):
+            if not line:
+                continue
+            event = json.loads(line)
+            event_type = event.get("type", "")
+            obj = event.get("object") or {}
+            if event_type == "ERROR":
+                if obj.get("code") == 410:
+                    raise _WatchExpired(obj.get("message", ""))
+                raise ApiException(
+                    status=obj.get("code", 0),
+                    reason=f"{obj.get('reason', '')}: {obj.get('message', '')}",
+                )
+            yield event_type, obj
+    finally:
+        response.close()
+        response.release_conn()
+
+
+def wait_for(
+    api: client.CustomObjectsApi,
+    namespace: str,
+    plural: str,
+    current: dict[str, Any],
+    decide: Decide[T],
+    deadline: float,
+) -> T:
+    """Watches the object ``current`` until ``decide`` returns a result.
+
+    ``deadline`` is a time.monotonic() value. Raises DeadlineExceeded when it
+    passes, and whatever ``decide`` raises.
+    """
+    name = current["metadata"]["name"]
+    verdict = decide(INITIAL, current)
+    if verdict is not None:
+        return verdict
+    last = current
+    version = resource_version(current)
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise DeadlineExceeded(last)
+        try:
+            for event_type, obj in stream_events(
+                api,
+                namespace,
+                plural,
+                from_version=version,
+                timeout=remaining,
+                field_selector=f"metadata.name={name}",
+            ):
+                version = resource_version(obj) or version
+                if event_type == "BOOKMARK":
+                    continue
+                last = obj
+                verdict = decide(event_type, obj)
+                if verdict is not None:
+                    return verdict
+        except _WatchExpired:
+            logger.debug("watch on %s/%s %s expired; reading it again", plural, namespace, name)
+            fresh = _reread(api, namespace, plural, name)
+            if fresh is None:
+                verdict = decide("DELETED", last)
+            else:
+                last, version = fresh, resource_version(fresh)
+                verdict = decide(RELISTED, fresh)
+            if verdict is not None:
+                return verdict
+        except (urllib3.exceptions.ReadTimeoutError, urllib3.exceptions.ProtocolError) as error:
+            logger.debug("watch on %s/%s %s interrupted: %s", plural, namespace, name, error)
+
+
+def _reread(
+    api: client.CustomObjectsApi, namespace: str, plural: str, name: str
+) -> dict[str, Any] | None:
+    try:
+        return api.get_namespaced_custom_object(GROUP, VERSION, namespace, plural, name)
+    except ApiException as error:
+        if error.status == 404:
+            return None
+        raise
