@@ -29,7 +29,6 @@ from .durations import Duration, parse_duration
 from .exceptions import SidecarAuthError, SidecarError, TaskTimeoutError
 from .steps import StepInput, build_steps
 
-DEFAULT_WORKSPACE = "/workspace"
 _AUTH_CODES = frozenset({Code.UNAUTHENTICATED, Code.PERMISSION_DENIED})
 _DEADLINE_SLACK = 10.0  # HTTP deadline beyond the server-side process timeout
 
@@ -308,7 +307,7 @@ class SidecarClient:
             else:
                 result = self.execute(
                     step["command"],
-                    working_dir=step.get("workDir", DEFAULT_WORKSPACE),
+                    working_dir=step.get("workDir", ""),  # "": the sidecar's workspace root
                     env=step.get("env"),
                     timeout=max(1, math.ceil(remaining)),
                 )

@@ -130,15 +130,16 @@ def wait_for(
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise DeadlineExceeded(last)
+        events = stream_events(
+            api,
+            namespace,
+            plural,
+            from_version=version,
+            timeout=remaining,
+            field_selector=f"metadata.name={name}",
+        )
         try:
-            for event_type, obj in stream_events(
-                api,
-                namespace,
-                plural,
-                from_version=version,
-                timeout=remaining,
-                field_selector=f"metadata.name={name}",
-            ):
+            for event_type, obj in events:
                 version = resource_version(obj) or version
                 if event_type == "BOOKMARK":
                     continue
@@ -158,6 +159,8 @@ def wait_for(
                 return verdict
         except (urllib3.exceptions.ReadTimeoutError, urllib3.exceptions.ProtocolError) as error:
             logger.debug("watch on %s/%s %s interrupted: %s", plural, namespace, name, error)
+        finally:
+            events.close()  # ends the HTTP request now, not when garbage-collected
 
 
 def _reread(
