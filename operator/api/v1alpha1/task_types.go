@@ -1,0 +1,319 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// StepType is the kind of a Task step.
+// +kubebuilder:validation:Enum=FilePatch;Command
+type StepType string
+
+const (
+	// StepTypeFilePatch writes content to path (creating parent directories).
+	StepTypeFilePatch StepType = "FilePatch"
+	// StepTypeCommand runs command (an argv array) in workDir with env.
+	StepTypeCommand StepType = "Command"
+)
+
+// TaskState is the coarse state of a Task.
+// +kubebuilder:validation:Enum=Pending;Running;Succeeded;Failed
+type TaskState string
+
+const (
+	// TaskStatePending: waiting for its sandbox to be Ready.
+	TaskStatePending TaskState = "Pending"
+	// TaskStateRunning: an attempt is running.
+	TaskStateRunning TaskState = "Running"
+	// TaskStateSucceeded: every step exited 0. Terminal.
+	TaskStateSucceeded TaskState = "Succeeded"
+	// TaskStateFailed: a step failed in the last allowed attempt, or the
+	// attempt timed out, or the sandbox failed. Terminal.
+	TaskStateFailed TaskState = "Failed"
+)
+
+// StepState is the state of one step of a Task.
+// +kubebuilder:validation:Enum=Pending;Running;Succeeded;Failed;Skipped
+type StepState string
+
+const (
+	StepStatePending   StepState = "Pending"
+	StepStateRunning   StepState = "Running"
+	StepStateSucceeded StepState = "Succeeded"
+	StepStateFailed    StepState = "Failed"
+	// StepStateSkipped: an earlier step failed, so this one did not run.
+	StepStateSkipped StepState = "Skipped"
+)
+
+// TaskStep is one step of a Task.
+// +kubebuilder:validation:XValidation:rule="self.type != 'FilePatch' || has(self.path)",message="a FilePatch step needs a path"
+// +kubebuilder:validation:XValidation:rule="self.type != 'Command' || (has(self.command) && size(self.command) > 0)",message="a Command step needs a non-empty command"
+type TaskStep struct {
+	// name identifies the step in status.steps; unique within the task.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	Name string `json:"name"`
+
+	// type is FilePatch (write content to path) or Command (run command).
+	// +required
+	Type StepType `json:"type"`
+
+	// path is the absolute path of the file a FilePatch step writes; it must
+	// lie inside /workspace.
+	// +optional
+	// +kubebuilder:validation:MaxLength=4096
+	Path string `json:"path,omitempty"`
+
+	// content is what a FilePatch step writes to path.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1048576
+	Content string `json:"content,omitempty"`
+
+	// command is the argv of a Command step (no shell: use
+	// ["bash", "-c", "..."] for one).
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=1024
+	Command []string `json:"command,omitempty"`
+
+	// workDir is the absolute working directory of a Command step; default
+	// /workspace.
+	// +optional
+	// +kubebuilder:validation:MaxLength=4096
+	WorkDir string `json:"workDir,omitempty"`
+
+	// env is extra environment variables of a Command step.
+	// +optional
+	Env map[string]string `json:"env,omitempty"`
+}
+
+// TaskSpec is the desired state of a Task. It is immutable: apply a Task
+// under a new name to run something else.
+type TaskSpec struct {
+	// sandboxRef is the name of the Sandbox (same namespace) the task runs
+	// in. A task whose sandbox does not exist yet, or is not Ready, stays
+	// Pending until it is.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	SandboxRef string `json:"sandboxRef"`
+
+	// timeout bounds each attempt (all its steps), e.g. "30s", "2m"; at most
+	// 24h.
+	// +optional
+	// +kubebuilder:default="30s"
+	Timeout *metav1.Duration `json:"timeout,omitempty"`
+
+	// retries is how many times a failed attempt is run again (0 to 10).
+	// +optional
+	// +kubebuilder:default=0
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=10
+	Retries int32 `json:"retries,omitempty"`
+
+	// ttlSecondsAfterFinished deletes the task this many seconds after it
+	// succeeded or failed. Unset: kept until deleted.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	TTLSecondsAfterFinished *int32 `json:"ttlSecondsAfterFinished,omitempty"`
+
+	// steps run in order; the first failing step (non-zero exit code) stops
+	// the attempt and the later steps do not run.
+	// +required
+	// +listType=atomic
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=100
+	Steps []TaskStep `json:"steps"`
+}
+
+// StepStatus is the result of one step in the latest attempt.
+type StepStatus struct {
+	// name is the step's name.
+	// +required
+	Name string `json:"name"`
+
+	// type is the step's type.
+	// +optional
+	Type StepType `json:"type,omitempty"`
+
+	// state is Pending, Running, Succeeded, Failed or Skipped.
+	// +optional
+	State StepState `json:"state,omitempty"`
+
+	// attempt is the attempt (1-based) this result belongs to.
+	// +optional
+	Attempt int32 `json:"attempt,omitempty"`
+
+	// exitCode is the exit code of a Command step (0 for a written file).
+	// +optional
+	ExitCode *int32 `json:"exitCode,omitempty"`
+
+	// startTime is when the step started.
+	// +optional
+	// +kubebuilder:validation:Format=date-time
+	StartTime *metav1.Time `json:"startTime,omitempty"`
+
+	// completionTime is when the step ended.
+	// +optional
+	// +kubebuilder:validation:Format=date-time
+	CompletionTime *metav1.Time `json:"completionTime,omitempty"`
+
+	// duration is how long the step ran, e.g. "12ms".
+	// +optional
+	Duration string `json:"duration,omitempty"`
+
+	// stdoutBytes and stderrBytes are the full sizes of the step's output,
+	// before any truncation in status.stdout / status.stderr.
+	// +optional
+	StdoutBytes int64 `json:"stdoutBytes,omitempty"`
+	// +optional
+	StderrBytes int64 `json:"stderrBytes,omitempty"`
+
+	// message explains a failure (for example a timeout or a sidecar error).
+	// +optional
+	Message string `json:"message,omitempty"`
+}
+
+// TaskStatus is the observed state of a Task.
+type TaskStatus struct {
+	// state is Pending, Running, Succeeded or Failed.
+	// +optional
+	State TaskState `json:"state,omitempty"`
+
+	// exitCode is the exit code of the failing step, or of the last step.
+	// +optional
+	ExitCode *int32 `json:"exitCode,omitempty"`
+
+	// stdout is the standard output of the Command steps of the latest
+	// attempt, in step order, concatenated as they were written. Capped, with
+	// a truncation marker when cut.
+	// +optional
+	Stdout string `json:"stdout,omitempty"`
+
+	// stderr is the standard error of those steps, joined the same way.
+	// +optional
+	Stderr string `json:"stderr,omitempty"`
+
+	// startTime is when the first attempt started.
+	// +optional
+	// +kubebuilder:validation:Format=date-time
+	StartTime *metav1.Time `json:"startTime,omitempty"`
+
+	// completionTime is when the task succeeded or failed.
+	// +optional
+	// +kubebuilder:validation:Format=date-time
+	CompletionTime *metav1.Time `json:"completionTime,omitempty"`
+
+	// duration is how long the task ran, e.g. "12ms".
+	// +optional
+	Duration string `json:"duration,omitempty"`
+
+	// attempts is the number of attempts started; it is recorded before an
+	// attempt runs, so an attempt is never run twice.
+	// +optional
+	Attempts int32 `json:"attempts,omitempty"`
+
+	// steps are the per-step results of the latest attempt.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=100
+	Steps []StepStatus `json:"steps,omitempty"`
+
+	// reason is a CamelCase word for the current state (e.g. SandboxNotReady,
+	// StepFailed, Timeout).
+	// +optional
+	Reason string `json:"reason,omitempty"`
+
+	// message is a human-readable explanation of the current state.
+	// +optional
+	Message string `json:"message,omitempty"`
+
+	// podName is the pod the task ran in.
+	// +optional
+	PodName string `json:"podName,omitempty"`
+
+	// observedGeneration is the generation of the spec this status describes.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// conditions: Complete (True once Succeeded or Failed).
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	// +kubebuilder:validation:MaxItems=8
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// Task condition types and reasons.
+const (
+	// TaskConditionComplete is True once the task succeeded or failed.
+	TaskConditionComplete = "Complete"
+
+	TaskReasonSandboxNotFound = "SandboxNotFound"
+	TaskReasonSandboxNotReady = "SandboxNotReady"
+	TaskReasonSandboxFailed   = "SandboxFailed"
+	TaskReasonRunning         = "Running"
+	TaskReasonSucceeded       = "Succeeded"
+	TaskReasonStepFailed      = "StepFailed"
+	TaskReasonTimeout         = "Timeout"
+	TaskReasonSidecarError    = "SidecarError"
+	TaskReasonRetrying        = "Retrying"
+)
+
+// Task event reasons.
+const (
+	EventReasonTaskPending   = "Pending"
+	EventReasonTaskStarted   = "Started"
+	EventReasonTaskRetrying  = "Retrying"
+	EventReasonTaskSucceeded = "Succeeded"
+	EventReasonTaskFailed    = "Failed"
+)
+
+// Task runs steps (write a file, run a command) in a Sandbox and records
+// their output.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:categories=arl
+// +kubebuilder:storageversion
+// +kubebuilder:printcolumn:name="State",type=string,JSONPath=`.status.state`
+// +kubebuilder:printcolumn:name="ExitCode",type=integer,JSONPath=`.status.exitCode`
+// +kubebuilder:printcolumn:name="Sandbox",type=string,JSONPath=`.spec.sandboxRef`,priority=1
+// +kubebuilder:printcolumn:name="Attempts",type=integer,JSONPath=`.status.attempts`,priority=1
+// +kubebuilder:printcolumn:name="Duration",type=string,JSONPath=`.status.duration`,priority=1
+// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.reason`,priority=1
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type Task struct {
+	metav1.TypeMeta `json:",inline"`
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// spec is what to run and where. Immutable.
+	// +required
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="spec is immutable; create a new Task instead"
+	Spec TaskSpec `json:"spec"`
+
+	// status is the outcome of the task.
+	// +optional
+	Status TaskStatus `json:"status,omitempty"`
+}
+
+// TaskList is a list of Tasks.
+//
+// +kubebuilder:object:root=true
+type TaskList struct {
+	metav1.TypeMeta `json:",inline"`
+	// +optional
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []Task `json:"items"`
+}
+
+// IsFinished reports whether the task reached a terminal state.
+func (t *Task) IsFinished() bool {
+	return t.Status.State == TaskStateSucceeded || t.Status.State == TaskStateFailed
+}
+
+func init() {
+	SchemeBuilder.Register(&Task{}, &TaskList{})
+}
