@@ -123,6 +123,14 @@ TestImportedIndirectRequirementFails() {
 		fail "the failure does not explain the untidy go.mod"
 }
 
+TestHandAddedAttributesSurvive() {
+	local build="$repo/proto/gen/arl/sidecar/v1/BUILD.bazel"
+	sed -i 's|^    importpath = "github.com/arl-infra/arl/proto/gen/arl/sidecar/v1",$|&\n    tags = ["hand-added"],|' "$build"
+	grep -qF 'tags = ["hand-added"],' "$build" || fail "could not edit $build" || return 1
+	regenerate || fail "gazelle.sh failed" || return 1
+	grep -qF 'tags = ["hand-added"],' "$build" || { cp "$build" "$log"; fail "gazelle dropped a hand-added attribute"; }
+}
+
 TestModuleOutsideGoWorkFails() {
 	mkdir -p "$repo/stray"
 	printf 'module github.com/arl-infra/arl/stray\n\ngo 1.26.8\n' >"$repo/stray/go.mod"
@@ -133,7 +141,7 @@ TestModuleOutsideGoWorkFails() {
 for test in TestRegeneratedTreePasses TestGazelleTwiceChangesNothing \
 	TestAddedImportWithoutRegeneratingFails TestNewPackageWithoutBuildFileFails \
 	TestWorkspaceModuleImportResolvesLocally TestNewDirectRequirementUpdatesModuleBazel \
-	TestImportedIndirectRequirementFails TestModuleOutsideGoWorkFails; do
+	TestImportedIndirectRequirementFails TestHandAddedAttributesSurvive TestModuleOutsideGoWorkFails; do
 	run "$test"
 done
 echo "check-generated_test: $passed passed, $failed failed"
