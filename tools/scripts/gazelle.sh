@@ -42,7 +42,7 @@ GOWORK=off GOFLAGS=-buildvcs=false GOBIN="$root/bin" \
 	die "could not build gazelle v$gazelle_version from the Go module proxy"
 
 # --- 2. the Go modules of go.work ----------------------------------------------
-mapfile -t module_dirs < <(go work edit -json | jq -r '.Use[].DiskPath | sub("^\\./"; "")' | LC_ALL=C sort)
+mapfile -t module_dirs < <(go work edit -json go.work | jq -r '.Use[].DiskPath | sub("^\\./"; "")' | LC_ALL=C sort)
 [ "${#module_dirs[@]}" -gt 0 ] || die "go.work lists no modules"
 
 mapfile -t excluded < <(sed -n 's/^# gazelle:exclude \(.*\)$/\1/p' BUILD.bazel)
