@@ -29,6 +29,8 @@ from .durations import Duration, parse_duration
 from .exceptions import SidecarAuthError, SidecarError, TaskTimeoutError
 from .steps import StepInput, build_steps
 
+# The exit code of a step that could not run (as the Task controller records it).
+NO_EXIT_CODE = -1
 _AUTH_CODES = frozenset({Code.UNAUTHENTICATED, Code.PERMISSION_DENIED})
 _DEADLINE_SLACK = 10.0  # HTTP deadline beyond the server-side process timeout
 
@@ -284,10 +286,12 @@ class SidecarClient:
         """Runs Task steps directly and returns ``{"status": {...}}`` shaped
         like a finished Task's: state, exitCode, stdout, stderr, steps.
 
-        Same semantics as the Task controller: steps run in order, the first
-        failing one stops the run, stdout/stderr are the Command steps'
-        output concatenated. Raises TaskTimeoutError when the steps together
-        exceed ``timeout``.
+        Same semantics as the Task controller: steps run in order; the first
+        failing one stops the run and the later ones are Skipped; stdout and
+        stderr are the Command steps' output concatenated; a step the sidecar
+        cannot run (a refused path) fails with exit code -1 and an
+        ``arl: ...`` line in stderr. Raises TaskTimeoutError when the steps
+        together exceed ``timeout``.
         """
         built = build_steps(steps)
         budget = parse_duration(timeout)
@@ -296,40 +300,48 @@ class SidecarClient:
         stderr: list[str] = []
         results: list[dict[str, Any]] = []
         exit_code = 0
-        state = "Succeeded"
         for step in built:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise TaskTimeoutError(step["name"], f"steps exceeded {budget:g}s")
-            if step["type"] == "FilePatch":
-                self.write_file(step["path"], step.get("content", ""))
-                exit_code = 0
-            else:
-                result = self.execute(
-                    step["command"],
-                    working_dir=step.get("workDir", ""),  # "": the sidecar's workspace root
-                    env=step.get("env"),
-                    timeout=max(1, math.ceil(remaining)),
-                )
-                if result.timed_out:
-                    raise TaskTimeoutError(step["name"], f"steps exceeded {budget:g}s")
-                stdout.append(result.stdout)
-                stderr.append(result.stderr)
-                exit_code = result.exit_code
-            step_state = "Succeeded" if exit_code == 0 else "Failed"
-            results.append({"name": step["name"], "type": step["type"], "state": step_state, "exitCode": exit_code})
+            try:
+                exit_code = self._run_step(step, remaining, stdout, stderr)
+            except SidecarError as error:
+                exit_code = NO_EXIT_CODE
+                stderr.append(f"arl: step {step['name']!r} could not run: {error.code}: {error.message}\n")
+            state = "Succeeded" if exit_code == 0 else "Failed"
+            results.append({"name": step["name"], "type": step["type"], "state": state, "exitCode": exit_code})
             if exit_code != 0:
-                state = "Failed"
                 break
+        results += [
+            {"name": step["name"], "type": step["type"], "state": "Skipped"}
+            for step in built[len(results):]
+        ]
         return {
             "status": {
-                "state": state,
+                "state": "Succeeded" if exit_code == 0 else "Failed",
                 "exitCode": exit_code,
                 "stdout": "".join(stdout),
                 "stderr": "".join(stderr),
                 "steps": results,
             }
         }
+
+    def _run_step(self, step: dict[str, Any], remaining: float, stdout: list[str], stderr: list[str]) -> int:
+        if step["type"] == "FilePatch":
+            self.write_file(step["path"], step.get("content", ""))
+            return 0
+        result = self.execute(
+            step["command"],
+            working_dir=step.get("workDir", ""),  # "": the sidecar's workspace root
+            env=step.get("env"),
+            timeout=max(1, math.ceil(remaining)),
+        )
+        stdout.append(result.stdout)
+        stderr.append(result.stderr)
+        if result.timed_out:
+            raise TaskTimeoutError(step["name"], "killed: the steps' timeout passed")
+        return result.exit_code
 
     # -- internals -------------------------------------------------------
 

@@ -26,8 +26,12 @@ TASK_SUCCEEDED = "Succeeded"
 TASK_FAILED = "Failed"
 REASON_TIMEOUT = "Timeout"
 REASON_STEP_FAILED = "StepFailed"
-# Failed tasks whose own command did not fail: the SDK raises for these.
-INFRASTRUCTURE_FAILURES = frozenset({"SandboxNotFound", "SandboxFailed", "SidecarError"})
+# Failed tasks that never got to run (all) their steps because the sandbox
+# failed or the operator was interrupted mid-attempt: the SDK raises for
+# these. StepFailed and SidecarError (a step the sidecar could not run, such
+# as a refused file path; the operator explains it in stderr) come back as
+# the Failed Task, like a command's non-zero exit.
+INFRASTRUCTURE_FAILURES = frozenset({"SandboxNotFound", "SandboxFailed", "OperatorRestarted"})
 
 
 def condition(obj: dict[str, Any], condition_type: str) -> dict[str, Any]:
@@ -60,8 +64,8 @@ def task_finished(event_type: str, task: dict[str, Any]) -> dict[str, Any] | Non
     """Returns the task once Succeeded, or Failed because of its steps.
 
     Raises TaskTimeoutError when the operator timed it out, TaskFailedError
-    when it failed for another reason (sandbox gone, sidecar unreachable) or
-    was deleted before it finished.
+    when it failed because its sandbox failed or the operator was
+    interrupted, or when it was deleted before it finished.
     """
     name = task["metadata"]["name"]
     status = task.get("status") or {}

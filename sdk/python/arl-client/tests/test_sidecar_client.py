@@ -150,9 +150,20 @@ def test_run_steps_stops_at_the_first_failing_step(sidecar):
     assert status["state"] == "Failed"
     assert status["exitCode"] == 1
     assert "must not run" not in status["stdout"]
-    assert [s["name"] for s in status["steps"]] == ["check"]
+    assert [(s["name"], s["state"]) for s in status["steps"]] == [("check", "Failed"), ("use", "Skipped")]
 
 
 def test_run_steps_timeout_raises(sidecar):
     with pytest.raises(TaskTimeoutError):
         sidecar.run_steps([{"name": "slow", "type": "Command", "command": ["sleep", "10"]}], timeout="1s")
+
+
+def test_run_steps_marks_later_steps_skipped_and_explains_refused_files(sidecar):
+    status = sidecar.run_steps([
+        {"name": "escape", "type": "FilePatch", "path": "/etc/arl-escape.txt", "content": "x"},
+        {"name": "after", "type": "Command", "command": ["true"]},
+    ])["status"]
+    assert status["state"] == "Failed"
+    assert status["exitCode"] == -1
+    assert "arl: step 'escape' could not run" in status["stderr"]
+    assert [(s["name"], s["state"]) for s in status["steps"]] == [("escape", "Failed"), ("after", "Skipped")]

@@ -57,7 +57,9 @@ def test_unfinished_task_keeps_waiting(obj):
     assert verdicts.task_finished("MODIFIED", obj) is None
 
 
-@pytest.mark.parametrize("obj", [task("Succeeded", "Succeeded"), task("Failed", "StepFailed"), task("Failed", "")])
+@pytest.mark.parametrize("obj", [
+    task("Succeeded", "Succeeded"), task("Failed", "StepFailed"), task("Failed", "SidecarError"), task("Failed", ""),
+])
 def test_finished_task_is_returned(obj):
     assert verdicts.task_finished("MODIFIED", obj) is obj
 
@@ -69,7 +71,7 @@ def test_task_timeout_raises_timeout_error():
     assert caught.value.task["status"]["reason"] == "Timeout"
 
 
-@pytest.mark.parametrize("reason", ["SandboxNotFound", "SandboxFailed", "SidecarError"])
+@pytest.mark.parametrize("reason", ["SandboxNotFound", "SandboxFailed", "OperatorRestarted"])
 def test_infrastructure_failure_raises_runtime_error(reason):
     with pytest.raises(TaskFailedError, match=reason) as caught:
         verdicts.task_finished("MODIFIED", task("Failed", reason, "boom"))
