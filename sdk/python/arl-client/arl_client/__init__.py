@@ -19,11 +19,13 @@ from .exceptions import (
     TaskRejectedError,
     TaskTimeoutError,
 )
+from .async_session import AsyncSandboxSession
 from .session import SandboxSession
 from .sidecar import ExecResult, SidecarClient
 
 __all__ = [
     "ArlError",
+    "AsyncSandboxSession",
     "ExecResult",
     "PoolNotFoundError",
     "SandboxFailedError",

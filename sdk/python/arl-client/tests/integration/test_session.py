@@ -200,3 +200,20 @@ def test_sidecar_refuses_calls_without_the_token(pool):
         with SidecarClient(f"http://{session.pod_ip}:8080") as anonymous:
             with pytest.raises(SidecarAuthError):
                 anonymous.execute(["true"])
+
+
+def test_async_session(pool, custom):
+    import asyncio
+
+    from arl_client import AsyncSandboxSession
+
+    async def main():
+        async with AsyncSandboxSession(pool, namespace=NAMESPACE) as session:
+            results = await asyncio.gather(*(
+                session.execute([{"name": "echo", "type": "Command", "command": ["echo", str(i)]}]) for i in range(3)
+            ))
+            return session.name, [r["status"]["stdout"] for r in results]
+
+    name, outputs = asyncio.run(main())
+    assert outputs == ["0\n", "1\n", "2\n"]
+    assert not sandbox_exists(custom, name)
