@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -25,6 +26,9 @@ var readBufPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return 
 func (m *Manager) Start(spec Spec) (*Process, error) {
 	if len(spec.Argv) == 0 || spec.Argv[0] == "" {
 		return nil, fmt.Errorf("%w: command is empty", ErrInvalid)
+	}
+	if err := validateStrings(spec); err != nil {
+		return nil, err
 	}
 	dir, err := m.workingDir(spec.Dir)
 	if err != nil {
@@ -59,6 +63,25 @@ func (m *Manager) Start(spec Spec) (*Process, error) {
 		return nil, fmt.Errorf("start %q: %w", spec.Argv[0], err)
 	}
 	return p, nil
+}
+
+// validateStrings refuses what execve cannot take: NUL bytes in arguments,
+// environment or directory, and "=" or an empty name in an env key.
+func validateStrings(spec Spec) error {
+	for i, arg := range spec.Argv {
+		if strings.IndexByte(arg, 0) >= 0 {
+			return fmt.Errorf("%w: command[%d] contains a NUL byte", ErrInvalid, i)
+		}
+	}
+	for k, v := range spec.Env {
+		if k == "" || strings.ContainsAny(k, "=\x00") || strings.IndexByte(v, 0) >= 0 {
+			return fmt.Errorf("%w: env %q: names must be non-empty without '=' or NUL, values without NUL", ErrInvalid, k)
+		}
+	}
+	if strings.IndexByte(spec.Dir, 0) >= 0 {
+		return fmt.Errorf("%w: working_dir contains a NUL byte", ErrInvalid)
+	}
+	return nil
 }
 
 func (m *Manager) workingDir(dir string) (string, error) {
