@@ -131,6 +131,17 @@ TestHandAddedAttributesSurvive() {
 	grep -qF 'tags = ["hand-added"],' "$build" || { cp "$build" "$log"; fail "gazelle dropped a hand-added attribute"; }
 }
 
+TestGoDepsNamingOverridesFollowed() {
+	# go_deps generates github.com/google/cel-go with go_default_library names
+	# (gazelle's built-in overrides); labels into it must use them.
+	(cd "$repo/proto" && go mod edit -require=github.com/google/cel-go@v0.26.1)
+	mkdir -p "$repo/proto/internal/cel"
+	printf 'package cel\n\nimport _ "github.com/google/cel-go/cel"\n' >"$repo/proto/internal/cel/cel.go"
+	regenerate || fail "gazelle.sh failed" || return 1
+	grep -qF '"@com_github_google_cel_go//cel:go_default_library"' "$repo/proto/internal/cel/BUILD.bazel" ||
+		{ cp "$repo/proto/internal/cel/BUILD.bazel" "$log"; fail "the label does not follow go_deps' naming for cel-go"; }
+}
+
 TestModuleOutsideGoWorkFails() {
 	mkdir -p "$repo/stray"
 	printf 'module github.com/arl-infra/arl/stray\n\ngo 1.26.8\n' >"$repo/stray/go.mod"
@@ -141,7 +152,8 @@ TestModuleOutsideGoWorkFails() {
 for test in TestRegeneratedTreePasses TestGazelleTwiceChangesNothing \
 	TestAddedImportWithoutRegeneratingFails TestNewPackageWithoutBuildFileFails \
 	TestWorkspaceModuleImportResolvesLocally TestNewDirectRequirementUpdatesModuleBazel \
-	TestImportedIndirectRequirementFails TestHandAddedAttributesSurvive TestModuleOutsideGoWorkFails; do
+	TestImportedIndirectRequirementFails TestHandAddedAttributesSurvive \
+	TestGoDepsNamingOverridesFollowed TestModuleOutsideGoWorkFails; do
 	run "$test"
 done
 echo "check-generated_test: $passed passed, $failed failed"

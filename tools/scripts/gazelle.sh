@@ -95,11 +95,24 @@ for dir in "${module_dirs[@]}"; do
 done
 
 # --- 4. gazelle ------------------------------------------------------------------
+# go_deps applies gazelle's built-in per-module directives; the naming
+# conventions among them decide the target names our BUILD files must use.
+defaults="$(go env GOMODCACHE)/github.com/bazelbuild/bazel-gazelle@v$gazelle_version/internal/bzlmod/default_gazelle_overrides.bzl"
+[ -f "$defaults" ] || die "missing $defaults (gazelle's default go_deps overrides)"
+naming_json=$(sed -n '/^DEFAULT_DIRECTIVES_BY_PATH = {/,/^}/p' "$defaults" | while IFS= read -r line; do
+	if [[ $line =~ ^\ {4}\"([^\"]+)\":\ \[ ]]; then
+		path=${BASH_REMATCH[1]}
+	elif [[ $line =~ \"gazelle:go_naming_convention\ ([a-z_]+)\" ]]; then
+		printf '{"%s": "%s"}\n' "$path" "${BASH_REMATCH[1]}"
+	fi
+done | jq -s 'add // {}')
+
 repo_config=$(mktemp)
 trap 'rm -f "$repo_config"' EXIT
-jq -r "$jq_defs"'
+jq -r --argjson naming "$naming_json" "$jq_defs"'
   [external_requires[].Path] | unique | .[]
-  | "go_repository(name = \"\(repo_name)\", importpath = \"\(.)\")"
+  | "go_repository(name = \"\(repo_name)\", importpath = \"\(.)\""
+    + (if $naming[.] then ", build_naming_convention = \"\($naming[.])\"" else "" end) + ")"
 ' <<<"$modules_json" >"$repo_config"
 
 "$root/bin/gazelle" update \
