@@ -37,7 +37,11 @@ fi
 # (gazelle v0.54.0 does not compile that way: its go.mod requires
 # github.com/bazel-contrib/bazel-gazelle/v2 v2.0.0-3, whose update.Run takes the
 # v1 language type; v0.53.0 builds.)
-GOWORK=off GOFLAGS=-buildvcs=false GOBIN="$root/bin" \
+# The module cache is tried first as a file proxy, so this works offline once
+# gazelle was downloaded (a plain `go install pkg@version` asks the proxy for
+# deprecation notices even then).
+modcache=$(go env GOMODCACHE)
+GOPROXY="file://$modcache/cache/download,$(go env GOPROXY)" GOWORK=off GOFLAGS=-buildvcs=false GOBIN="$root/bin" \
 	go install "github.com/bazelbuild/bazel-gazelle/cmd/gazelle@v$gazelle_version" ||
 	die "could not build gazelle v$gazelle_version from the Go module proxy"
 
@@ -97,7 +101,7 @@ done
 # --- 4. gazelle ------------------------------------------------------------------
 # go_deps applies gazelle's built-in per-module directives; the naming
 # conventions among them decide the target names our BUILD files must use.
-defaults="$(go env GOMODCACHE)/github.com/bazelbuild/bazel-gazelle@v$gazelle_version/internal/bzlmod/default_gazelle_overrides.bzl"
+defaults="$modcache/github.com/bazelbuild/bazel-gazelle@v$gazelle_version/internal/bzlmod/default_gazelle_overrides.bzl"
 [ -f "$defaults" ] || die "missing $defaults (gazelle's default go_deps overrides)"
 naming_json=$(sed -n '/^DEFAULT_DIRECTIVES_BY_PATH = {/,/^}/p' "$defaults" | while IFS= read -r line; do
 	if [[ $line =~ ^\ {4}\"([^\"]+)\":\ \[ ]]; then
