@@ -1,0 +1,119 @@
+package task
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
+
+	arlv1 "github.com/arl-infra/arl/operator/api/v1alpha1"
+	"github.com/arl-infra/arl/operator/internal/sidecarclient"
+)
+
+// Setup registers the Task controller, its worker pool and the Task index
+// with mgr.
+func Setup(mgr ctrl.Manager, opts Options) error {
+	opts = opts.withDefaults()
+	if err := RegisterIndexes(context.Background(), mgr.GetFieldIndexer()); err != nil {
+		return err
+	}
+	rec := mgr.GetEventRecorder(opts.RecorderName)
+	tokens := sidecarclient.NewTokens(mgr.GetAPIReader())
+	runner := &stepRunner{clients: sidecarclient.NewPool(), tokens: tokens}
+	d := newDispatcher(opts, mgr.GetClient(), mgr.GetAPIReader(), rec, runner, mgr.GetLogger().WithName("task-workers"))
+	if err := mgr.Add(d); err != nil {
+		return fmt.Errorf("add task workers: %w", err)
+	}
+	r := &TaskReconciler{
+		client:     mgr.GetClient(),
+		live:       mgr.GetAPIReader(),
+		tokens:     tokens,
+		recorder:   rec,
+		dispatcher: d,
+		opts:       opts,
+	}
+	err := ctrl.NewControllerManagedBy(mgr).
+		Named("task").
+		For(&arlv1.Task{}, builder.WithPredicates(taskNeedsWork)).
+		Watches(&arlv1.Sandbox{}, handler.EnqueueRequestsFromMapFunc(r.tasksOfSandbox), builder.WithPredicates(sandboxReadinessChanged)).
+		WatchesRawSource(source.Channel(d.requeue, &handler.EnqueueRequestForObject{})).
+		WithOptions(controller.Options{MaxConcurrentReconciles: opts.MaxConcurrentReconciles}).
+		Complete(r)
+	if err != nil {
+		return fmt.Errorf("build task controller: %w", err)
+	}
+	return nil
+}
+
+// IndexTaskBySandboxRef is the index function of arlv1.TaskSandboxRefField.
+func IndexTaskBySandboxRef(obj client.Object) []string {
+	task, ok := obj.(*arlv1.Task)
+	if !ok || task.Spec.SandboxRef == "" {
+		return nil
+	}
+	return []string{task.Spec.SandboxRef}
+}
+
+// RegisterIndexes registers the Task index by spec.sandboxRef. Several
+// controllers need it, so registering it again is not an error.
+func RegisterIndexes(ctx context.Context, indexer client.FieldIndexer) error {
+	err := indexer.IndexField(ctx, &arlv1.Task{}, arlv1.TaskSandboxRefField, IndexTaskBySandboxRef)
+	// client-go refuses a second indexer of the same name with "indexer
+	// conflict"; the function is this one, so the index is there.
+	if err != nil && !strings.Contains(err.Error(), "indexer conflict") {
+		return fmt.Errorf("index tasks by %s: %w", arlv1.TaskSandboxRefField, err)
+	}
+	return nil
+}
+
+// tasksOfSandbox maps a Sandbox event to its unfinished Tasks.
+func (r *TaskReconciler) tasksOfSandbox(ctx context.Context, obj client.Object) []reconcile.Request {
+	var tasks arlv1.TaskList
+	if err := r.client.List(ctx, &tasks, client.InNamespace(obj.GetNamespace()),
+		client.MatchingFields{arlv1.TaskSandboxRefField: obj.GetName()}); err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "list tasks of sandbox", "sandbox", obj.GetName())
+		return nil
+	}
+	var reqs []reconcile.Request
+	for i := range tasks.Items {
+		if !tasks.Items[i].IsFinished() {
+			reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&tasks.Items[i])})
+		}
+	}
+	return reqs
+}
+
+// taskNeedsWork drops updates of tasks that were finished before and after.
+var taskNeedsWork = predicate.Funcs{
+	UpdateFunc: func(e event.UpdateEvent) bool {
+		old, oldOK := e.ObjectOld.(*arlv1.Task)
+		cur, curOK := e.ObjectNew.(*arlv1.Task)
+		return !oldOK || !curOK || !(old.IsFinished() && cur.IsFinished())
+	},
+}
+
+// sandboxReadinessChanged passes Sandbox events that can change what a task
+// waiting on it does: creation, deletion, and changes of phase, pod or
+// deletion mark.
+var sandboxReadinessChanged = predicate.Funcs{
+	UpdateFunc: func(e event.UpdateEvent) bool {
+		old, oldOK := e.ObjectOld.(*arlv1.Sandbox)
+		cur, curOK := e.ObjectNew.(*arlv1.Sandbox)
+		if !oldOK || !curOK {
+			return true
+		}
+		return old.Status.Phase != cur.Status.Phase ||
+			old.Status.PodIP != cur.Status.PodIP ||
+			old.Status.PodName != cur.Status.PodName ||
+			(old.DeletionTimestamp == nil) != (cur.DeletionTimestamp == nil)
+	},
+}

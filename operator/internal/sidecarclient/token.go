@@ -1,0 +1,67 @@
+package sidecarclient
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// TokenKey is the key of the sidecar token in the per-pod Secret, which is
+// named like the pod (docs/contracts.md).
+const TokenKey = "token"
+
+// Tokens reads sidecar tokens from the per-pod Secrets and remembers them.
+//
+// It reads through a non-caching reader on purpose: a cached client would
+// start a cluster-wide Secret informer (every Secret in memory and RBAC to
+// list them all); one GET per pod, then memory, is all a task needs.
+type Tokens struct {
+	reader client.Reader
+
+	mu     sync.Mutex
+	tokens map[types.NamespacedName]string
+}
+
+// NewTokens reads Secrets with reader (use the manager's API reader).
+func NewTokens(reader client.Reader) *Tokens {
+	return &Tokens{reader: reader, tokens: make(map[types.NamespacedName]string)}
+}
+
+// Token returns the sidecar token of the pod namespace/podName.
+func (t *Tokens) Token(ctx context.Context, namespace, podName string) (string, error) {
+	key := types.NamespacedName{Namespace: namespace, Name: podName}
+	t.mu.Lock()
+	token, ok := t.tokens[key]
+	t.mu.Unlock()
+	if ok {
+		return token, nil
+	}
+	var secret corev1.Secret
+	if err := t.reader.Get(ctx, key, &secret); err != nil {
+		return "", fmt.Errorf("get sidecar token secret %s: %w", key, err)
+	}
+	raw, ok := secret.Data[TokenKey]
+	if !ok || len(raw) == 0 {
+		return "", fmt.Errorf("sidecar token secret %s has no %q key", key, TokenKey)
+	}
+	token = string(raw)
+	t.mu.Lock()
+	if len(t.tokens) >= maxCachedClients {
+		clear(t.tokens)
+	}
+	t.tokens[key] = token
+	t.mu.Unlock()
+	return token, nil
+}
+
+// Forget drops a remembered token, for example after the sidecar answered
+// Unauthenticated (the pod's Secret was replaced).
+func (t *Tokens) Forget(namespace, podName string) {
+	t.mu.Lock()
+	delete(t.tokens, types.NamespacedName{Namespace: namespace, Name: podName})
+	t.mu.Unlock()
+}
