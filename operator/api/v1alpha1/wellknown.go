@@ -65,6 +65,8 @@ const (
 	PodPoolField = "arl.infra.io/pool"
 	// PodPoolStateField indexes Pods by PoolStateKey(pool, state).
 	PodPoolStateField = "arl.infra.io/pool-state"
+	// PodSandboxField indexes Pods by their LabelSandbox value.
+	PodSandboxField = "arl.infra.io/sandbox"
 )
 
 // PoolStateKey is the PodPoolStateField value of a pod of pool in state.

@@ -1,0 +1,146 @@
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	arlv1 "github.com/arl-infra/arl/operator/api/v1alpha1"
+	"github.com/arl-infra/arl/operator/internal/controller/warmpool"
+)
+
+// errAllocationRace: every candidate was taken by someone else between the
+// cache read and the write; the caller retries with a fresh cache view.
+var errAllocationRace = errors.New("every idle pod seen was taken concurrently")
+
+// claimMemory is how long a pod this process took (or lost a race for) is
+// skipped as a candidate while the cache catches up.
+const claimMemory = 10 * time.Second
+
+// allocator binds idle pods to sandboxes. Binding is one optimistic patch of
+// the pod: its labels become state=allocated, sandbox=<name>, and its
+// controller reference moves from the pool to the sandbox (so deleting the
+// sandbox deletes the pod). The patch carries the resourceVersion the cache
+// showed, so two sandboxes can never both win the same pod.
+type allocator struct {
+	client client.Client
+	pods   warmpool.PodConfig
+
+	mu sync.Mutex
+	// taken: pod UID -> when this process took it or lost it.
+	taken map[types.UID]time.Time
+	// bound: sandbox UID -> pod name, until the status records it.
+	bound map[types.UID]string
+}
+
+func newAllocator(c client.Client, pods warmpool.PodConfig) *allocator {
+	return &allocator{client: c, pods: pods, taken: map[types.UID]time.Time{}, bound: map[types.UID]string{}}
+}
+
+// allocate binds one idle, Ready pod of pool to sb. It returns nil, nil when
+// the pool has no such pod.
+func (a *allocator) allocate(ctx context.Context, sb *arlv1.Sandbox, pool *arlv1.WarmPool) (*corev1.Pod, error) {
+	var idle corev1.PodList
+	if err := a.client.List(ctx, &idle, client.InNamespace(sb.Namespace),
+		client.MatchingFields{arlv1.PodPoolStateField: arlv1.PoolStateKey(pool.Name, arlv1.PodStateIdle)}); err != nil {
+		return nil, fmt.Errorf("list idle pods of warmpool %s: %w", pool.Name, err)
+	}
+	candidates := a.candidates(pool, idle.Items)
+	if len(candidates) == 0 {
+		return nil, nil
+	}
+	// Concurrent workers start at different offsets to collide less.
+	start := int(spread(string(sb.UID)) % uint32(len(candidates)))
+	for i := range candidates {
+		pod := candidates[(start+i)%len(candidates)]
+		bound, err := a.bind(ctx, sb, pod)
+		if err == nil {
+			return bound, nil
+		}
+		if apierrors.IsConflict(err) || apierrors.IsNotFound(err) {
+			allocationConflicts.Inc()
+			a.remember(pod.UID)
+			continue
+		}
+		return nil, fmt.Errorf("bind pod %s to sandbox %s: %w", pod.Name, sb.Name, err)
+	}
+	return nil, errAllocationRace
+}
+
+// candidates are the pool's idle pods that are Ready, controlled by the
+// pool, built from its current template and not just taken.
+func (a *allocator) candidates(pool *arlv1.WarmPool, pods []corev1.Pod) []*corev1.Pod {
+	hash := warmpool.TemplateHash(pool, a.pods)
+	now := time.Now()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var out []*corev1.Pod
+	for i := range pods {
+		pod := &pods[i]
+		if at, ok := a.taken[pod.UID]; ok {
+			if now.Sub(at) < claimMemory {
+				continue
+			}
+			delete(a.taken, pod.UID)
+		}
+		if pod.Labels[arlv1.LabelState] != arlv1.PodStateIdle || !warmpool.IsPodReady(pod) ||
+			!metav1.IsControlledBy(pod, pool) || pod.Annotations[arlv1.AnnotationTemplateHash] != hash {
+			continue
+		}
+		out = append(out, pod)
+	}
+	return out
+}
+
+// bind patches pod over to sb, conditional on the resourceVersion read.
+func (a *allocator) bind(ctx context.Context, sb *arlv1.Sandbox, cached *corev1.Pod) (*corev1.Pod, error) {
+	pod := cached.DeepCopy()
+	patch := client.MergeFromWithOptions(cached, client.MergeFromWithOptimisticLock{})
+	pod.Labels[arlv1.LabelState] = arlv1.PodStateAllocated
+	pod.Labels[arlv1.LabelSandbox] = sb.Name
+	pod.OwnerReferences = []metav1.OwnerReference{*metav1.NewControllerRef(sb, arlv1.GroupVersion.WithKind("Sandbox"))}
+	if err := a.client.Patch(ctx, pod, patch); err != nil {
+		return nil, err
+	}
+	a.remember(pod.UID)
+	a.mu.Lock()
+	a.bound[sb.UID] = pod.Name
+	a.mu.Unlock()
+	return pod, nil
+}
+
+func (a *allocator) remember(uid types.UID) {
+	a.mu.Lock()
+	a.taken[uid] = time.Now()
+	a.mu.Unlock()
+}
+
+// boundPod is the pod this process bound to sb whose name the status may
+// not show yet.
+func (a *allocator) boundPod(sb *arlv1.Sandbox) string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.bound[sb.UID]
+}
+
+// recorded forgets the in-memory binding of sb once its status holds it.
+func (a *allocator) recorded(sb *arlv1.Sandbox) {
+	a.mu.Lock()
+	delete(a.bound, sb.UID)
+	a.mu.Unlock()
+}
+
+func spread(s string) uint32 {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(s))
+	return h.Sum32()
+}

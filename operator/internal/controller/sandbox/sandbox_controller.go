@@ -1,0 +1,241 @@
+// Package sandbox holds the Sandbox controller: it binds one idle, Ready pod
+// of the sandbox's pool to it and reports the pod's readiness.
+//
+// A sandbox's pod is never reused: binding moves the pod's controller
+// reference from the WarmPool to the Sandbox, so deleting the sandbox
+// deletes the pod (garbage collection) and the pool creates a fresh one.
+// One user's files and processes therefore never reach the next sandbox,
+// with no wipe step to get wrong.
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+
+	arlv1 "github.com/arl-infra/arl/operator/api/v1alpha1"
+	"github.com/arl-infra/arl/operator/internal/controller/warmpool"
+)
+
+// SandboxReconciler binds pods to Sandboxes and reports their state.
+type SandboxReconciler struct {
+	client.Client
+	// Recorder emits events; nil turns them off.
+	Recorder events.EventRecorder
+	// Pods must match the WarmPool reconciler's, so the template hashes agree.
+	Pods warmpool.PodConfig
+	// Workers is the number of concurrent reconciles.
+	Workers int
+
+	once      sync.Once
+	alloc     *allocator
+	firstSeen sync.Map // sandbox UID -> time.Time
+}
+
+// +kubebuilder:rbac:groups=arl.infra.io,resources=sandboxes,verbs=get;list;watch
+// +kubebuilder:rbac:groups=arl.infra.io,resources=sandboxes/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=arl.infra.io,resources=warmpools,verbs=get;list;watch
+// +kubebuilder:rbac:groups=arl.infra.io,resources=tasks,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch;patch;update
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// Reconcile binds a pod to a pending sandbox, follows the bound pod's state,
+// and keeps status.lastTaskTime.
+func (r *SandboxReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	r.init()
+	sb := &arlv1.Sandbox{}
+	if err := r.Get(ctx, req.NamespacedName, sb); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if sb.DeletionTimestamp != nil {
+		r.firstSeen.Delete(sb.UID)
+		return ctrl.Result{}, nil
+	}
+
+	obs := observation{poolFound: true}
+	var workErr error
+	requeue := false
+	switch {
+	case sb.Status.PodName != "":
+		obs.pod, obs.podMissing, workErr = r.getPod(ctx, sb.Namespace, sb.Status.PodName)
+	case sb.Status.Phase != arlv1.SandboxPhaseFailed:
+		obs.pod, obs.poolFound, requeue, workErr = r.findOrAllocate(ctx, sb)
+		if obs.pod != nil && sb.Status.AllocationTime == nil {
+			now := metav1.Now()
+			obs.allocatedAt = &now
+		}
+	}
+
+	var tasks arlv1.TaskList
+	if err := r.List(ctx, &tasks, client.InNamespace(sb.Namespace),
+		client.MatchingFields{arlv1.TaskSandboxRefField: sb.Name}); err != nil {
+		workErr = errors.Join(workErr, fmt.Errorf("list tasks of sandbox %s: %w", sb.Name, err))
+	} else {
+		obs.lastTaskTime = lastTaskTime(tasks.Items)
+	}
+
+	status := computeStatus(sb, obs)
+	r.recordTransition(sb, status)
+	statusErr := r.updateStatus(ctx, sb, status)
+	if statusErr == nil && status.PodName != "" {
+		r.alloc.recorded(sb)
+	}
+	if err := errors.Join(workErr, statusErr); err != nil {
+		return ctrl.Result{}, err
+	}
+	return ctrl.Result{Requeue: requeue}, nil
+}
+
+func (r *SandboxReconciler) init() {
+	r.once.Do(func() {
+		if r.alloc == nil {
+			r.alloc = newAllocator(r.Client, r.Pods)
+		}
+	})
+}
+
+// getPod reads the sandbox's pod from the cache; missing reports it gone.
+func (r *SandboxReconciler) getPod(ctx context.Context, namespace, name string) (*corev1.Pod, bool, error) {
+	pod := &corev1.Pod{}
+	err := r.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, pod)
+	switch {
+	case err == nil:
+		return pod, false, nil
+	case apierrors.IsNotFound(err):
+		return nil, true, nil
+	default:
+		return nil, false, fmt.Errorf("get pod %s: %w", name, err)
+	}
+}
+
+// findOrAllocate returns the sandbox's pod: one already bound to it (by this
+// process before its status was written, or by an earlier run of the
+// operator) or a newly bound idle pod. poolFound is false when the pool does
+// not exist; requeue asks for a quick retry after a lost race.
+func (r *SandboxReconciler) findOrAllocate(ctx context.Context, sb *arlv1.Sandbox) (pod *corev1.Pod, poolFound, requeue bool, err error) {
+	if name := r.alloc.boundPod(sb); name != "" {
+		pod, _, err := r.getPod(ctx, sb.Namespace, name)
+		if err != nil || pod != nil {
+			return pod, true, false, err
+		}
+	}
+	if pod, err := r.findBoundPod(ctx, sb); err != nil || pod != nil {
+		return pod, true, false, err
+	}
+
+	pool := &arlv1.WarmPool{}
+	if err := r.Get(ctx, types.NamespacedName{Namespace: sb.Namespace, Name: sb.Spec.PoolRef}, pool); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, false, false, nil
+		}
+		return nil, false, false, fmt.Errorf("get warmpool %s: %w", sb.Spec.PoolRef, err)
+	}
+	seen, _ := r.firstSeen.LoadOrStore(sb.UID, time.Now())
+	pod, err = r.alloc.allocate(ctx, sb, pool)
+	switch {
+	case errors.Is(err, errAllocationRace):
+		return nil, true, true, nil
+	case err != nil:
+		return nil, true, false, err
+	case pod != nil:
+		allocationSeconds.Observe(time.Since(seen.(time.Time)).Seconds())
+		r.firstSeen.Delete(sb.UID)
+		log.FromContext(ctx).V(1).Info("bound pod", "pod", pod.Name)
+	}
+	return pod, true, false, nil
+}
+
+// findBoundPod finds a pod labelled for sb and controlled by it.
+func (r *SandboxReconciler) findBoundPod(ctx context.Context, sb *arlv1.Sandbox) (*corev1.Pod, error) {
+	var pods corev1.PodList
+	if err := r.List(ctx, &pods, client.InNamespace(sb.Namespace),
+		client.MatchingFields{arlv1.PodSandboxField: sb.Name}); err != nil {
+		return nil, fmt.Errorf("list pods bound to sandbox %s: %w", sb.Name, err)
+	}
+	for i := range pods.Items {
+		if metav1.IsControlledBy(&pods.Items[i], sb) {
+			return &pods.Items[i], nil
+		}
+	}
+	return nil, nil
+}
+
+// recordTransition emits one event per phase or reason change.
+func (r *SandboxReconciler) recordTransition(sb *arlv1.Sandbox, status arlv1.SandboxStatus) {
+	if r.Recorder == nil {
+		return
+	}
+	oldReason, newReason := readyReason(sb.Status), readyReason(status)
+	if sb.Status.Phase == status.Phase && oldReason == newReason {
+		return
+	}
+	if sb.Status.PodName == "" && status.PodName != "" {
+		r.Recorder.Eventf(sb, nil, corev1.EventTypeNormal, arlv1.EventReasonAllocated, "Allocate", "allocated pod %s", status.PodName)
+	}
+	switch newReason {
+	case arlv1.SandboxReasonSidecarReady:
+		r.Recorder.Eventf(sb, nil, corev1.EventTypeNormal, arlv1.EventReasonSandboxReady, "Ready", "pod %s is Ready at %s", status.PodName, status.PodIP)
+	case arlv1.SandboxReasonWaitingForPool:
+		r.Recorder.Eventf(sb, nil, corev1.EventTypeNormal, arlv1.EventReasonWaitingForPool, "Allocate", "WarmPool %s has no idle Ready pod; waiting", sb.Spec.PoolRef)
+	case arlv1.SandboxReasonPoolNotFound:
+		r.Recorder.Eventf(sb, nil, corev1.EventTypeWarning, arlv1.EventReasonPoolNotFound, "Allocate", "WarmPool %s not found", sb.Spec.PoolRef)
+	case arlv1.SandboxReasonPodLost:
+		r.Recorder.Eventf(sb, nil, corev1.EventTypeWarning, arlv1.EventReasonPodLost, "Watch", "pod %s was deleted; the sandbox failed", status.PodName)
+	case arlv1.SandboxReasonPodFailed:
+		r.Recorder.Eventf(sb, nil, corev1.EventTypeWarning, arlv1.EventReasonPodFailed, "Watch", "pod %s failed; the sandbox failed", status.PodName)
+	}
+}
+
+func readyReason(st arlv1.SandboxStatus) string {
+	for _, c := range st.Conditions {
+		if c.Type == arlv1.SandboxConditionReady {
+			return c.Reason
+		}
+	}
+	return ""
+}
+
+// updateStatus writes the status when it changed, as one merge patch.
+func (r *SandboxReconciler) updateStatus(ctx context.Context, sb *arlv1.Sandbox, status arlv1.SandboxStatus) error {
+	if equality.Semantic.DeepEqual(sb.Status, status) {
+		return nil
+	}
+	patch := client.MergeFrom(sb.DeepCopy())
+	sb.Status = status
+	if err := r.Status().Patch(ctx, sb, patch); err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("patch status of sandbox %s/%s: %w", sb.Namespace, sb.Name, err)
+	}
+	return nil
+}
+
+// SetupWithManager watches Sandboxes, their pods, the pods becoming idle and
+// Ready in a pool (for waiting sandboxes), WarmPools and Tasks.
+func (r *SandboxReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	r.init()
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&arlv1.Sandbox{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&corev1.Pod{}, &podHandler{reader: mgr.GetClient()}).
+		Watches(&arlv1.WarmPool{}, handler.EnqueueRequestsFromMapFunc(r.waitingSandboxesOfPool),
+			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&arlv1.Task{}, handler.EnqueueRequestsFromMapFunc(sandboxOfTask),
+			builder.WithPredicates(taskTimesChanged())).
+		WithOptions(controller.Options{MaxConcurrentReconciles: max(r.Workers, 1)}).
+		Named("sandbox").
+		Complete(r)
+}

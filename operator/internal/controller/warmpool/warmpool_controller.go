@@ -1,0 +1,256 @@
+// Package warmpool holds the WarmPool controller: it keeps spec.replicas idle,
+// Ready pods per pool, each with its own sidecar token Secret.
+package warmpool
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilrand "k8s.io/apimachinery/pkg/util/rand"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	arlv1 "github.com/arl-infra/arl/operator/api/v1alpha1"
+)
+
+// maxParallelCreates bounds the pod creations of one pass in flight at once.
+const maxParallelCreates = 16
+
+// WarmPoolReconciler keeps each WarmPool's idle pods.
+type WarmPoolReconciler struct {
+	client.Client
+	Scheme *runtime.Scheme
+	// Recorder emits events; nil turns them off.
+	Recorder events.EventRecorder
+	// Pods is what the operator injects into every pod.
+	Pods PodConfig
+	// Workers is the number of concurrent reconciles.
+	Workers int
+
+	expectations *expectations
+	once         sync.Once
+}
+
+// +kubebuilder:rbac:groups=arl.infra.io,resources=warmpools,verbs=get;list;watch
+// +kubebuilder:rbac:groups=arl.infra.io,resources=warmpools/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch;create;delete
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;delete
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// Reconcile creates, replaces and deletes the idle pods of one pool and
+// writes its status.
+func (r *WarmPoolReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	r.init()
+	logger := log.FromContext(ctx)
+	key := req.String()
+
+	pool := &arlv1.WarmPool{}
+	if err := r.Get(ctx, req.NamespacedName, pool); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.expectations.Forget(key)
+			forgetPoolMetrics(req.Namespace, req.Name)
+			return ctrl.Result{}, nil
+		}
+		return ctrl.Result{}, fmt.Errorf("get warmpool %s: %w", key, err)
+	}
+	if pool.DeletionTimestamp != nil {
+		// Garbage collection removes the pool's pods and Secrets.
+		return ctrl.Result{}, nil
+	}
+
+	var pods corev1.PodList
+	if err := r.List(ctx, &pods, client.InNamespace(pool.Namespace),
+		client.MatchingFields{arlv1.PodPoolField: pool.Name}); err != nil {
+		return ctrl.Result{}, fmt.Errorf("list pods of warmpool %s: %w", key, err)
+	}
+	hash := TemplateHash(pool, r.Pods)
+	sets := classifyPods(pool, pods.Items, hash)
+
+	var passErr error
+	invalidTemplate := false
+	if r.expectations.Satisfied(key) {
+		plan := planScale(sets, pool.DesiredReplicas())
+		if err := r.deletePods(ctx, pool, plan.delete); err != nil {
+			passErr = err
+		}
+		if plan.create > 0 {
+			if _, err := BuildPod(pool, "probe", hash, r.Pods); err != nil {
+				passErr, invalidTemplate = err, true
+			} else if err := r.createPods(ctx, pool, plan.create, hash); err != nil {
+				passErr = errors.Join(passErr, err)
+			}
+		}
+	} else {
+		logger.V(1).Info("waiting for the cache to show earlier pod writes")
+	}
+
+	recordPoolMetrics(pool, sets)
+	statusErr := r.updateStatus(ctx, pool, computeStatus(pool, sets, passErr, invalidTemplate))
+	if invalidTemplate {
+		// Retrying cannot help until the template changes, which triggers a pass.
+		return ctrl.Result{}, statusErr
+	}
+	return ctrl.Result{}, errors.Join(passErr, statusErr)
+}
+
+func (r *WarmPoolReconciler) init() {
+	r.once.Do(func() {
+		if r.expectations == nil {
+			r.expectations = newExpectations()
+		}
+	})
+}
+
+// createPods creates n pods (each after its token Secret), in parallel.
+func (r *WarmPoolReconciler) createPods(ctx context.Context, pool *arlv1.WarmPool, n int, hash string) error {
+	key := client.ObjectKeyFromObject(pool).String()
+	r.expectations.Expect(key, n, 0)
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		errs    []error
+		created int
+	)
+	sem := make(chan struct{}, maxParallelCreates)
+	for range n {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			err := r.createPod(ctx, pool, hash)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, err)
+				// This pod will never show up in the cache.
+				r.expectations.CreationObserved(key)
+				return
+			}
+			created++
+		}()
+	}
+	wg.Wait()
+	if created > 0 {
+		r.event(pool, corev1.EventTypeNormal, arlv1.EventReasonPodCreated, "CreatePods", "created %d idle pod(s)", created)
+	}
+	if len(errs) > 0 {
+		err := errors.Join(errs...)
+		r.event(pool, corev1.EventTypeWarning, arlv1.EventReasonPodCreateFailed, "CreatePods", "%d pod(s) not created: %v", len(errs), errs[0])
+		return fmt.Errorf("create pods of warmpool %s: %w", key, err)
+	}
+	return nil
+}
+
+// createPod creates one pod named <pool>-<random5>, and before it the Secret
+// holding its sidecar token (when the pool uses tokens).
+func (r *WarmPoolReconciler) createPod(ctx context.Context, pool *arlv1.WarmPool, hash string) error {
+	for attempt := 0; ; attempt++ {
+		name := pool.Name + "-" + utilrand.String(5)
+		pod, err := BuildPod(pool, name, hash, r.Pods)
+		if err != nil {
+			return err
+		}
+		if pool.TokenAuth() {
+			secret, err := BuildTokenSecret(pool, name)
+			if err != nil {
+				return err
+			}
+			if err := r.Create(ctx, secret); err != nil {
+				if apierrors.IsAlreadyExists(err) && attempt < 3 {
+					continue
+				}
+				return fmt.Errorf("create token secret %s: %w", name, err)
+			}
+		}
+		err = r.Create(ctx, pod)
+		if err == nil {
+			return nil
+		}
+		if pool.TokenAuth() {
+			r.deleteSecret(ctx, pool.Namespace, name)
+		}
+		if apierrors.IsAlreadyExists(err) && attempt < 3 {
+			continue
+		}
+		return fmt.Errorf("create pod %s: %w", name, err)
+	}
+}
+
+// deletePods deletes idle pods, each only if it is unchanged since the cache
+// saw it (a Sandbox may just have taken it), and their token Secrets.
+func (r *WarmPoolReconciler) deletePods(ctx context.Context, pool *arlv1.WarmPool, pods []*corev1.Pod) error {
+	if len(pods) == 0 {
+		return nil
+	}
+	key := client.ObjectKeyFromObject(pool).String()
+	r.expectations.Expect(key, 0, len(pods))
+	var errs []error
+	for _, pod := range pods {
+		rv := pod.ResourceVersion
+		err := r.Delete(ctx, pod, client.Preconditions{UID: &pod.UID, ResourceVersion: &rv})
+		switch {
+		case err == nil:
+			r.deleteSecret(ctx, pod.Namespace, pod.Name)
+		case apierrors.IsNotFound(err):
+			r.expectations.DeletionObserved(key)
+		case apierrors.IsConflict(err):
+			// Taken by a Sandbox or changed meanwhile: the next pass decides again.
+			r.expectations.DeletionObserved(key)
+		default:
+			r.expectations.DeletionObserved(key)
+			errs = append(errs, fmt.Errorf("delete pod %s: %w", pod.Name, err))
+		}
+	}
+	r.event(pool, corev1.EventTypeNormal, arlv1.EventReasonPodDeleted, "DeletePods", "deleted %d idle pod(s) (failed, outdated or surplus)", len(pods)-len(errs))
+	return errors.Join(errs...)
+}
+
+// deleteSecret deletes the token Secret of a pod; a missing one is fine.
+func (r *WarmPoolReconciler) deleteSecret(ctx context.Context, namespace, podName string) {
+	secret := &corev1.Secret{}
+	secret.Namespace, secret.Name = namespace, arlv1.SidecarTokenSecretName(podName)
+	if err := r.Delete(ctx, secret); err != nil && !apierrors.IsNotFound(err) {
+		log.FromContext(ctx).Error(err, "delete token secret", "secret", secret.Name)
+	}
+}
+
+// updateStatus writes the status when it changed, as one merge patch.
+func (r *WarmPoolReconciler) updateStatus(ctx context.Context, pool *arlv1.WarmPool, status arlv1.WarmPoolStatus) error {
+	if equality.Semantic.DeepEqual(pool.Status, status) {
+		return nil
+	}
+	patch := client.MergeFrom(pool.DeepCopy())
+	pool.Status = status
+	if err := r.Status().Patch(ctx, pool, patch); err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("patch status of warmpool %s/%s: %w", pool.Namespace, pool.Name, err)
+	}
+	return nil
+}
+
+func (r *WarmPoolReconciler) event(pool *arlv1.WarmPool, eventType, reason, action, format string, args ...any) {
+	if r.Recorder == nil {
+		return
+	}
+	r.Recorder.Eventf(pool, nil, eventType, reason, action, format, args...)
+}
+
+// SetupWithManager watches WarmPools and the pods labelled with a pool.
+func (r *WarmPoolReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	r.init()
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&arlv1.WarmPool{}).
+		Watches(&corev1.Pod{}, &podEventHandler{expectations: r.expectations}).
+		WithOptions(controller.Options{MaxConcurrentReconciles: max(r.Workers, 1)}).
+		Named("warmpool").
+		Complete(r)
+}

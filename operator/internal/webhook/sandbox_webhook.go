@@ -1,0 +1,55 @@
+package webhook
+
+import (
+	"context"
+
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	arlv1 "github.com/arl-infra/arl/operator/api/v1alpha1"
+)
+
+// +kubebuilder:webhook:path=/validate-arl-infra-io-v1alpha1-sandbox,mutating=false,failurePolicy=fail,sideEffects=None,groups=arl.infra.io,resources=sandboxes,verbs=create;update,versions=v1alpha1,name=vsandbox.arl.infra.io,admissionReviewVersions=v1
+
+// SandboxValidator validates Sandboxes at admission.
+type SandboxValidator struct{}
+
+var _ admission.Validator[*arlv1.Sandbox] = &SandboxValidator{}
+
+// ValidateCreate checks a new Sandbox.
+func (v *SandboxValidator) ValidateCreate(_ context.Context, sb *arlv1.Sandbox) (admission.Warnings, error) {
+	return nil, toInvalid("Sandbox", sb.Name, ValidateSandbox(sb))
+}
+
+// ValidateUpdate checks a changed Sandbox: poolRef may not change.
+func (v *SandboxValidator) ValidateUpdate(_ context.Context, old, sb *arlv1.Sandbox) (admission.Warnings, error) {
+	errs := ValidateSandbox(sb)
+	if old.Spec.PoolRef != sb.Spec.PoolRef {
+		errs = append(errs, field.Forbidden(field.NewPath("spec", "poolRef"),
+			"poolRef is immutable: delete the sandbox and create a new one on the other pool"))
+	}
+	return nil, toInvalid("Sandbox", sb.Name, errs)
+}
+
+// ValidateDelete allows every deletion.
+func (v *SandboxValidator) ValidateDelete(context.Context, *arlv1.Sandbox) (admission.Warnings, error) {
+	return nil, nil
+}
+
+// ValidateSandbox returns every problem of a Sandbox's spec.
+func ValidateSandbox(sb *arlv1.Sandbox) field.ErrorList {
+	var errs field.ErrorList
+	spec := field.NewPath("spec")
+	if sb.Spec.PoolRef == "" {
+		errs = append(errs, field.Required(spec.Child("poolRef"), "name the WarmPool to take a pod from"))
+	} else {
+		for _, msg := range validation.IsDNS1123Subdomain(sb.Spec.PoolRef) {
+			errs = append(errs, field.Invalid(spec.Child("poolRef"), sb.Spec.PoolRef, msg))
+		}
+	}
+	if t := sb.Spec.IdleTimeoutSeconds; t != nil && *t <= 0 {
+		errs = append(errs, field.Invalid(spec.Child("idleTimeoutSeconds"), *t, "must be a positive number of seconds"))
+	}
+	return errs
+}
