@@ -1,0 +1,104 @@
+// Command arl-local runs ARL's local cluster: a real control plane and a
+// node running pods as processes, with no Docker and no network.
+//
+//	arl-local up                  build what is missing, start, wait until Ready
+//	arl-local down [--purge]      stop everything, clean up the node
+//	arl-local status              components, pids, memory and health
+//	arl-local env                 export lines for KUBECONFIG and PATH
+//	arl-local envtest-assets DIR  etcd/kube-apiserver links for KUBEBUILDER_ASSETS
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/arl-infra/arl/tools/internal/build"
+	"github.com/arl-infra/arl/tools/internal/cluster"
+)
+
+const usage = `usage: arl-local [flags] COMMAND
+
+commands:
+  up                  build what is missing, start the cluster, wait until the node is Ready
+  down [--purge]      stop every component and clean up the node (--purge also deletes the state)
+  status              list components with pid, memory and health (exit 1 if unhealthy)
+  env                 print the export lines for KUBECONFIG and PATH
+  envtest-assets DIR  create DIR with etcd and kube-apiserver links for KUBEBUILDER_ASSETS
+
+flags:
+`
+
+func main() {
+	fs := flag.NewFlagSet("arl-local", flag.ExitOnError)
+	repo := fs.String("repo", "", "repository root (default: found from the working directory, or $ARL_REPO_ROOT)")
+	state := fs.String("state-dir", os.Getenv("ARL_STATE_DIR"), "state directory (default <repo>/.state/local, or $ARL_STATE_DIR)")
+	cache := fs.String("cache-dir", "", "binary cache directory (default $ARL_CACHE_DIR, /var/cache/arl or ~/.cache/arl)")
+	fs.Usage = func() { fmt.Fprint(os.Stderr, usage); fs.PrintDefaults() }
+	_ = fs.Parse(os.Args[1:])
+	if fs.NArg() == 0 {
+		fs.Usage()
+		os.Exit(2)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, *repo, *state, *cache, fs.Arg(0), fs.Args()[1:]); err != nil {
+		fmt.Fprintf(os.Stderr, "arl-local %s: %v\n", fs.Arg(0), err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, repo, state, cache, command string, args []string) error {
+	layout, err := resolveLayout(repo, state, cache)
+	if err != nil {
+		return err
+	}
+	switch command {
+	case "up":
+		fs := flag.NewFlagSet("up", flag.ExitOnError)
+		rebuild := fs.Bool("rebuild", false, "rebuild arl-node, arl-sidecar and arl-operator even if they look current")
+		timeout := fs.Duration("timeout", 60*time.Second, "how long each component may take to become healthy")
+		_ = fs.Parse(args)
+		return cluster.Up(ctx, cluster.UpOptions{Layout: layout, Out: os.Stdout, Rebuild: *rebuild, Timeout: *timeout})
+	case "down":
+		fs := flag.NewFlagSet("down", flag.ExitOnError)
+		purge := fs.Bool("purge", false, "also delete the state directory (certificates, etcd data, logs)")
+		grace := fs.Duration("grace", 10*time.Second, "time between SIGTERM and SIGKILL per component")
+		_ = fs.Parse(args)
+		return cluster.Down(ctx, cluster.DownOptions{Layout: layout, Out: os.Stdout, Purge: *purge, Grace: *grace})
+	case "status":
+		if !cluster.Status(ctx, layout, os.Stdout) {
+			os.Exit(1)
+		}
+		return nil
+	case "env":
+		fmt.Print(cluster.EnvLines(layout))
+		return nil
+	case "envtest-assets":
+		if len(args) != 1 {
+			return fmt.Errorf("usage: arl-local envtest-assets DIR")
+		}
+		return cluster.EnvtestAssets(ctx, layout, args[0], os.Stdout)
+	default:
+		return fmt.Errorf("unknown command %q (want up, down, status, env or envtest-assets)", command)
+	}
+}
+
+func resolveLayout(repo, state, cache string) (cluster.Layout, error) {
+	var err error
+	if repo == "" {
+		if repo, err = cluster.FindRepo(); err != nil {
+			return cluster.Layout{}, err
+		}
+	}
+	if cache == "" {
+		cache = build.DefaultCacheDir()
+	}
+	l := cluster.NewLayout(repo, state, cache)
+	return l, nil
+}

@@ -1,0 +1,195 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/arl-infra/arl/tools/internal/build"
+	"github.com/arl-infra/arl/tools/internal/proc"
+)
+
+// UpOptions configures Up.
+type UpOptions struct {
+	Layout  Layout
+	Out     io.Writer
+	Rebuild bool          // rebuild the non-cached binaries even if they look current
+	Timeout time.Duration // per component, to become healthy
+}
+
+// Up builds what is missing, creates the certificates on first start,
+// starts every component that is not running and waits until the cluster
+// is usable.
+func Up(ctx context.Context, opts UpOptions) error {
+	l, r := opts.Layout, newReporter(opts.Out)
+	if opts.Timeout == 0 {
+		opts.Timeout = 60 * time.Second
+	}
+	unlock, err := lockState(l, false)
+	if errors.Is(err, errLocked) {
+		fmt.Fprintf(opts.Out, "another arl-local command is already working on %s; not starting a second cluster\n", l.State)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer unlock()
+
+	if running(l) {
+		fmt.Fprintf(opts.Out, "the local cluster is already running (state %s)\n", l.State)
+		printUsage(opts.Out, l)
+		return nil
+	}
+	r.Printf("local cluster: repo %s, state %s", l.Repo, l.State)
+	if err := buildAll(ctx, l, r, opts.Rebuild); err != nil {
+		return err
+	}
+	generated, err := EnsurePKI(l)
+	if err != nil {
+		return fmt.Errorf("certificates: %w", err)
+	}
+	if generated {
+		r.Printf("certificates, keys and kubeconfigs generated in %s", l.PKI(""))
+	}
+	c, err := newClient(l)
+	if err != nil {
+		return err
+	}
+	if err := startAndWait(ctx, l, r, opts.Timeout, c); err != nil {
+		return err
+	}
+	if err := WriteUserKubeconfig(l); err != nil {
+		return err
+	}
+	r.Printf("local cluster ready in %.1fs", r.elapsed().Seconds())
+	printUsage(opts.Out, l)
+	return nil
+}
+
+func buildAll(ctx context.Context, l Layout, r *reporter, rebuild bool) error {
+	b := &build.Builder{Repo: l.Repo, BinDir: l.Bin, CacheDir: l.Cache, Progress: r.Printf, Force: rebuild}
+	for _, t := range build.All {
+		start := time.Now()
+		outcome, err := b.Ensure(ctx, t)
+		if err != nil {
+			return fmt.Errorf("build %s: %w", t.Name, err)
+		}
+		if outcome == build.Skipped {
+			r.Printf("build %s: skipped, %s/%s does not exist yet", t.Name, t.Module, t.Package)
+			continue
+		}
+		r.Printf("build %s: %s (%.1fs)", t.Name, outcome, time.Since(start).Seconds())
+	}
+	return nil
+}
+
+// startAndWait starts etcd and the apiserver one after the other (each
+// needs the previous), then the controller manager, scheduler and node
+// together, and waits for all of them.
+func startAndWait(ctx context.Context, l Layout, r *reporter, timeout time.Duration, c *client) error {
+	comps := Components(l)
+	checks := map[string]probe{
+		"etcd":                    c.etcdHealthy,
+		"kube-apiserver":          c.apiserverReady,
+		"kube-controller-manager": c.controllerManagerHealthy,
+		"kube-scheduler":          c.schedulerHealthy,
+		"arl-node":                c.nodeReady,
+	}
+	serial, parallel := comps[:2], comps[2:]
+	for _, comp := range serial {
+		if err := start(l, r, comp); err != nil {
+			return err
+		}
+		if err := wait(ctx, l, r, timeout, comp, checks[comp.Name]); err != nil {
+			return err
+		}
+	}
+	var started []Component
+	for _, comp := range parallel {
+		if comp.Optional && !exists(l.BinPath(comp.Binary)) {
+			r.Printf("warning: %s is not built (bin/%s missing): no node, pods will stay Pending", comp.Name, comp.Binary)
+			continue
+		}
+		if err := start(l, r, comp); err != nil {
+			return err
+		}
+		started = append(started, comp)
+	}
+	for _, comp := range started {
+		if err := wait(ctx, l, r, timeout, comp, checks[comp.Name]); err != nil {
+			return err
+		}
+	}
+	if err := waitFor(ctx, timeout, c.defaultServiceAccount, nil); err != nil {
+		return fmt.Errorf("default service account: %w", err)
+	}
+	r.Printf("default service account present: pods can be created")
+	return nil
+}
+
+func start(l Layout, r *reporter, comp Component) error {
+	pidPath := l.File(comp.Name + ".pid")
+	if pid, ok := proc.Running(pidPath); ok {
+		r.Printf("%s: already running (pid %d)", comp.Name, pid)
+		return nil
+	}
+	pid, err := proc.Start(proc.Spec{
+		Path:    l.BinPath(comp.Binary),
+		Args:    comp.Args,
+		Dir:     l.State,
+		LogPath: l.File(comp.Name + ".log"),
+		PIDPath: pidPath,
+	})
+	if err != nil {
+		return fmt.Errorf("start %s: %w", comp.Name, err)
+	}
+	r.Printf("%s: started (pid %d, log %s)", comp.Name, pid, l.File(comp.Name+".log"))
+	return nil
+}
+
+func wait(ctx context.Context, l Layout, r *reporter, timeout time.Duration, comp Component, check probe) error {
+	pidPath := l.File(comp.Name + ".pid")
+	alive := func() bool { _, ok := proc.Running(pidPath); return ok }
+	if err := waitFor(ctx, timeout, check, alive); err != nil {
+		return fmt.Errorf("%s: %w\nlast lines of %s:\n%s", comp.Name, err, l.File(comp.Name+".log"), logTail(l.File(comp.Name+".log"), 25))
+	}
+	r.Printf("%s: healthy", comp.Name)
+	return nil
+}
+
+// running is true when every component that can run is running.
+func running(l Layout) bool {
+	for _, comp := range Components(l) {
+		if comp.Optional && !exists(l.BinPath(comp.Binary)) {
+			continue
+		}
+		if _, ok := proc.Running(l.File(comp.Name + ".pid")); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func printUsage(out io.Writer, l Layout) {
+	fmt.Fprintf(out, "\nUse it with:\n")
+	for _, line := range strings.SplitAfter(EnvLines(l), "\n") {
+		if line != "" {
+			fmt.Fprintf(out, "  %s", line)
+		}
+	}
+	fmt.Fprintf(out, "  kubectl get nodes\n\nLogs and pids: %s   Stop: arl-local down\n", l.State)
+}
+
+// EnvLines are the shell lines that point kubectl at the local cluster.
+func EnvLines(l Layout) string {
+	return fmt.Sprintf("export KUBECONFIG=%s\nexport PATH=%s:$PATH\n", l.Kubeconfig(), l.Bin)
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
