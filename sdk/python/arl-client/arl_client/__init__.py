@@ -7,6 +7,7 @@
         print(result["status"]["stdout"])
 """
 
+from .async_session import AsyncSandboxSession
 from .exceptions import (
     ArlError,
     PoolNotFoundError,
@@ -19,7 +20,6 @@ from .exceptions import (
     TaskRejectedError,
     TaskTimeoutError,
 )
-from .async_session import AsyncSandboxSession
 from .session import SandboxSession
 from .sidecar import ExecResult, SidecarClient
 

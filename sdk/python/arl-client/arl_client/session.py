@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, cast
 
 from kubernetes import client
 from kubernetes.client.rest import ApiException
@@ -264,6 +264,18 @@ class SandboxSession:
             raise SessionClosedError("the session is closed: use it inside its with block")
         return self._custom
 
+    def _get(self, plural: str, name: str) -> dict[str, Any]:
+        return cast(
+            dict[str, Any],
+            self._api().get_namespaced_custom_object(kube.GROUP, kube.VERSION, self.namespace, plural, name),
+        )
+
+    def _create(self, plural: str, body: dict[str, Any]) -> dict[str, Any]:
+        return cast(
+            dict[str, Any],
+            self._api().create_namespaced_custom_object(kube.GROUP, kube.VERSION, self.namespace, plural, body),
+        )
+
     def _require_open(self) -> None:
         if not self._open:
             raise SessionClosedError("the session is not open: use it inside its with block")
@@ -288,9 +300,7 @@ class SandboxSession:
 
     def _check_pool(self) -> None:
         try:
-            self._api().get_namespaced_custom_object(
-                kube.GROUP, kube.VERSION, self.namespace, kube.WARMPOOLS, self.pool_ref
-            )
+            self._get(kube.WARMPOOLS, self.pool_ref)
         except ApiException as error:
             if error.status == 404:
                 raise PoolNotFoundError(self.pool_ref, self.namespace) from None
@@ -300,15 +310,11 @@ class SandboxSession:
     def _create_or_attach(self) -> dict[str, Any]:
         body = self._sandbox_body()
         try:
-            sandbox = self._api().create_namespaced_custom_object(
-                kube.GROUP, kube.VERSION, self.namespace, kube.SANDBOXES, body
-            )
+            sandbox = self._create(kube.SANDBOXES, body)
         except ApiException as error:
             if error.status != 409:
                 raise
-            sandbox = self._api().get_namespaced_custom_object(
-                kube.GROUP, kube.VERSION, self.namespace, kube.SANDBOXES, self.name
-            )
+            sandbox = self._get(kube.SANDBOXES, self.name)
             pool = (sandbox.get("spec") or {}).get("poolRef")
             if pool != self.pool_ref:
                 raise ArlError(
@@ -369,9 +375,7 @@ class SandboxSession:
     def _create_task(self, body: dict[str, Any]) -> dict[str, Any]:
         name = body["metadata"]["name"]
         try:
-            return self._api().create_namespaced_custom_object(
-                kube.GROUP, kube.VERSION, self.namespace, kube.TASKS, body
-            )
+            return self._create(kube.TASKS, body)
         except ApiException as error:
             if error.status in _REJECTED_STATUSES:
                 raise TaskRejectedError(name, error.status, api_message(error)) from None
@@ -411,9 +415,7 @@ class SandboxSession:
 
     def _wait_gone(self) -> None:
         try:
-            current = self._api().get_namespaced_custom_object(
-                kube.GROUP, kube.VERSION, self.namespace, kube.SANDBOXES, self.name
-            )
+            current = self._get(kube.SANDBOXES, self.name)
         except ApiException as error:
             if error.status == 404:
                 return

@@ -216,8 +216,10 @@ class SidecarClient:
                 if event == "start":
                     yield ProcessStarted(pid=message.start.pid)
                 elif event == "output":
-                    stream = "stderr" if message.output.stream == pb.STREAM_STDERR else "stdout"
-                    yield OutputChunk(stream=stream, data=message.output.data)
+                    if message.output.stream == pb.STREAM_STDERR:
+                        yield OutputChunk(stream="stderr", data=message.output.data)
+                    else:
+                        yield OutputChunk(stream="stdout", data=message.output.data)
                 elif event == "end":
                     end = message.end
                     yield ProcessEnded(

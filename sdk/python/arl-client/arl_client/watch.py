@@ -18,8 +18,8 @@ import json
 import logging
 import math
 import time
-from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from collections.abc import Callable, Generator
+from typing import Any, TypeVar, cast
 
 import urllib3
 from kubernetes import client
@@ -67,13 +67,13 @@ def stream_events(
     timeout: float,
     field_selector: str | None = None,
     label_selector: str | None = None,
-) -> Iterator[tuple[str, dict[str, Any]]]:
+) -> Generator[tuple[str, dict[str, Any]], None, None]:
     """Yields (event type, object) from one watch request.
 
     The request ends by itself after ``timeout`` seconds (server side, with
     a socket read timeout a little later as a backstop).
     """
-    response = api.list_namespaced_custom_object(
+    response: Any = api.list_namespaced_custom_object(
         GROUP,
         VERSION,
         namespace,
@@ -167,7 +167,7 @@ def _reread(
     api: client.CustomObjectsApi, namespace: str, plural: str, name: str
 ) -> dict[str, Any] | None:
     try:
-        return api.get_namespaced_custom_object(GROUP, VERSION, namespace, plural, name)
+        return cast(dict[str, Any], api.get_namespaced_custom_object(GROUP, VERSION, namespace, plural, name))
     except ApiException as error:
         if error.status == 404:
             return None

@@ -33,7 +33,7 @@ class FakeCustomObjects:
     def create_namespaced_custom_object(self, group, version, namespace, plural, body):
         if plural == "tasks" and self.reject_tasks:
             error = ApiException(status=403)
-            error.body = '{"kind":"Status","message":"%s"}' % self.reject_tasks
+            error.body = f'{{"kind":"Status","message":"{self.reject_tasks}"}}'
             raise error
         self.created.append((plural, body))
         obj = {**body, "metadata": {**body["metadata"], "uid": "uid-1", "resourceVersion": "1"}}
@@ -103,10 +103,11 @@ def test_interrupt_while_waiting_deletes_the_sandbox(fake, monkeypatch):
         raise KeyboardInterrupt
 
     fake.on_wait = interrupt
-    monkeypatch.setattr(FakeCustomObjects, "create_namespaced_custom_object",
-                        lambda self, g, v, n, plural, body: (self.created.append((plural, body)) or
-                                                            {**body, "metadata": {**body["metadata"], "resourceVersion": "1"},
-                                                             "status": {"phase": "Pending"}}))
+    def create_pending(self, group, version, namespace, plural, body):
+        self.created.append((plural, body))
+        return {**body, "metadata": {**body["metadata"], "resourceVersion": "1"}, "status": {"phase": "Pending"}}
+
+    monkeypatch.setattr(FakeCustomObjects, "create_namespaced_custom_object", create_pending)
     session = SandboxSession("python-pool", api_client=object())
     with pytest.raises(KeyboardInterrupt):
         with session:

@@ -55,7 +55,11 @@ class FakeApi:
 
 
 def obj(rv, phase="", name="sb"):
-    return {"metadata": {"name": name, "resourceVersion": str(rv)}, "spec": {"poolRef": "p"}, "status": {"phase": phase}}
+    return {
+        "metadata": {"name": name, "resourceVersion": str(rv)},
+        "spec": {"poolRef": "p"},
+        "status": {"phase": phase},
+    }
 
 
 def test_returns_at_once_when_the_initial_copy_decides():
@@ -110,7 +114,8 @@ def test_expired_watch_of_a_deleted_object_reports_deletion():
 def test_other_watch_errors_raise_api_exceptions():
     from kubernetes.client.rest import ApiException
 
-    api = FakeApi([FakeResponse([{"type": "ERROR", "object": {"code": 500, "reason": "InternalError", "message": "x"}}])])
+    error = {"code": 500, "reason": "InternalError", "message": "x"}
+    api = FakeApi([FakeResponse([{"type": "ERROR", "object": error}])])
     with pytest.raises(ApiException):
         wait_for(api, "ns", "sandboxes", obj(5), verdicts.sandbox_ready, time.monotonic() + 5)
 
