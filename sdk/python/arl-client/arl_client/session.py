@@ -104,6 +104,7 @@ class SandboxSession:
         self.keep_alive = keep_alive
         self.timeout = parse_duration(timeout)
         self.name = name or unique_name(pool_ref)
+        self._generated_name = name is None
         self.idle_timeout = None if idle_timeout is None else parse_duration(idle_timeout)
         self.labels = dict(labels or {})
         self.task_ttl = None if task_ttl is None else parse_duration(task_ttl)
@@ -309,9 +310,15 @@ class SandboxSession:
 
     def _create_or_attach(self) -> dict[str, Any]:
         body = self._sandbox_body()
+        # With a generated name, a create cut short (Ctrl-C while the request
+        # is in flight) may still have happened: count it as created so that
+        # close() deletes it (a 404 there is fine). A caller's name may be an
+        # existing sandbox, which must never be deleted.
+        self._created = self._generated_name
         try:
             sandbox = self._create(kube.SANDBOXES, body)
         except ApiException as error:
+            self._created = False
             if error.status != 409:
                 raise
             sandbox = self._get(kube.SANDBOXES, self.name)
