@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -77,7 +76,7 @@ func portFree(port int) bool {
 // started is a background arl-sidecar process.
 type started struct {
 	cmd    *exec.Cmd
-	exited chan error
+	exited chan struct{} // closed once the process is reaped
 	log    *strings.Builder
 }
 
@@ -89,8 +88,11 @@ func start(t *testing.T, argv ...string) *started {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %v: %v", argv, err)
 	}
-	s := &started{cmd: cmd, exited: make(chan error, 1), log: &log}
-	go func() { s.exited <- cmd.Wait() }()
+	s := &started{cmd: cmd, exited: make(chan struct{}), log: &log}
+	go func() {
+		_ = cmd.Wait()
+		close(s.exited)
+	}()
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill()
 		select {
@@ -118,7 +120,7 @@ func (s *started) stop(t *testing.T) int {
 }
 
 func healthStatus(url string) int {
-	client := &http.Client{Timeout: 5 * time.Second}
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	resp, err := client.Get(url + "/health")
 	if err != nil {
 		return 0
@@ -140,7 +142,8 @@ func waitHealth(t *testing.T, url string, want int) {
 
 func post(t *testing.T, url, body string) (int, map[string]any) {
 	t.Helper()
-	resp, err := http.Post(url, "application/json", strings.NewReader(body))
+	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := client.Post(url, "application/json", strings.NewReader(body))
 	if err != nil {
 		t.Fatalf("POST %s: %v", url, err)
 	}
@@ -274,5 +277,3 @@ func TestInstallCopiesItselfAtomically(t *testing.T) {
 		t.Fatalf("temp files left next to the copy: %v", entries)
 	}
 }
-
-var _ = context.Background

@@ -45,10 +45,10 @@ func NewHTTPClient(socket string) *http.Client {
 }
 
 // dialSocket retries while the socket does not exist or refuses, up to
-// socketWait.
+// socketWait. The final error does not wrap the dialer's timeout, so the
+// call fails with Unavailable rather than DeadlineExceeded.
 func dialSocket(ctx context.Context, socket string) (net.Conn, error) {
-	ctx, cancel := context.WithTimeout(ctx, socketWait)
-	defer cancel()
+	deadline := time.Now().Add(socketWait)
 	var dialer net.Dialer
 	for {
 		conn, err := dialer.DialContext(ctx, "unix", socket)
@@ -57,11 +57,14 @@ func dialSocket(ctx context.Context, socket string) (net.Conn, error) {
 		}
 		retry := errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ECONNREFUSED)
 		if !retry {
-			return nil, fmt.Errorf("agent socket %s: %w", socket, err)
+			return nil, fmt.Errorf("agent socket %s: %v", socket, err)
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("agent not reachable on %s after %v (is the executor wrapped by `arl-sidecar agent`?): %v", socket, socketWait, err)
 		}
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("agent not reachable on %s (is the executor wrapped by `arl-sidecar agent`?): %w", socket, err)
+			return nil, ctx.Err()
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
@@ -69,6 +72,9 @@ func dialSocket(ctx context.Context, socket string) (net.Conn, error) {
 
 // Ready checks that the agent answers.
 func (f *Forwarder) Ready(ctx context.Context) error {
+	if _, err := os.Stat(f.socket); err != nil {
+		return fmt.Errorf("agent socket %s not there yet: %w", f.socket, err)
+	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	if _, err := f.client.Health(ctx, connect.NewRequest(&sidecarv1.HealthRequest{})); err != nil {
