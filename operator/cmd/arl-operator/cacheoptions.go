@@ -1,0 +1,37 @@
+package main
+
+import (
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/selection"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	arlv1 "github.com/arl-infra/arl/operator/api/v1alpha1"
+)
+
+// cacheOptions trims the informer cache: managed fields are dropped from
+// every object; only pool pods and pool token Secrets are cached (never all
+// pods or all Secrets of the cluster); of the webhook configurations only
+// the operator's own.
+func cacheOptions(c *config) cache.Options {
+	poolLabelled := labels.NewSelector()
+	req, err := labels.NewRequirement(arlv1.LabelPool, selection.Exists, nil)
+	if err != nil {
+		panic(err) // a constant, valid label key
+	}
+	poolLabelled = poolLabelled.Add(*req)
+
+	return cache.Options{
+		DefaultTransform: cache.TransformStripManagedFields(),
+		ByObject: map[client.Object]cache.ByObject{
+			&corev1.Pod{}:    {Label: poolLabelled},
+			&corev1.Secret{}: {Label: poolLabelled},
+			&admissionregistrationv1.ValidatingWebhookConfiguration{}: {
+				Field: fields.OneTermEqualSelector("metadata.name", c.webhookConfigName),
+			},
+		},
+	}
+}

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"flag"
+	"os"
+	"time"
+)
+
+// config is everything the flags set.
+type config struct {
+	metricsAddr      string
+	probeAddr        string
+	leaderElect      bool
+	leaderElectionNS string
+	leaseDuration    time.Duration
+
+	enableWebhooks    bool
+	webhookPort       int
+	webhookCertDir    string
+	webhookCertSecret string
+	webhookService    string
+	webhookConfigName string
+	namespace         string
+
+	sidecarImage string
+
+	maxConcurrentTasks int
+	taskWorkers        int
+	warmPoolWorkers    int
+	sandboxWorkers     int
+	events             bool
+
+	kubeQPS   float64
+	kubeBurst int
+}
+
+// Defaults that other components and the manifests rely on.
+const (
+	defaultSidecarImage = "ghcr.io/arl-infra/arl-sidecar:v0.1.0"
+	defaultNamespace    = "arl-system"
+)
+
+func bindFlags(fs *flag.FlagSet) *config {
+	c := &config{}
+	fs.StringVar(&c.metricsAddr, "metrics-bind-address", ":8080", "address of the Prometheus metrics endpoint; \"0\" turns it off")
+	fs.StringVar(&c.probeAddr, "health-probe-bind-address", ":8081", "address of /healthz and /readyz")
+	fs.BoolVar(&c.leaderElect, "leader-elect", false, "elect one active replica (the Deployment turns it on)")
+	fs.StringVar(&c.leaderElectionNS, "leader-election-namespace", "", "namespace of the leader lease (default: the operator's namespace)")
+	fs.DurationVar(&c.leaseDuration, "leader-lease-duration", 15*time.Second, "leader lease duration")
+
+	fs.BoolVar(&c.enableWebhooks, "enable-webhooks", true, "serve the validating webhooks and manage their certificate")
+	fs.IntVar(&c.webhookPort, "webhook-port", 9443, "port of the webhook server")
+	fs.StringVar(&c.webhookCertDir, "webhook-cert-dir", os.TempDir()+"/arl-webhook-certs", "directory the serving certificate is written to")
+	fs.StringVar(&c.webhookCertSecret, "webhook-cert-secret", "arl-webhook-cert", "Secret (in --namespace) holding the webhook CA and serving certificate")
+	fs.StringVar(&c.webhookService, "webhook-service", "arl-webhook-service", "Service (in --namespace) the API server calls the webhooks through")
+	fs.StringVar(&c.webhookConfigName, "webhook-config", "arl-validating-webhook-configuration", "ValidatingWebhookConfiguration whose caBundle the operator keeps")
+	fs.StringVar(&c.namespace, "namespace", envOr("POD_NAMESPACE", defaultNamespace), "namespace the operator runs in")
+
+	fs.StringVar(&c.sidecarImage, "sidecar-image", defaultSidecarImage, "image of the sidecar injected into pool pods")
+
+	fs.IntVar(&c.maxConcurrentTasks, "max-concurrent-tasks", 64, "tasks whose steps run at the same time")
+	fs.IntVar(&c.taskWorkers, "task-workers", 4, "reconcile workers of the Task controller")
+	fs.IntVar(&c.warmPoolWorkers, "warmpool-workers", 2, "reconcile workers of the WarmPool controller")
+	fs.IntVar(&c.sandboxWorkers, "sandbox-workers", 8, "reconcile workers of the Sandbox controller")
+	fs.BoolVar(&c.events, "events", true, "record Kubernetes events")
+
+	fs.Float64Var(&c.kubeQPS, "kube-api-qps", 200, "client-side rate limit to the API server (queries per second)")
+	fs.IntVar(&c.kubeBurst, "kube-api-burst", 400, "client-side burst to the API server")
+	return c
+}
+
+func envOr(name, fallback string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return fallback
+}
