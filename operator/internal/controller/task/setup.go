@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	arlv1 "github.com/arl-infra/arl/operator/api/v1alpha1"
+	"github.com/arl-infra/arl/operator/internal/indexer"
 	"github.com/arl-infra/arl/operator/internal/sidecarclient"
 )
 
@@ -54,19 +55,11 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	return nil
 }
 
-// IndexTaskBySandboxRef is the index function of arlv1.TaskSandboxRefField.
-func IndexTaskBySandboxRef(obj client.Object) []string {
-	task, ok := obj.(*arlv1.Task)
-	if !ok || task.Spec.SandboxRef == "" {
-		return nil
-	}
-	return []string{task.Spec.SandboxRef}
-}
-
-// RegisterIndexes registers the Task index by spec.sandboxRef. Several
-// controllers need it, so registering it again is not an error.
-func RegisterIndexes(ctx context.Context, indexer client.FieldIndexer) error {
-	err := indexer.IndexField(ctx, &arlv1.Task{}, arlv1.TaskSandboxRefField, IndexTaskBySandboxRef)
+// RegisterIndexes registers the Task index by spec.sandboxRef (the same
+// function as indexer.Setup's). main.go may have registered it already
+// through indexer.Setup, so registering it again is not an error.
+func RegisterIndexes(ctx context.Context, fi client.FieldIndexer) error {
+	err := fi.IndexField(ctx, &arlv1.Task{}, arlv1.TaskSandboxRefField, indexer.TaskSandboxRef)
 	// client-go refuses a second indexer of the same name with "indexer
 	// conflict"; the function is this one, so the index is there.
 	if err != nil && !strings.Contains(err.Error(), "indexer conflict") {

@@ -1,0 +1,176 @@
+package task
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	arlv1 "github.com/arl-infra/arl/operator/api/v1alpha1"
+)
+
+var nameSeq atomic.Int64
+
+var nonDNS = regexp.MustCompile(`[^a-z0-9]+`)
+
+// uniqueName makes a DNS-1123 name from the test's name.
+func uniqueName(t testing.TB, suffix string) string {
+	base := strings.Trim(nonDNS.ReplaceAllString(strings.ToLower(t.Name()), "-"), "-")
+	if len(base) > 40 {
+		base = base[len(base)-40:]
+	}
+	return strings.Trim(fmt.Sprintf("%s-%s-%d", base, suffix, nameSeq.Add(1)), "-")
+}
+
+// testDir is a fresh directory inside the sidecar's workspace.
+func testDir(t testing.TB) string {
+	dir := filepath.Join(workspace, uniqueName(t, "dir"))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func command(name string, argv ...string) arlv1.TaskStep {
+	return arlv1.TaskStep{Name: name, Type: arlv1.StepTypeCommand, Command: argv}
+}
+
+func filePatch(name, path, content string) arlv1.TaskStep {
+	return arlv1.TaskStep{Name: name, Type: arlv1.StepTypeFilePatch, Path: path, Content: content}
+}
+
+func newTask(ns, name, sandbox string, steps ...arlv1.TaskStep) *arlv1.Task {
+	return &arlv1.Task{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Spec:       arlv1.TaskSpec{SandboxRef: sandbox, Steps: steps},
+	}
+}
+
+func create(t testing.TB, obj client.Object) {
+	t.Helper()
+	if err := k8s.Create(context.Background(), obj); err != nil {
+		t.Fatalf("create %T %s: %v", obj, obj.GetName(), err)
+	}
+}
+
+// readySandbox creates a keepAlive Sandbox of the test pool in ns and
+// writes a Ready status pointing at the test sidecar, with workDir dir.
+func createReadySandbox(t testing.TB, ns, name, dir string) *arlv1.Sandbox {
+	t.Helper()
+	sb := &arlv1.Sandbox{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Spec:       arlv1.SandboxSpec{PoolRef: testPool, KeepAlive: true},
+	}
+	create(t, sb)
+	setSandboxStatus(t, sb, arlv1.SandboxPhaseReady, sidecarPod, dir)
+	return sb
+}
+
+// setSandboxStatus writes a sandbox's status as the Sandbox controller would.
+func setSandboxStatus(t testing.TB, sb *arlv1.Sandbox, phase arlv1.SandboxPhase, pod, dir string) {
+	t.Helper()
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		var cur arlv1.Sandbox
+		if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(sb), &cur); err != nil {
+			return err
+		}
+		cur.Status.Phase = phase
+		cur.Status.PodName = pod
+		cur.Status.WorkDir = dir
+		cur.Status.PodIP = ""
+		if phase == arlv1.SandboxPhaseReady || phase == arlv1.SandboxPhaseBound {
+			cur.Status.PodIP = "127.0.0.1"
+		}
+		return k8s.Status().Update(context.Background(), &cur)
+	})
+	if err != nil {
+		t.Fatalf("set sandbox %s status: %v", sb.Name, err)
+	}
+}
+
+// waitTask polls the API until cond holds for the task.
+func waitTask(t testing.TB, ns, name string, timeout time.Duration, what string, cond func(*arlv1.Task) bool) *arlv1.Task {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	var task arlv1.Task
+	for {
+		err := k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, &task)
+		if err == nil && cond(&task) {
+			return &task
+		}
+		if err != nil && !apierrors.IsNotFound(err) {
+			t.Fatalf("get task %s: %v", name, err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("task %s: not %s within %v; status: %+v", name, what, timeout, task.Status)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func waitFinished(t testing.TB, ns, name string, timeout time.Duration) *arlv1.Task {
+	t.Helper()
+	return waitTask(t, ns, name, timeout, "finished", (*arlv1.Task).IsFinished)
+}
+
+func exitCodeOf(task *arlv1.Task) string {
+	if task.Status.ExitCode == nil {
+		return "<nil>"
+	}
+	return fmt.Sprint(*task.Status.ExitCode)
+}
+
+func stepStates(task *arlv1.Task) string {
+	var s []string
+	for _, st := range task.Status.Steps {
+		s = append(s, st.Name+"="+string(st.State))
+	}
+	return strings.Join(s, ",")
+}
+
+func countLines(t testing.TB, path string) int {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if os.IsNotExist(err) {
+		return 0
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Count(string(b), "\n")
+}
+
+// eventReasons lists the reasons of the events about a task.
+func eventReasons(t testing.TB, ns, name string) map[string]bool {
+	t.Helper()
+	var list eventsv1.EventList
+	if err := k8s.List(context.Background(), &list, client.InNamespace(ns)); err != nil {
+		t.Fatalf("list events: %v", err)
+	}
+	reasons := map[string]bool{}
+	for _, e := range list.Items {
+		if e.Regarding.Kind == "Task" && e.Regarding.Name == name {
+			reasons[e.Reason] = true
+		}
+	}
+	return reasons
+}
+
+func secretFor(ns, pod, token string) *corev1.Secret {
+	return &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: pod, Namespace: ns},
+		Data:       map[string][]byte{arlv1.SidecarTokenSecretKey: []byte(token)},
+	}
+}

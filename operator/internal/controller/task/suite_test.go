@@ -1,0 +1,262 @@
+package task
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	goruntime "runtime"
+	"strconv"
+	"testing"
+	"time"
+
+	"go.uber.org/zap/zapcore"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	arlv1 "github.com/arl-infra/arl/operator/api/v1alpha1"
+)
+
+// The envtest suite: a real kube-apiserver and etcd (KUBEBUILDER_ASSETS), a
+// real arl-sidecar process on loopback standing in for a sandbox pod, and
+// the Task controller in a manager. Sandboxes are created with a
+// Ready status written directly (no Sandbox controller runs here).
+
+const (
+	testNamespace = "task-tests"
+	// sidecarPod is the pod name the test sandboxes report; its Secret
+	// holds the sidecar's token.
+	sidecarPod = "sidecar-pod"
+	testPool   = "test-pool"
+)
+
+var (
+	testEnv     *envtest.Environment
+	restConfig  *rest.Config
+	k8s         client.WithWatch
+	testScheme  = runtime.NewScheme()
+	sidecarPort int
+	// workspace is the sidecar's workspace and allowed root; every file a
+	// test task touches lives under it.
+	workspace    string
+	sidecarToken = "test-token-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	// stopShared stops the manager shared by the tests of testNamespace.
+	stopShared context.CancelFunc
+)
+
+func TestMain(m *testing.M) {
+	code, err := runSuite(m)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "task envtest suite:", err)
+		if code == 0 {
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+func runSuite(m *testing.M) (int, error) {
+	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
+		return 1, errors.New("KUBEBUILDER_ASSETS is not set: run `make envtest-assets` at the repository root " +
+			"(it builds bin/arl-kube and links etcd and kube-apiserver into bin/envtest-assets), " +
+			"then KUBEBUILDER_ASSETS=$PWD/bin/envtest-assets go test ./...")
+	}
+	ctrl.SetLogger(zap.New(zap.UseDevMode(true), zap.Level(zapLevel())))
+	_ = clientgoscheme.AddToScheme(testScheme)
+	_ = arlv1.AddToScheme(testScheme)
+
+	tmp, err := os.MkdirTemp("", "arl-task-envtest-")
+	if err != nil {
+		return 1, err
+	}
+	defer os.RemoveAll(tmp)
+	workspace = filepath.Join(tmp, "workspace")
+	if err := os.MkdirAll(workspace, 0o755); err != nil {
+		return 1, err
+	}
+
+	sidecarBin := filepath.Join(tmp, "arl-sidecar")
+	if err := buildSidecar(sidecarBin); err != nil {
+		return 1, err
+	}
+	stopSidecar, err := startSidecar(sidecarBin, tmp)
+	if err != nil {
+		return 1, err
+	}
+	defer stopSidecar()
+
+	testEnv = &envtest.Environment{
+		CRDDirectoryPaths:     []string{filepath.Join(repoRoot(), "operator", "config", "crd", "bases")},
+		ErrorIfCRDPathMissing: true,
+	}
+	restConfig, err = testEnv.Start()
+	if err != nil {
+		return 1, fmt.Errorf("start envtest (KUBEBUILDER_ASSETS=%s): %w", os.Getenv("KUBEBUILDER_ASSETS"), err)
+	}
+	defer func() { _ = testEnv.Stop() }()
+	restConfig.QPS, restConfig.Burst = 1000, 2000
+
+	k8s, err = client.NewWithWatch(restConfig, client.Options{Scheme: testScheme})
+	if err != nil {
+		return 1, err
+	}
+	if err := createFixtures(context.Background(), testNamespace); err != nil {
+		return 1, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done, err := startManager(ctx, testNamespace)
+	if err != nil {
+		cancel()
+		return 1, err
+	}
+	stopShared = func() { cancel(); <-done }
+	defer stopShared()
+	return m.Run(), nil
+}
+
+// zapLevel keeps test output to errors unless ARL_TEST_VERBOSE is set.
+func zapLevel() zapcore.Level {
+	if os.Getenv("ARL_TEST_VERBOSE") != "" {
+		return zapcore.DebugLevel
+	}
+	return zapcore.ErrorLevel
+}
+
+func repoRoot() string {
+	_, file, _, _ := goruntime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..", "..", "..")
+}
+
+// buildSidecar builds the real arl-sidecar from the sidecar module.
+func buildSidecar(out string) error {
+	cmd := exec.Command("go", "build", "-o", out, "./cmd/arl-sidecar")
+	cmd.Dir = filepath.Join(repoRoot(), "sidecar")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("build arl-sidecar in %s: %w", cmd.Dir, err)
+	}
+	return nil
+}
+
+// startSidecar runs `arl-sidecar serve` on a free loopback port with a token.
+func startSidecar(bin, tmp string) (func(), error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	sidecarPort = port
+	tokenFile := filepath.Join(tmp, "token")
+	if err := os.WriteFile(tokenFile, []byte(sidecarToken), 0o600); err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, "serve",
+		"--http-addr=",
+		"--grpc-addr=127.0.0.1:"+strconv.Itoa(port),
+		"--workspace="+workspace,
+		"--allowed-roots="+workspace,
+		"--token-file="+tokenFile,
+	)
+	cmd.Env = append(os.Environ(), "ARL_SIDECAR_LOG_LEVEL=warn")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start arl-sidecar: %w", err)
+	}
+	stop := func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		conn, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(port), 100*time.Millisecond)
+		if err == nil {
+			conn.Close()
+			return stop, nil
+		}
+		if time.Now().After(deadline) {
+			stop()
+			return nil, fmt.Errorf("arl-sidecar did not listen on :%d within 20s: %w", port, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("find a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// createFixtures makes the namespace, a WarmPool demanding tokens, and the
+// sidecar pod's token Secret.
+func createFixtures(ctx context.Context, ns string) error {
+	objs := []client.Object{
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}},
+		&arlv1.WarmPool{
+			ObjectMeta: metav1.ObjectMeta{Name: testPool, Namespace: ns},
+			Spec: arlv1.WarmPoolSpec{
+				Replicas:    ptr.To[int32](0),
+				SidecarAuth: arlv1.SidecarAuthToken,
+				Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: []corev1.Container{
+					{Name: arlv1.ExecutorContainerName, Image: "python:3.9-slim"},
+				}}},
+			},
+		},
+		&corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Name: sidecarPod, Namespace: ns},
+			Data:       map[string][]byte{arlv1.SidecarTokenSecretKey: []byte(sidecarToken)},
+		},
+	}
+	for _, o := range objs {
+		if err := k8s.Create(ctx, o); err != nil {
+			return fmt.Errorf("create %T %s: %w", o, o.GetName(), err)
+		}
+	}
+	return nil
+}
+
+// startManager runs a manager with the Task controller that sees
+// only namespace ns; done closes when it has stopped.
+func startManager(ctx context.Context, ns string) (<-chan struct{}, error) {
+	mgr, err := ctrl.NewManager(restConfig, ctrl.Options{
+		Scheme:                 testScheme,
+		Metrics:                metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress: "0",
+		Cache:                  cache.Options{DefaultNamespaces: map[string]cache.Config{ns: {}}},
+		// Several managers live in this process one after another.
+		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("new manager: %w", err)
+	}
+	if err := Setup(mgr, Options{SidecarPort: sidecarPort, MaxConcurrentTasks: 32}); err != nil {
+		return nil, fmt.Errorf("task.Setup: %w", err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := mgr.Start(ctx); err != nil {
+			fmt.Fprintln(os.Stderr, "manager stopped with an error:", err)
+		}
+	}()
+	if !mgr.GetCache().WaitForCacheSync(ctx) {
+		return nil, errors.New("manager cache did not sync")
+	}
+	return done, nil
+}
