@@ -43,6 +43,7 @@ from .exceptions import (
 from .names import unique_name
 from .sidecar import SidecarClient
 from .steps import StepInput, build_steps
+from .task_watcher import TaskWatcher
 from .watch import DeadlineExceeded, wait_for
 
 logger = logging.getLogger(__name__)
@@ -118,6 +119,7 @@ class SandboxSession:
         self._open = False
         self._lock = threading.Lock()
         self._sidecar: SidecarClient | None = None
+        self._watcher: TaskWatcher | None = None
 
     # -- lifecycle -------------------------------------------------------
 
@@ -156,8 +158,11 @@ class SandboxSession:
         errors: list[BaseException] = []
         with self._lock:
             sidecar, self._sidecar = self._sidecar, None
+            watcher, self._watcher = self._watcher, None
         if sidecar is not None:
             sidecar.close()
+        if watcher is not None:
+            watcher.stop()
         if self._created and not self.keep_alive and self._custom is not None:
             try:
                 self._delete_created()
@@ -241,17 +246,18 @@ class SandboxSession:
         body = self._task_body(task_steps, format_duration(timeout), retries)
         task_name = body["metadata"]["name"]
         started = time.monotonic()
-        created = self._create_task(body)
+        watcher = self._task_watcher()
+        watcher.expect(task_name)
         try:
-            result = wait_for(
-                self._api(), self.namespace, kube.TASKS, created, verdicts.task_finished,
-                started + budget,
-            )
+            created = self._create_task(body)
+            result = watcher.wait(created, verdicts.task_finished, started + budget)
         except DeadlineExceeded as exceeded:
             state = (exceeded.last.get("status") or {}).get("state") or "unset"
             raise TaskTimeoutError(
                 task_name, f"not finished after {budget:g}s (state {state})", exceeded.last
             ) from None
+        finally:
+            watcher.forget(task_name)
         logger.debug(
             "task %s %s in %.1f ms", task_name, result["status"].get("state"),
             (time.monotonic() - started) * 1000,
@@ -276,6 +282,15 @@ class SandboxSession:
             dict[str, Any],
             self._api().create_namespaced_custom_object(kube.GROUP, kube.VERSION, self.namespace, plural, body),
         )
+
+    def _task_watcher(self) -> TaskWatcher:
+        with self._lock:
+            if self._watcher is None:
+                selector = f"{SANDBOX_LABEL}={self.name}"
+                watcher = TaskWatcher(self._api(), self.namespace, kube.TASKS, selector)
+                watcher.start()
+                self._watcher = watcher
+            return self._watcher
 
     def _require_open(self) -> None:
         if not self._open:

@@ -50,7 +50,7 @@ class DeadlineExceeded(Exception):
         self.last = last
 
 
-class _WatchExpired(Exception):
+class WatchExpired(Exception):
     """The watch's resourceVersion is too old (HTTP 410 Gone)."""
 
 
@@ -67,11 +67,13 @@ def stream_events(
     timeout: float,
     field_selector: str | None = None,
     label_selector: str | None = None,
+    on_response: Callable[[Any], None] | None = None,
 ) -> Generator[tuple[str, dict[str, Any]], None, None]:
     """Yields (event type, object) from one watch request.
 
     The request ends by itself after ``timeout`` seconds (server side, with
-    a socket read timeout a little later as a backstop).
+    a socket read timeout a little later as a backstop). ``on_response``
+    receives the raw response, so another thread can shut it down.
     """
     response: Any = api.list_namespaced_custom_object(
         GROUP,
@@ -87,6 +89,8 @@ def stream_events(
         _preload_content=False,
         _request_timeout=(_CONNECT_TIMEOUT, timeout + _READ_SLACK),
     )
+    if on_response is not None:
+        on_response(response)
     try:
         for line in iter_resp_lines(response):
             if not line:
@@ -96,7 +100,7 @@ def stream_events(
             obj = event.get("object") or {}
             if event_type == "ERROR":
                 if obj.get("code") == 410:
-                    raise _WatchExpired(obj.get("message", ""))
+                    raise WatchExpired(obj.get("message", ""))
                 raise ApiException(
                     status=obj.get("code", 0),
                     reason=f"{obj.get('reason', '')}: {obj.get('message', '')}",
@@ -147,7 +151,7 @@ def wait_for(
                 verdict = decide(event_type, obj)
                 if verdict is not None:
                     return verdict
-        except _WatchExpired:
+        except WatchExpired:
             logger.debug("watch on %s/%s %s expired; reading it again", plural, namespace, name)
             fresh = _reread(api, namespace, plural, name)
             if fresh is None:

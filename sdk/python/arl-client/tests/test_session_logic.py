@@ -42,10 +42,14 @@ class FakeCustomObjects:
         self.objects[(plural, body["metadata"]["name"])] = obj
         return obj
 
-    def list_namespaced_custom_object(self, *args, **kwargs):
+    def list_namespaced_custom_object(self, group, version, namespace, plural, **kwargs):
+        if plural == "tasks" and not kwargs.get("watch"):
+            return {"items": [], "metadata": {"resourceVersion": "1"}}
+        if plural == "tasks":
+            raise ApiException(status=500, reason="no task watch in this fake")
         if self.on_wait:
             self.on_wait()
-        raise AssertionError("unexpected watch")
+        raise AssertionError("unexpected sandbox watch")
 
     def delete_collection_namespaced_custom_object(self, group, version, namespace, plural, label_selector):
         self.deleted.append((plural, label_selector))

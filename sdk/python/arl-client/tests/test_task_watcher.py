@@ -1,0 +1,165 @@
+"""TaskWatcher against a scripted fake apiserver (pure logic: registration
+before creation, relists, restarts, stop)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+
+from arl_client import verdicts
+from arl_client.task_watcher import TaskWatcher
+from arl_client.watch import DeadlineExceeded
+
+
+class FakeSocket:
+    def __init__(self, closed: threading.Event) -> None:
+        self.closed = closed
+
+    def shutdown(self, how):
+        self.closed.set()
+
+
+class FakeConnection:
+    def __init__(self, closed):
+        self.sock = FakeSocket(closed)
+
+
+class FakeResponse:
+    """Yields the scripted events; with hold=True then blocks until shut down."""
+
+    def __init__(self, events, hold=False):
+        self.lines = [json.dumps(e).encode() + b"\n" for e in events]
+        self.hold = hold
+        self.shut = threading.Event()
+        self.connection = FakeConnection(self.shut)
+
+    def stream(self, amt=None, decode_content=False):
+        yield from self.lines
+        if self.hold:
+            self.shut.wait(10)
+
+    def close(self):
+        self.shut.set()
+
+    def release_conn(self):
+        pass
+
+
+class FakeApi:
+    def __init__(self, watches, listed=()):
+        self.watches = list(watches)
+        self.listed = list(listed)
+        self.calls = []
+        self.more = threading.Event()
+
+    def list_namespaced_custom_object(self, group, version, namespace, plural, **kwargs):
+        self.calls.append(kwargs)
+        if not kwargs.get("watch"):
+            return {"items": self.listed, "metadata": {"resourceVersion": "100"}}
+        if self.watches:
+            return self.watches.pop(0)
+        return FakeResponse([], hold=True)
+
+
+def task(name, rv, state="", reason=""):
+    return {"metadata": {"name": name, "resourceVersion": str(rv)}, "status": {"state": state, "reason": reason}}
+
+
+def event(kind, obj):
+    return {"type": kind, "object": obj}
+
+
+@pytest.fixture
+def started():
+    watchers = []
+
+    def start(api):
+        watcher = TaskWatcher(api, "ns", "tasks", "arl.infra.io/sandbox=sb")
+        watcher.expect("t1")
+        watcher.start()
+        watchers.append(watcher)
+        return watcher
+
+    yield start
+    for watcher in watchers:
+        watcher.stop()
+
+
+def test_lists_then_watches_from_the_list_version_with_the_selector(started):
+    api = FakeApi([FakeResponse([event("MODIFIED", task("t1", 101, "Succeeded", "Succeeded"))], hold=True)])
+    watcher = started(api)
+    result = watcher.wait(task("t1", 100, "Pending"), verdicts.task_finished, time.monotonic() + 5)
+    assert result["status"]["state"] == "Succeeded"
+    assert api.calls[0].get("watch") is None
+    assert api.calls[1]["watch"] is True
+    assert api.calls[1]["resource_version"] == "100"
+    assert api.calls[1]["label_selector"] == "arl.infra.io/sandbox=sb"
+
+
+def test_events_before_the_wait_are_kept_for_expected_names_only(started):
+    api = FakeApi([FakeResponse([
+        event("MODIFIED", task("other", 101, "Succeeded", "Succeeded")),
+        event("MODIFIED", task("t1", 102, "Failed", "StepFailed")),
+    ], hold=True)])
+    watcher = started(api)
+    deadline = time.monotonic() + 5
+    while "t1" not in watcher._latest and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert "other" not in watcher._latest
+    result = watcher.wait(task("t1", 100, "Pending"), verdicts.task_finished, time.monotonic() + 5)
+    assert result["status"]["reason"] == "StepFailed"
+
+
+def test_restarts_from_the_last_version_and_relists_after_gone(started):
+    api = FakeApi(
+        [
+            FakeResponse([event("MODIFIED", task("t1", 105, "Running"))]),
+            FakeResponse([event("ERROR", {"code": 410, "message": "too old"})]),
+        ],
+        listed=[task("t1", 120, "Succeeded", "Succeeded")],
+    )
+    watcher = started(api)
+    result = watcher.wait(task("t1", 100, "Pending"), verdicts.task_finished, time.monotonic() + 5)
+    assert result["metadata"]["resourceVersion"] == "120"
+    watches = [c["resource_version"] for c in api.calls if c.get("watch")]
+    assert watches[:2] == ["100", "105"]
+
+
+def test_deadline_raises_with_the_last_copy(started):
+    api = FakeApi([FakeResponse([event("MODIFIED", task("t1", 101, "Running"))], hold=True)])
+    watcher = started(api)
+    with pytest.raises(DeadlineExceeded) as caught:
+        watcher.wait(task("t1", 100, "Pending"), verdicts.task_finished, time.monotonic() + 0.3)
+    assert caught.value.last["status"]["state"] == "Running"
+
+
+def test_timeout_reason_raises_through_the_watcher(started):
+    api = FakeApi([FakeResponse([event("MODIFIED", task("t1", 101, "Failed", "Timeout"))], hold=True)])
+    watcher = started(api)
+    with pytest.raises(TimeoutError):
+        watcher.wait(task("t1", 100, "Pending"), verdicts.task_finished, time.monotonic() + 5)
+
+
+def test_stop_unblocks_a_waiting_watch_quickly():
+    blocking = FakeResponse([], hold=True)
+    api = FakeApi([blocking])
+    watcher = TaskWatcher(api, "ns", "tasks", "arl.infra.io/sandbox=sb")
+    watcher.start()
+    time.sleep(0.1)
+    started = time.monotonic()
+    watcher.stop()
+    assert time.monotonic() - started < 1.5
+    assert blocking.shut.is_set()
+
+
+def test_forget_drops_kept_events(started):
+    api = FakeApi([FakeResponse([event("MODIFIED", task("t1", 101, "Running"))], hold=True)])
+    watcher = started(api)
+    deadline = time.monotonic() + 5
+    while "t1" not in watcher._latest and time.monotonic() < deadline:
+        time.sleep(0.01)
+    watcher.forget("t1")
+    assert "t1" not in watcher._latest and "t1" not in watcher._expected
