@@ -1,0 +1,113 @@
+package sandbox
+
+import (
+	"context"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+
+	arlv1 "github.com/arl-infra/arl/operator/api/v1alpha1"
+	"github.com/arl-infra/arl/operator/internal/controller/warmpool"
+	"github.com/arl-infra/arl/operator/internal/indexer"
+)
+
+var podCfg = warmpool.PodConfig{SidecarImage: "sidecar:test"}
+
+func fakeClient(t *testing.T, funcs interceptor.Funcs, objs ...client.Object) client.Client {
+	t.Helper()
+	scheme := runtime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(arlv1.AddToScheme(scheme))
+	b := fake.NewClientBuilder().WithScheme(scheme).WithObjects(objs...).WithInterceptorFuncs(funcs)
+	for _, idx := range indexer.All() {
+		b = b.WithIndex(idx.Object, idx.Field, idx.Extract)
+	}
+	return b.Build()
+}
+
+func poolAndPods(t *testing.T, n int) (*arlv1.WarmPool, []client.Object) {
+	pool := &arlv1.WarmPool{
+		ObjectMeta: metav1.ObjectMeta{Name: "pool", Namespace: "ns", UID: "pool-uid"},
+		Spec: arlv1.WarmPoolSpec{Replicas: ptr.To[int32](int32(n)), Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
+			Containers: []corev1.Container{{Name: "executor", Image: "busybox"}},
+		}}},
+	}
+	hash := warmpool.TemplateHash(pool, podCfg)
+	objs := []client.Object{pool}
+	for i := range n {
+		p, err := warmpool.BuildPod(pool, "pool-"+string(rune('a'+i)), hash, podCfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		podReady(p)
+		objs = append(objs, p)
+	}
+	return pool, objs
+}
+
+func TestAllocateBindsLabelsAndOwner(t *testing.T) {
+	pool, objs := poolAndPods(t, 1)
+	c := fakeClient(t, interceptor.Funcs{}, objs...)
+	sb := &arlv1.Sandbox{ObjectMeta: metav1.ObjectMeta{Name: "sb", Namespace: "ns", UID: "sb-uid"}}
+	a := newAllocator(c, podCfg)
+	got, err := a.allocate(context.Background(), sb, pool)
+	if err != nil || got == nil {
+		t.Fatalf("allocate = %v, %v", got, err)
+	}
+	stored := &corev1.Pod{}
+	if err := c.Get(context.Background(), client.ObjectKeyFromObject(got), stored); err != nil {
+		t.Fatal(err)
+	}
+	if stored.Labels[arlv1.LabelState] != arlv1.PodStateAllocated || stored.Labels[arlv1.LabelSandbox] != "sb" {
+		t.Errorf("labels = %v", stored.Labels)
+	}
+	owner := metav1.GetControllerOf(stored)
+	if owner == nil || owner.Kind != "Sandbox" || owner.UID != "sb-uid" || len(stored.OwnerReferences) != 1 {
+		t.Errorf("owners = %+v", stored.OwnerReferences)
+	}
+	// The same pod is never offered again.
+	if again, err := a.allocate(context.Background(), &arlv1.Sandbox{ObjectMeta: metav1.ObjectMeta{Name: "sb2", Namespace: "ns", UID: "u2"}}, pool); err != nil || again != nil {
+		t.Errorf("second allocate = %v, %v; want no pod", again, err)
+	}
+}
+
+func TestAllocateMovesOnAfterConflict(t *testing.T) {
+	pool, objs := poolAndPods(t, 2)
+	lost := ""
+	c := fakeClient(t, interceptor.Funcs{
+		Patch: func(ctx context.Context, cl client.WithWatch, obj client.Object, patch client.Patch, opts ...client.PatchOption) error {
+			if lost == "" {
+				lost = obj.GetName()
+				return apierrors.NewConflict(schema.GroupResource{Resource: "pods"}, obj.GetName(), nil)
+			}
+			return cl.Patch(ctx, obj, patch, opts...)
+		},
+	}, objs...)
+	a := newAllocator(c, podCfg)
+	got, err := a.allocate(context.Background(), &arlv1.Sandbox{ObjectMeta: metav1.ObjectMeta{Name: "sb", Namespace: "ns", UID: "u"}}, pool)
+	if err != nil || got == nil || got.Name == lost {
+		t.Fatalf("allocate = %v, %v (lost %s)", got, err, lost)
+	}
+}
+
+func TestAllocateSkipsUnreadyForeignAndStalePods(t *testing.T) {
+	pool, objs := poolAndPods(t, 3)
+	objs[1].(*corev1.Pod).Status.Conditions = nil                                      // not Ready
+	objs[2].(*corev1.Pod).OwnerReferences[0].UID = "other"                              // another pool's
+	objs[3].(*corev1.Pod).Annotations[arlv1.AnnotationTemplateHash] = "an-old-template" // stale
+	c := fakeClient(t, interceptor.Funcs{}, objs...)
+	got, err := newAllocator(c, podCfg).allocate(context.Background(), &arlv1.Sandbox{ObjectMeta: metav1.ObjectMeta{Name: "sb", Namespace: "ns"}}, pool)
+	if err != nil || got != nil {
+		t.Errorf("allocate = %v, %v; want no pod", got, err)
+	}
+}
