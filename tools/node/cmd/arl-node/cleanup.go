@@ -1,0 +1,52 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/arl-infra/arl/tools/node/internal/netsetup"
+	"github.com/arl-infra/arl/tools/node/internal/sandbox"
+)
+
+// cleanup kills every pod process of the state dir and removes the pods'
+// network namespaces, veths, mounts and files, and the bridge.
+func cleanup(log *slog.Logger, stateDir, bridge string) error {
+	errs := removePods(log, stateDir)
+	if err := netsetup.DeleteBridge(bridge); err != nil {
+		errs = append(errs, err)
+	}
+	if err := os.Remove(filepath.Join(stateDir, "ipam.json")); err != nil && !os.IsNotExist(err) {
+		errs = append(errs, fmt.Errorf("remove IPAM state: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// removePods leaves no pod of an earlier run behind (used at start too: a
+// restarted node recreates the pods the apiserver still assigns to it).
+func removePods(log *slog.Logger, stateDir string) []error {
+	var errs []error
+	abs, err := filepath.Abs(stateDir)
+	if err != nil {
+		return []error{fmt.Errorf("state dir: %w", err)}
+	}
+	n, err := sandbox.KillPodsUnder(abs)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	if n > 0 {
+		log.Info("killed leftover pods", "count", n)
+	}
+	if err := netsetup.DeleteAllPodNetworks(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := sandbox.UnmountUnder(abs); err != nil {
+		errs = append(errs, err)
+	}
+	if err := os.RemoveAll(filepath.Join(abs, "pods")); err != nil {
+		errs = append(errs, fmt.Errorf("remove pod dirs: %w", err))
+	}
+	return errs
+}

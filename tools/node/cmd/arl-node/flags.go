@@ -1,0 +1,91 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"strconv"
+
+	"github.com/arl-infra/arl/tools/node/internal/provider"
+)
+
+type runOptions struct {
+	kubeconfig    string
+	nodeName      string
+	stateDir      string
+	podCIDR       string
+	bridge        string
+	kubeletAddr   string
+	kubeletCert   string
+	kubeletKey    string
+	clientCA      string
+	apiserverHost string
+	apiserverPort int
+	images        provider.ImageBinaries
+}
+
+func parseRunFlags(args []string) (runOptions, error) {
+	o := runOptions{images: provider.ImageBinaries{}}
+	fs := flag.NewFlagSet("arl-node", flag.ContinueOnError)
+	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig of the cluster to join (required)")
+	fs.StringVar(&o.nodeName, "node-name", "arl-node", "name of the Node object")
+	fs.StringVar(&o.stateDir, "state-dir", "", "directory for pod files, logs and IPAM state (required)")
+	fs.StringVar(&o.podCIDR, "pod-cidr", "10.244.0.0/24", "pod addresses; the first host address is the bridge's")
+	fs.StringVar(&o.bridge, "bridge", "arl0", "host bridge the pods' veths attach to")
+	fs.StringVar(&o.kubeletAddr, "kubelet-addr", "127.0.0.1:10250", "address of the kubelet API (logs, exec, port-forward)")
+	fs.StringVar(&o.kubeletCert, "kubelet-cert", "", "TLS certificate of the kubelet API")
+	fs.StringVar(&o.kubeletKey, "kubelet-key", "", "TLS key of the kubelet API")
+	fs.StringVar(&o.clientCA, "client-ca", "", "CA that signs the client certificates the kubelet API accepts")
+	fs.StringVar(&o.apiserverHost, "apiserver-host", "10.244.0.1", "KUBERNETES_SERVICE_HOST given to containers")
+	fs.IntVar(&o.apiserverPort, "apiserver-port", 6443, "KUBERNETES_SERVICE_PORT given to containers")
+	fs.Func("image-binary", "IMAGE=PATH: run PATH for containers of IMAGE (tag ignored); repeatable", func(v string) error {
+		image, path, err := provider.ParseImageBinary(v)
+		if err != nil {
+			return err
+		}
+		o.images[image] = path
+		return nil
+	})
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	var missing []error
+	for name, v := range map[string]string{"kubeconfig": o.kubeconfig, "state-dir": o.stateDir} {
+		if v == "" {
+			missing = append(missing, fmt.Errorf("--%s is required", name))
+		}
+	}
+	if (o.kubeletCert == "") != (o.kubeletKey == "") {
+		missing = append(missing, errors.New("--kubelet-cert and --kubelet-key go together"))
+	}
+	if _, _, err := net.SplitHostPort(o.kubeletAddr); err != nil {
+		missing = append(missing, fmt.Errorf("--kubelet-addr: %w", err))
+	}
+	return o, errors.Join(missing...)
+}
+
+func (o runOptions) kubeletHostPort() (string, int32) {
+	host, port, _ := net.SplitHostPort(o.kubeletAddr)
+	p, _ := strconv.Atoi(port)
+	return host, int32(p)
+}
+
+type cleanupOptions struct {
+	stateDir string
+	bridge   string
+}
+
+func parseCleanupFlags(args []string) (cleanupOptions, error) {
+	var o cleanupOptions
+	fs := flag.NewFlagSet("arl-node cleanup", flag.ContinueOnError)
+	fs.StringVar(&o.stateDir, "state-dir", "", "the node's state directory (required)")
+	fs.StringVar(&o.bridge, "bridge", "arl0", "host bridge to remove")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if o.stateDir == "" {
+		return o, errors.New("--state-dir is required")
+	}
+	return o, nil
+}
