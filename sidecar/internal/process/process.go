@@ -1,6 +1,7 @@
 package process
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"sync"
@@ -29,6 +30,10 @@ type Process struct {
 	timedOut atomic.Bool
 	done     chan struct{}
 	result   Result
+
+	readers sync.WaitGroup
+	pipes   []*os.File
+	timer   *time.Timer
 }
 
 // Info is a snapshot of a process's state.
@@ -44,6 +49,18 @@ type Info struct {
 
 // Done is closed once the process has exited and its output is read.
 func (p *Process) Done() <-chan struct{} { return p.done }
+
+// Wait records the exit of a process started with CallerWaits, in the
+// caller's goroutine, killing the process group if ctx ends first.
+func (p *Process) Wait(ctx context.Context) Result {
+	if p.Pid == 0 || p.isDone() {
+		return p.Result()
+	}
+	stop := context.AfterFunc(ctx, p.KillGroup)
+	defer stop()
+	p.finish()
+	return p.result
+}
 
 // Result is valid once Done is closed.
 func (p *Process) Result() Result {

@@ -206,59 +206,65 @@ func (m *Manager) fork(p *Process, path string, attr *os.ProcAttr) error {
 		return err
 	}
 	p.osProc = proc
+
 	p.Pid = proc.Pid
 	m.register(p)
 	return nil
 }
 
-// watch reads the output, enforces the timeout and records the exit.
+// watch starts reading the output and enforces the timeout. The exit is
+// recorded by finish: inline in Wait for a caller that waits (saving a
+// goroutine hand-off on the hot path), otherwise in a goroutine.
 func (m *Manager) watch(p *Process, spec Spec, stdoutR, stderrR *os.File) {
-	var readers sync.WaitGroup
-	readers.Add(1)
-	go pump(stdoutR, Stdout, p.stdout, spec.OnOutput, &readers)
+	p.readers.Add(1)
+	go pump(stdoutR, Stdout, p.stdout, spec.OnOutput, &p.readers)
+	p.pipes = []*os.File{stdoutR}
 	if stderrR != nil {
-		readers.Add(1)
-		go pump(stderrR, Stderr, p.stderr, spec.OnOutput, &readers)
+		p.readers.Add(1)
+		go pump(stderrR, Stderr, p.stderr, spec.OnOutput, &p.readers)
+		p.pipes = append(p.pipes, stderrR)
 	}
-	var timer *time.Timer
 	if spec.Timeout > 0 {
-		timer = time.AfterFunc(spec.Timeout, func() {
+		p.timer = time.AfterFunc(spec.Timeout, func() {
 			p.timedOut.Store(true)
 			_ = syscall.Kill(-p.Pid, syscall.SIGKILL)
 		})
 	}
-	go func() {
-		state, waitErr := p.osProc.Wait()
-		if timer != nil {
-			timer.Stop()
-		}
-		deadline := time.Now().Add(drainGrace)
-		for _, f := range []*os.File{stdoutR, stderrR} {
-			if f != nil {
-				_ = f.SetReadDeadline(deadline)
-			}
-		}
-		readers.Wait()
-		p.stdinMu.Lock()
-		if p.stdinW != nil && p.stdinW != p.ptmx {
-			p.stdinW.Close()
-		}
-		p.stdinW = nil
-		p.stdinMu.Unlock()
-		if p.ptmx != nil {
-			p.ptmx.Close()
-		}
-		p.result = exitResult(state, waitErr)
-		p.result.TimedOut = p.timedOut.Load()
-		p.result.Duration = time.Since(p.StartedAt)
-		_, p.result.StdoutTruncated = p.stdout.snapshot()
-		_, p.result.StderrTruncated = p.stderr.snapshot()
-		m.finished(p)
-		close(p.done)
-		if m.cfg.OnExit != nil {
-			m.cfg.OnExit(p.result, p.Background)
-		}
-	}()
+	if !spec.CallerWaits {
+		go p.finish()
+	}
+}
+
+// finish waits for the exit, drains the output and records the result.
+func (p *Process) finish() {
+	state, waitErr := p.osProc.Wait()
+	if p.timer != nil {
+		p.timer.Stop()
+	}
+	deadline := time.Now().Add(drainGrace)
+	for _, f := range p.pipes {
+		_ = f.SetReadDeadline(deadline)
+	}
+	p.readers.Wait()
+	p.stdinMu.Lock()
+	if p.stdinW != nil && p.stdinW != p.ptmx {
+		p.stdinW.Close()
+	}
+	p.stdinW = nil
+	p.stdinMu.Unlock()
+	if p.ptmx != nil {
+		p.ptmx.Close()
+	}
+	p.result = exitResult(state, waitErr)
+	p.result.TimedOut = p.timedOut.Load()
+	p.result.Duration = time.Since(p.StartedAt)
+	_, p.result.StdoutTruncated = p.stdout.snapshot()
+	_, p.result.StderrTruncated = p.stderr.snapshot()
+	p.m.finished(p)
+	close(p.done)
+	if p.m.cfg.OnExit != nil {
+		p.m.cfg.OnExit(p.result, p.Background)
+	}
 }
 
 func exitResult(state *os.ProcessState, waitErr error) Result {

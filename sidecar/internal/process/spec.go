@@ -26,6 +26,9 @@ type Spec struct {
 	PTY bool
 	// Rows and Cols size the pseudo-terminal.
 	Rows, Cols uint16
+	// CallerWaits: the caller calls Process.Wait, which then records the
+	// exit in the caller's goroutine (no extra goroutine).
+	CallerWaits bool
 	// OnOutput, when set, receives every chunk of output as it is read.
 	// The slice is only valid during the call.
 	OnOutput func(stream Stream, data []byte)

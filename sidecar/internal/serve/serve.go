@@ -91,6 +91,9 @@ func New(cfg Config) (*Sidecar, error) {
 	return s, nil
 }
 
+// Manager is the local process manager; nil when an agent runs processes.
+func (s *Sidecar) Manager() *process.Manager { return s.manager }
+
 // Close ends the local user processes.
 func (s *Sidecar) Close() error {
 	if s.manager != nil {

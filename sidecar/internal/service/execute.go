@@ -29,6 +29,8 @@ func (l *Local) Execute(ctx context.Context, req *connect.Request[sidecarv1.Exec
 		Background: msg.GetBackground(),
 		Timeout:    timeout,
 		Stdin:      msg.GetStdin(),
+		// A foreground run is awaited in this goroutine.
+		CallerWaits: !msg.GetBackground(),
 	})
 	if err != nil {
 		return nil, toConnectError(err)
@@ -42,12 +44,9 @@ func (l *Local) Execute(ctx context.Context, req *connect.Request[sidecarv1.Exec
 		}
 		return connect.NewResponse(resp), nil
 	}
-	select {
-	case <-p.Done():
-	case <-ctx.Done():
-		p.KillGroup()
-		<-p.Done()
-		return nil, toConnectError(ctx.Err())
+	p.Wait(ctx)
+	if err := ctx.Err(); err != nil {
+		return nil, toConnectError(err)
 	}
 	resp := &sidecarv1.ExecuteResponse{Pid: int32(p.Pid)}
 	fillFinished(resp, p)

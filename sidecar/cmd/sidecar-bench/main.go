@@ -1,0 +1,191 @@
+// Command sidecar-bench measures Execute(["true"]) through the sidecar over
+// gRPC, Connect JSON and REST against the floor: fork+exec of `true` from Go
+// in the same process. It starts the sidecar in-process on loopback.
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"slices"
+	"text/tabwriter"
+	"time"
+
+	"connectrpc.com/connect"
+
+	sidecarv1 "github.com/arl-infra/arl/proto/gen/arl/sidecar/v1"
+	"github.com/arl-infra/arl/proto/gen/arl/sidecar/v1/sidecarv1connect"
+	"github.com/arl-infra/arl/sidecar/internal/process"
+	"github.com/arl-infra/arl/sidecar/internal/serve"
+	"github.com/arl-infra/arl/sidecar/internal/server"
+)
+
+type mode struct {
+	name string
+	call func() error
+}
+
+func main() {
+	n := flag.Int("n", 500, "calls per mode per run")
+	runs := flag.Int("runs", 5, "runs; the table shows the median of the runs' percentiles")
+	warmup := flag.Int("warmup", 50, "untimed calls per mode before the first run")
+	flag.Parse()
+	if err := run(*n, *runs, *warmup); err != nil {
+		fmt.Fprintln(os.Stderr, "sidecar-bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(n, runs, warmup int) error {
+	workspace, err := os.MkdirTemp("", "sidecar-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(workspace)
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	sc, err := serve.New(serve.Config{Workspace: workspace, MaxOutputBytes: 1 << 20, MaxBodyBytes: 16 << 20, MaxForegroundTimeout: time.Minute, Logger: quiet})
+	if err != nil {
+		return err
+	}
+	defer sc.Close()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	srv := server.NewHTTPServer(sc.Handler)
+	go srv.Serve(l)
+	defer srv.Close()
+	url := "http://" + l.Addr().String()
+
+	var h2c http.Protocols
+	h2c.SetUnencryptedHTTP2(true)
+	h2cClient := &http.Client{Transport: &http.Transport{Protocols: &h2c}}
+	h1Client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
+	grpcClient := sidecarv1connect.NewSidecarServiceClient(h2cClient, url, connect.WithGRPC())
+	jsonClient := sidecarv1connect.NewSidecarServiceClient(h1Client, url, connect.WithProtoJSON())
+	// The sidecar's own manager: a second one in this process would fight
+	// over children with the first one's reaper.
+	mgr := sc.Manager()
+
+	ctx := context.Background()
+	req := &sidecarv1.ExecuteRequest{Command: []string{"true"}}
+	restBody := []byte(`{"command": ["true"]}`)
+	checkExit := func(code int32, err error) error {
+		if err != nil {
+			return err
+		}
+		if code != 0 {
+			return fmt.Errorf("exit code %d", code)
+		}
+		return nil
+	}
+	modes := []mode{
+		{"floor: exec.Command(\"true\").Run()", func() error { return exec.Command("true").Run() }},
+		{"process manager, no RPC", func() error {
+			p, err := mgr.Start(process.Spec{Argv: []string{"true"}, CallerWaits: true})
+			if err != nil {
+				return err
+			}
+			return checkExit(int32(p.Wait(ctx).ExitCode), nil)
+		}},
+		{"gRPC (h2c)", func() error {
+			resp, err := grpcClient.Execute(ctx, connect.NewRequest(req))
+			if err != nil {
+				return err
+			}
+			return checkExit(resp.Msg.GetExitCode(), nil)
+		}},
+		{"Connect JSON (HTTP/1.1)", func() error {
+			resp, err := jsonClient.Execute(ctx, connect.NewRequest(req))
+			if err != nil {
+				return err
+			}
+			return checkExit(resp.Msg.GetExitCode(), nil)
+		}},
+		{"gRPC Health, no process (RPC cost)", func() error {
+			_, err := grpcClient.Health(ctx, connect.NewRequest(&sidecarv1.HealthRequest{}))
+			return err
+		}},
+		{"REST POST /execute (HTTP/1.1)", func() error {
+			resp, err := h1Client.Post(url+"/execute", "application/json", bytes.NewReader(restBody))
+			if err != nil {
+				return err
+			}
+			body, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err != nil {
+				return err
+			}
+			if resp.StatusCode != 200 || !bytes.Contains(body, []byte(`"exit_code":0`)) && !bytes.Contains(body, []byte(`"exit_code": 0`)) {
+				return fmt.Errorf("REST status %d body %s", resp.StatusCode, body)
+			}
+			return nil
+		}},
+	}
+
+	for _, m := range modes {
+		for range warmup {
+			if err := m.call(); err != nil {
+				return fmt.Errorf("%s: %w", m.name, err)
+			}
+		}
+	}
+	p50s := make([][]time.Duration, len(modes))
+	p99s := make([][]time.Duration, len(modes))
+	for range runs {
+		samples := make([][]time.Duration, len(modes))
+		// Interleave the modes call by call so machine noise hits all alike.
+		for range n {
+			for i, m := range modes {
+				start := time.Now()
+				if err := m.call(); err != nil {
+					return fmt.Errorf("%s: %w", m.name, err)
+				}
+				samples[i] = append(samples[i], time.Since(start))
+			}
+		}
+		for i := range modes {
+			slices.Sort(samples[i])
+			p50s[i] = append(p50s[i], percentile(samples[i], 0.50))
+			p99s[i] = append(p99s[i], percentile(samples[i], 0.99))
+		}
+	}
+
+	fmt.Printf("Execute([\"true\"]): %d calls per mode per run, %d runs, median of the runs' percentiles\n\n", n, runs)
+	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(w, "path\tp50 ms\tp99 ms\tp50 overhead over floor ms\tp50 per run ms\t")
+	floor := median(p50s[0])
+	for i, m := range modes {
+		overhead := "-"
+		if i > 0 {
+			overhead = ms(median(p50s[i]) - floor)
+		}
+		perRun := ""
+		for _, d := range p50s[i] {
+			perRun += ms(d) + " "
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t\n", m.name, ms(median(p50s[i])), ms(median(p99s[i])), overhead, perRun)
+	}
+	w.Flush()
+	return nil
+}
+
+func percentile(sorted []time.Duration, q float64) time.Duration {
+	idx := int(float64(len(sorted)-1) * q)
+	return sorted[idx]
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.3f", float64(d.Microseconds())/1000) }
