@@ -1,6 +1,8 @@
 package netsetup
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"net/netip"
 	"os"
@@ -25,14 +27,12 @@ type PodNetwork struct {
 // NetnsPath is the namespace's bind-mount, usable with setns.
 func (n PodNetwork) NetnsPath() string { return filepath.Join("/run/netns", n.Netns) }
 
-// NamesFor derives the namespace and veth names from a pod ID (at most 11
-// characters of it are used, so the veth name fits IFNAMSIZ).
+// NamesFor derives the namespace and veth names from a pod ID: 11 hex
+// characters of its hash, so the veth name fits IFNAMSIZ (15).
 func NamesFor(id string) (netns, veth string) {
-	id = strings.ReplaceAll(id, "-", "")
-	if len(id) > 11 {
-		id = id[:11]
-	}
-	return NetnsPrefix + id, vethPrefix + id
+	sum := sha256.Sum256([]byte(id))
+	short := hex.EncodeToString(sum[:])[:11]
+	return NetnsPrefix + short, vethPrefix + short
 }
 
 // CreatePodNetwork creates the namespace with lo up and eth0 (addr/bits) on
