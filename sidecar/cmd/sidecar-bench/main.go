@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"runtime/pprof"
 	"slices"
 	"text/tabwriter"
 	"time"
@@ -36,9 +37,24 @@ func main() {
 	n := flag.Int("n", 500, "calls per mode per run")
 	runs := flag.Int("runs", 5, "runs; the table shows the median of the runs' percentiles")
 	warmup := flag.Int("warmup", 50, "untimed calls per mode before the first run")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the timed runs to this file")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "sidecar-bench:", err)
+			os.Exit(1)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "sidecar-bench:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if err := run(*n, *runs, *warmup); err != nil {
 		fmt.Fprintln(os.Stderr, "sidecar-bench:", err)
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }

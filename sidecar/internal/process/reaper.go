@@ -26,8 +26,18 @@ func (m *Manager) runReaper() {
 		case <-ticker.C:
 		}
 		m.reapOrphans()
+		// Every exit of our own children raises SIGCHLD too; orphans are
+		// rare, so scan at most every reapInterval rather than per exit.
+		select {
+		case <-m.stopReaper:
+			return
+		case <-time.After(reapInterval):
+		}
 	}
 }
+
+// reapInterval bounds how often the reaper scans for orphans.
+const reapInterval = 100 * time.Millisecond
 
 func (m *Manager) reapOrphans() {
 	m.spawnMu.Lock()

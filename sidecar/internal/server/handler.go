@@ -20,6 +20,9 @@ import (
 	"github.com/arl-infra/arl/sidecar/internal/service"
 )
 
+// compressMinBytes is the smallest response worth compressing.
+const compressMinBytes = 8 << 10
+
 // Config is what NewHandler needs.
 type Config struct {
 	Service *service.Service
@@ -48,6 +51,8 @@ func NewHandler(cfg Config) (http.Handler, error) {
 		connect.WithInterceptors(observe, newAuthInterceptor(cfg.Token)),
 		connect.WithCodec(jsonCodec{}),
 		connect.WithReadMaxBytes(cfg.MaxBodyBytes),
+		// Compressing small answers costs more than it saves on a pod network.
+		connect.WithCompressMinBytes(compressMinBytes),
 	}
 	path, handler := sidecarv1connect.NewSidecarServiceHandler(cfg.Service, handlerOpts...)
 	transcoder, err := vanguard.NewTranscoder(
