@@ -13,9 +13,9 @@ import (
 )
 
 // cacheOptions trims the informer cache: managed fields are dropped from
-// every object; only pool pods and pool token Secrets are cached (never all
-// pods or all Secrets of the cluster); of the webhook configurations only
-// the operator's own.
+// every object; only pool pods are cached (never all pods of the cluster);
+// of the webhook configurations only the operator's own. Secrets are never
+// cached: they are read straight from the API server.
 func cacheOptions(c *config) cache.Options {
 	poolLabelled := labels.NewSelector()
 	req, err := labels.NewRequirement(arlv1.LabelPool, selection.Exists, nil)
@@ -27,8 +27,7 @@ func cacheOptions(c *config) cache.Options {
 	return cache.Options{
 		DefaultTransform: cache.TransformStripManagedFields(),
 		ByObject: map[client.Object]cache.ByObject{
-			&corev1.Pod{}:    {Label: poolLabelled},
-			&corev1.Secret{}: {Label: poolLabelled},
+			&corev1.Pod{}: {Label: poolLabelled},
 			&admissionregistrationv1.ValidatingWebhookConfiguration{}: {
 				Field: fields.OneTermEqualSelector("metadata.name", c.webhookConfigName),
 			},

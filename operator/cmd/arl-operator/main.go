@@ -90,7 +90,7 @@ func run(ctx context.Context, cfg *config) error {
 	}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up WarmPool controller: %w", err)
 	}
-	if err := (&warmpool.TokenSecretReconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
+	if err := (&warmpool.TokenSecretReconciler{Client: mgr.GetClient(), Reader: mgr.GetAPIReader()}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up token Secret controller: %w", err)
 	}
 	if err := (&sandbox.SandboxReconciler{

@@ -102,7 +102,7 @@ func TestAllocateMovesOnAfterConflict(t *testing.T) {
 
 func TestAllocateSkipsUnreadyForeignAndStalePods(t *testing.T) {
 	pool, objs := poolAndPods(t, 3)
-	objs[1].(*corev1.Pod).Status.Conditions = nil                                      // not Ready
+	objs[1].(*corev1.Pod).Status.Conditions = nil                                       // not Ready
 	objs[2].(*corev1.Pod).OwnerReferences[0].UID = "other"                              // another pool's
 	objs[3].(*corev1.Pod).Annotations[arlv1.AnnotationTemplateHash] = "an-old-template" // stale
 	c := fakeClient(t, interceptor.Funcs{}, objs...)

@@ -18,11 +18,14 @@ func ready(p *corev1.Pod) {
 	p.Status.Phase = corev1.PodRunning
 	p.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}
 }
-func failed(p *corev1.Pod)    { p.Status.Phase = corev1.PodFailed }
-func allocated(p *corev1.Pod) { p.Labels[arlv1.LabelState] = arlv1.PodStateAllocated; p.OwnerReferences = nil }
-func stale(p *corev1.Pod)     { p.Annotations[arlv1.AnnotationTemplateHash] = "old" }
-func deleting(p *corev1.Pod)  { p.DeletionTimestamp = ptr.To(metav1.Now()) }
-func foreign(p *corev1.Pod)   { p.OwnerReferences[0].UID = "someone-else" }
+func failed(p *corev1.Pod) { p.Status.Phase = corev1.PodFailed }
+func allocated(p *corev1.Pod) {
+	p.Labels[arlv1.LabelState] = arlv1.PodStateAllocated
+	p.OwnerReferences = nil
+}
+func stale(p *corev1.Pod)    { p.Annotations[arlv1.AnnotationTemplateHash] = "old" }
+func deleting(p *corev1.Pod) { p.DeletionTimestamp = ptr.To(metav1.Now()) }
+func foreign(p *corev1.Pod)  { p.OwnerReferences[0].UID = "someone-else" }
 func age(d time.Duration) podOpt {
 	return func(p *corev1.Pod) { p.CreationTimestamp = metav1.NewTime(time.Unix(1_000_000, 0).Add(-d)) }
 }

@@ -22,6 +22,9 @@ import (
 // removes any left behind.
 type TokenSecretReconciler struct {
 	client.Client
+	// Reader reads Secrets straight from the API server (the manager's
+	// APIReader), so the operator needs no list/watch on Secrets.
+	Reader client.Reader
 }
 
 // Reconcile runs for a pool pod that was deleted.
@@ -36,7 +39,7 @@ func (r *TokenSecretReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	}
 	secret := &corev1.Secret{}
 	key := client.ObjectKey{Namespace: req.Namespace, Name: arlv1.SidecarTokenSecretName(req.Name)}
-	if err := r.Get(ctx, key, secret); err != nil {
+	if err := r.Reader.Get(ctx, key, secret); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !isTokenSecret(secret) {

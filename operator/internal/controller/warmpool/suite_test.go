@@ -1,0 +1,30 @@
+package warmpool
+
+import (
+	"fmt"
+	"os"
+	"testing"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	"github.com/arl-infra/arl/operator/internal/testenv"
+)
+
+// suite runs the WarmPool and token Secret controllers against a real
+// kube-apiserver; it starts with the first test that needs it.
+var suite = &testenv.Suite{Setup: func(mgr ctrl.Manager) error {
+	if err := (&WarmPoolReconciler{Client: mgr.GetClient(), Scheme: mgr.GetScheme(),
+		Recorder: mgr.GetEventRecorder("arl-warmpool-controller"), Pods: testPods, Workers: 2}).SetupWithManager(mgr); err != nil {
+		return err
+	}
+	return (&TokenSecretReconciler{Client: mgr.GetClient(), Reader: mgr.GetAPIReader()}).SetupWithManager(mgr)
+}}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if err := suite.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		code = 1
+	}
+	os.Exit(code)
+}
