@@ -22,6 +22,7 @@ type runOptions struct {
 	clientCA      string
 	apiserverHost string
 	apiserverPort int
+	metricsAddr   string
 	images        provider.ImageBinaries
 }
 
@@ -39,6 +40,7 @@ func parseRunFlags(args []string) (runOptions, error) {
 	fs.StringVar(&o.clientCA, "client-ca", "", "CA that signs the client certificates the kubelet API accepts")
 	fs.StringVar(&o.apiserverHost, "apiserver-host", "10.244.0.1", "KUBERNETES_SERVICE_HOST given to containers")
 	fs.IntVar(&o.apiserverPort, "apiserver-port", 6443, "KUBERNETES_SERVICE_PORT given to containers")
+	fs.StringVar(&o.metricsAddr, "metrics-addr", "", "serve Prometheus metrics on this address (off when empty)")
 	fs.Func("image-binary", "IMAGE=PATH: run PATH for containers of IMAGE (tag ignored); repeatable", func(v string) error {
 		image, path, err := provider.ParseImageBinary(v)
 		if err != nil {

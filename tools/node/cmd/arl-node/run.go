@@ -117,6 +117,11 @@ func run(ctx context.Context, log *slog.Logger, o runOptions) error {
 		return fmt.Errorf("create node: %w", err)
 	}
 
+	if o.metricsAddr != "" {
+		if err := serveMetrics(ctx, log, o.metricsAddr); err != nil {
+			return err
+		}
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- n.Run(ctx) }()
 	if err := n.WaitReady(ctx, time.Minute); err != nil {

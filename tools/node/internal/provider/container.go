@@ -214,7 +214,7 @@ func (c *containerRuntime) runOnce() (int32, runOutcome, time.Duration) {
 	containerID := fmt.Sprintf("arl://%s-%s-%d", pod.UID, c.spec.Name, run)
 	lw, stdout, stderr, err := newLogWriter(logPath(pr.dir, c.spec.Name, run))
 	if err != nil {
-		return c.startFailed(pod, containerID, 128, err.Error(), time.Now())
+		return c.startFailed(pod, containerID, run, 128, err.Error(), time.Now())
 	}
 	startedAt := time.Now()
 	var cmd *exec.Cmd
@@ -236,9 +236,10 @@ func (c *containerRuntime) runOnce() (int32, runOutcome, time.Duration) {
 			msg = "failed to start container: " + se.Message
 		}
 		<-lw.Done()
-		return c.startFailed(pod, containerID, code, msg, startedAt)
+		return c.startFailed(pod, containerID, run, code, msg, startedAt)
 	}
 
+	containerStarts.WithLabelValues("started").Inc()
 	runDone := make(chan struct{})
 	pr.mu.Lock()
 	c.pid, c.env, c.containerID, c.run, c.runDone = cmd.Process.Pid, env, containerID, run, runDone
@@ -279,12 +280,14 @@ func (c *containerRuntime) runOnce() (int32, runOutcome, time.Duration) {
 	return code, runExited, finishedAt.Sub(startedAt)
 }
 
-func (c *containerRuntime) startFailed(pod *corev1.Pod, containerID string, code int32, msg string, at time.Time) (int32, runOutcome, time.Duration) {
+func (c *containerRuntime) startFailed(pod *corev1.Pod, containerID string, run, code int32, msg string, at time.Time) (int32, runOutcome, time.Duration) {
+	containerStarts.WithLabelValues("start_error").Inc()
 	pr := c.pr
 	pr.mu.Lock()
 	c.pid = 0
 	c.ready = false
 	c.containerID = containerID
+	c.run, c.runDone = run, nil
 	c.state = corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{
 		ExitCode: code, Reason: "StartError", Message: msg,
 		StartedAt: metav1.NewTime(time.Unix(0, 0)), FinishedAt: metav1.NewTime(at), ContainerID: containerID,

@@ -43,9 +43,6 @@ func (p *Provider) GetContainerLogs(ctx context.Context, namespace, podName, con
 	}
 	pr.mu.Lock()
 	run, done := c.run, c.runDone
-	if run < 0 && c.state.Terminated != nil {
-		run = c.restarts // a run that failed to start still has a log file
-	}
 	pr.mu.Unlock()
 	if opts.Previous {
 		run--

@@ -44,6 +44,8 @@ type podRuntime struct {
 	mains        []*containerRuntime
 	warned       map[string]bool // event messages already emitted
 	tornDown     bool
+	created      time.Time
+	wasReady     bool
 }
 
 func newPodRuntime(p *Provider, pod *corev1.Pod) *podRuntime {
@@ -51,7 +53,7 @@ func newPodRuntime(p *Provider, pod *corev1.Pod) *podRuntime {
 	pr := &podRuntime{
 		p: p, key: podKey(pod.Namespace, pod.Name),
 		dir: filepath.Join(p.cfg.StateDir, "pods", string(pod.UID)),
-		ctx: ctx, cancel: cancel, pod: pod, warned: map[string]bool{},
+		ctx: ctx, cancel: cancel, pod: pod, warned: map[string]bool{}, created: time.Now(),
 	}
 	now := metav1.Now()
 	pr.startTime = &now
@@ -228,6 +230,10 @@ func (pr *podRuntime) statusLocked() corev1.PodStatus {
 	}
 	st := computeStatus(snap, metav1.Now())
 	pr.conds = st.Conditions
+	if !pr.wasReady && podIsReady(st) {
+		pr.wasReady = true
+		podStartToReady.Observe(time.Since(pr.created).Seconds())
+	}
 	return st
 }
 
@@ -266,6 +272,7 @@ func (pr *podRuntime) delete(grace time.Duration) {
 			pr.p.cfg.Log.Error("removing deleted pod object failed; virtual-kubelet will after the grace period", "pod", pr.key, "err", err)
 		}
 		pr.p.forget(pr)
+		podDeleteDuration.Observe(time.Since(start).Seconds())
 		pr.p.cfg.Log.Info("pod deleted", "pod", pr.key, "processesGone", stopped, "total", time.Since(start))
 	}()
 }
@@ -356,4 +363,13 @@ func waitGroupTimeout(wg *sync.WaitGroup, d time.Duration) bool {
 	case <-time.After(d):
 		return false
 	}
+}
+
+func podIsReady(st corev1.PodStatus) bool {
+	for _, c := range st.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
 }

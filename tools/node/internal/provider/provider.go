@@ -85,6 +85,7 @@ func (p *Provider) CreatePod(_ context.Context, pod *corev1.Pod) error {
 	}
 	pr := newPodRuntime(p, pod.DeepCopy())
 	p.pods[key] = pr
+	podsRunning.Set(float64(len(p.pods)))
 	p.mu.Unlock()
 	p.cfg.Log.Info("creating pod", "pod", key, "uid", pod.UID)
 	pr.start()
@@ -163,6 +164,7 @@ func (p *Provider) forget(pr *podRuntime) {
 	if p.pods[pr.key] == pr {
 		delete(p.pods, pr.key)
 	}
+	podsRunning.Set(float64(len(p.pods)))
 }
 
 // removePodObject deletes the API object now that its processes are gone,
