@@ -38,7 +38,8 @@ type allocator struct {
 	mu sync.Mutex
 	// taken: pod UID -> when this process took it or lost it.
 	taken map[types.UID]time.Time
-	// bound: sandbox UID -> pod name, until the status records it.
+	// bound: sandbox UID -> pod name, until the cached sandbox shows it in
+	// its status; a pass reading a stale sandbox never binds a second pod.
 	bound map[types.UID]string
 }
 
@@ -132,7 +133,8 @@ func (a *allocator) boundPod(sb *arlv1.Sandbox) string {
 	return a.bound[sb.UID]
 }
 
-// recorded forgets the in-memory binding of sb once its status holds it.
+// recorded forgets the in-memory binding of sb once the cached sandbox
+// shows it in its status (or the sandbox is going away).
 func (a *allocator) recorded(sb *arlv1.Sandbox) {
 	a.mu.Lock()
 	delete(a.bound, sb.UID)

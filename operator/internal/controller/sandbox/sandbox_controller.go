@@ -65,7 +65,13 @@ func (r *SandboxReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	}
 	if sb.DeletionTimestamp != nil {
 		r.firstSeen.Delete(sb.UID)
+		r.alloc.recorded(sb)
 		return ctrl.Result{}, nil
+	}
+
+	if sb.Status.PodName != "" {
+		// The cache shows the binding; the in-memory note is no longer needed.
+		r.alloc.recorded(sb)
 	}
 
 	obs := observation{poolFound: true}
@@ -93,9 +99,6 @@ func (r *SandboxReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	status := computeStatus(sb, obs)
 	r.recordTransition(sb, status)
 	statusErr := r.updateStatus(ctx, sb, status)
-	if statusErr == nil && status.PodName != "" {
-		r.alloc.recorded(sb)
-	}
 	if err := errors.Join(workErr, statusErr); err != nil {
 		return ctrl.Result{}, err
 	}

@@ -77,7 +77,8 @@ func (r *WarmPoolReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 
 	var passErr error
 	invalidTemplate := false
-	if r.expectations.Satisfied(key) {
+	satisfied := r.expectations.Satisfied(key)
+	if satisfied {
 		plan := planScale(sets, pool.DesiredReplicas())
 		if err := r.deletePods(ctx, pool, plan.delete); err != nil {
 			passErr = err
@@ -99,7 +100,14 @@ func (r *WarmPoolReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		// Retrying cannot help until the template changes, which triggers a pass.
 		return ctrl.Result{}, statusErr
 	}
-	return ctrl.Result{}, errors.Join(passErr, statusErr)
+	if err := errors.Join(passErr, statusErr); err != nil {
+		return ctrl.Result{}, err
+	}
+	if !satisfied {
+		// Watch events normally end the wait; this bounds it if one is lost.
+		return ctrl.Result{RequeueAfter: expectationTimeout}, nil
+	}
+	return ctrl.Result{}, nil
 }
 
 func (r *WarmPoolReconciler) init() {
