@@ -45,7 +45,7 @@ func bindFlags(fs *flag.FlagSet) *config {
 	fs.StringVar(&c.metricsAddr, "metrics-bind-address", ":8080", "address of the Prometheus metrics endpoint; \"0\" turns it off")
 	fs.StringVar(&c.probeAddr, "health-probe-bind-address", ":8081", "address of /healthz and /readyz")
 	fs.BoolVar(&c.leaderElect, "leader-elect", false, "elect one active replica (the Deployment turns it on)")
-	fs.StringVar(&c.leaderElectionNS, "leader-election-namespace", "", "namespace of the leader lease (default: the operator's namespace)")
+	fs.StringVar(&c.leaderElectionNS, "leader-election-namespace", "", "namespace of the leader lease (default: --namespace)")
 	fs.DurationVar(&c.leaseDuration, "leader-lease-duration", 15*time.Second, "leader lease duration")
 
 	fs.BoolVar(&c.enableWebhooks, "enable-webhooks", true, "serve the validating webhooks and manage their certificate")

@@ -12,6 +12,10 @@ func managerOptions(c *config, scheme *runtime.Scheme) ctrl.Options {
 	lease := c.leaseDuration
 	renew := lease * 2 / 3
 	retry := lease / 5
+	leaseNS := c.leaderElectionNS
+	if leaseNS == "" {
+		leaseNS = c.namespace
+	}
 	opts := ctrl.Options{
 		Scheme:                        scheme,
 		Cache:                         cacheOptions(c),
@@ -19,7 +23,7 @@ func managerOptions(c *config, scheme *runtime.Scheme) ctrl.Options {
 		HealthProbeBindAddress:        c.probeAddr,
 		LeaderElection:                c.leaderElect,
 		LeaderElectionID:              "arl-operator.arl.infra.io",
-		LeaderElectionNamespace:       c.leaderElectionNS,
+		LeaderElectionNamespace:       leaseNS,
 		LeaderElectionReleaseOnCancel: true,
 		LeaseDuration:                 &lease,
 		RenewDeadline:                 &renew,

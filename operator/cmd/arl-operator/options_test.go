@@ -64,7 +64,7 @@ func TestCacheOptionsTrimTheCache(t *testing.T) {
 func TestManagerOptions(t *testing.T) {
 	c := parse(t, "--leader-elect=true", "--enable-webhooks=false")
 	opts := managerOptions(c, runtime.NewScheme())
-	if !opts.LeaderElection || opts.LeaderElectionID == "" || opts.WebhookServer != nil {
+	if !opts.LeaderElection || opts.LeaderElectionID == "" || opts.LeaderElectionNamespace != c.namespace || opts.WebhookServer != nil {
 		t.Errorf("options = %+v", opts)
 	}
 	if *opts.RenewDeadline >= *opts.LeaseDuration || *opts.RetryPeriod >= *opts.RenewDeadline {
