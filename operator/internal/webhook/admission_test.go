@@ -141,6 +141,7 @@ func TestAdmissionThroughTheAPIServer(t *testing.T) {
 			if err == nil {
 				t.Fatalf("the API server accepted it; want a denial mentioning %q", d.want)
 			}
+			t.Logf("denied: %v", err)
 			for _, w := range d.want {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("denial %q lacks %q", err.Error(), w)
