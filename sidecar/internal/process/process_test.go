@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -287,5 +288,29 @@ func TestParseSignal(t *testing.T) {
 	}
 	if canonical, sig, _ := ParseSignal("term"); canonical != "SIGTERM" || sig != syscall.SIGTERM {
 		t.Errorf("ParseSignal(term) = %s %v", canonical, sig)
+	}
+}
+
+// Output written before the exit survives a drain deadline that expires
+// before the reader runs (a busy machine).
+func TestDrainKeepsBufferedOutputAfterTheDeadline(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write([]byte("buffered before exit")); err != nil {
+		t.Fatal(err)
+	}
+	// The write end stays open, like a grandchild holding the pipe.
+	defer w.Close()
+	if err := r.SetReadDeadline(time.Now().Add(-time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	out := newCapturedOutput(1024)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	pump(r, Stdout, out, nil, &wg)
+	if got, _ := out.snapshot(); got != "buffered before exit" {
+		t.Fatalf("kept %q", got)
 	}
 }

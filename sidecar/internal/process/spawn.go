@@ -287,17 +287,55 @@ func pump(r *os.File, stream Stream, out *capturedOutput, onOutput func(Stream, 
 	bufp := readBufPool.Get().(*[]byte)
 	defer readBufPool.Put(bufp)
 	buf := *bufp
+	emit := func(data []byte) {
+		out.write(data)
+		if onOutput != nil {
+			onOutput(stream, data)
+		}
+	}
 	for {
 		n, err := r.Read(buf)
 		if n > 0 {
-			out.write(buf[:n])
-			if onOutput != nil {
-				onOutput(stream, buf[:n])
-			}
+			emit(buf[:n])
 		}
 		if err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				// The drain deadline passed, maybe only because this
+				// goroutine was not scheduled in time on a busy machine:
+				// what the process wrote before it exited is still in the
+				// pipe and must not be lost.
+				drainBuffered(r, buf, emit)
+			}
 			return
 		}
+	}
+}
+
+// maxDrain bounds the final drain: a grandchild holding the pipe may keep
+// writing for ever.
+const maxDrain = 1 << 20
+
+// drainBuffered reads what is already in the pipe without waiting.
+func drainBuffered(r *os.File, buf []byte, emit func([]byte)) {
+	_ = r.SetReadDeadline(time.Time{})
+	rc, err := r.SyscallConn()
+	if err != nil {
+		return
+	}
+	for drained := 0; drained < maxDrain; {
+		var n int
+		var readErr error
+		if err := rc.Read(func(fd uintptr) bool {
+			n, readErr = syscall.Read(int(fd), buf)
+			return true // never wait in the poller
+		}); err != nil {
+			return
+		}
+		if n <= 0 || readErr != nil {
+			return // EOF, EAGAIN (nothing more buffered) or an error
+		}
+		emit(buf[:n])
+		drained += n
 	}
 }
 
