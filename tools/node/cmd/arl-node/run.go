@@ -127,6 +127,9 @@ func run(ctx context.Context, log *slog.Logger, o runOptions) error {
 	if err := n.WaitReady(ctx, time.Minute); err != nil {
 		return fmt.Errorf("node did not become ready: %w", err)
 	}
+	if err := removeConditionTaints(ctx, client, o.nodeName); err != nil {
+		return fmt.Errorf("remove not-ready taint: %w", err)
+	}
 	log.Info("node ready", "node", o.nodeName, "after", time.Since(start), "kubeletAddr", o.kubeletAddr, "bridge", o.bridge, "gateway", gateway)
 
 	select {
