@@ -38,6 +38,7 @@ func main() {
 	runs := flag.Int("runs", 5, "runs; the table shows the median of the runs' percentiles")
 	warmup := flag.Int("warmup", 50, "untimed calls per mode before the first run")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the timed runs to this file")
+	binary := flag.String("binary", "", "bench a separate `arl-sidecar serve` process started from this binary instead of the in-process server")
 	flag.Parse()
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -52,14 +53,14 @@ func main() {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	if err := run(*n, *runs, *warmup); err != nil {
+	if err := run(*n, *runs, *warmup, *binary); err != nil {
 		fmt.Fprintln(os.Stderr, "sidecar-bench:", err)
 		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
 
-func run(n, runs, warmup int) error {
+func run(n, runs, warmup int, binary string) error {
 	workspace, err := os.MkdirTemp("", "sidecar-bench-")
 	if err != nil {
 		return err
@@ -75,10 +76,22 @@ func run(n, runs, warmup int) error {
 	if err != nil {
 		return err
 	}
-	srv := server.NewHTTPServer(sc.Handler)
-	go srv.Serve(l)
-	defer srv.Close()
 	url := "http://" + l.Addr().String()
+	where := "in-process server"
+	if binary == "" {
+		srv := server.NewHTTPServer(sc.Handler)
+		go srv.Serve(l)
+		defer srv.Close()
+	} else {
+		addr := l.Addr().String()
+		l.Close()
+		stop, err := startBinary(binary, addr, workspace)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		where = "server process " + binary
+	}
 
 	var h2c http.Protocols
 	h2c.SetUnencryptedHTTP2(true)
@@ -92,6 +105,7 @@ func run(n, runs, warmup int) error {
 
 	ctx := context.Background()
 	req := &sidecarv1.ExecuteRequest{Command: []string{"true"}}
+	missing := &sidecarv1.ExecuteRequest{Command: []string{"arl-bench-no-such-command"}}
 	restBody := []byte(`{"command": ["true"]}`)
 	checkExit := func(code int32, err error) error {
 		if err != nil {
@@ -128,6 +142,16 @@ func run(n, runs, warmup int) error {
 		{"gRPC Health, no process (RPC cost)", func() error {
 			_, err := grpcClient.Health(ctx, connect.NewRequest(&sidecarv1.HealthRequest{}))
 			return err
+		}},
+		{"gRPC Execute of a missing command (no fork)", func() error {
+			resp, err := grpcClient.Execute(ctx, connect.NewRequest(missing))
+			if err != nil {
+				return err
+			}
+			if resp.Msg.GetExitCode() != process.ExitNotFound {
+				return fmt.Errorf("exit code %d, want 127", resp.Msg.GetExitCode())
+			}
+			return nil
 		}},
 		{"REST POST /execute (HTTP/1.1)", func() error {
 			resp, err := h1Client.Post(url+"/execute", "application/json", bytes.NewReader(restBody))
@@ -174,7 +198,7 @@ func run(n, runs, warmup int) error {
 		}
 	}
 
-	fmt.Printf("Execute([\"true\"]): %d calls per mode per run, %d runs, median of the runs' percentiles\n\n", n, runs)
+	fmt.Printf("Execute([\"true\"]): %d calls per mode per run, %d runs, median of the runs' percentiles; RPCs to the %s\n\n", n, runs, where)
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(w, "path\tp50 ms\tp99 ms\tp50 overhead over floor ms\tp50 per run ms\t")
 	floor := median(p50s[0])
@@ -205,3 +229,27 @@ func median(ds []time.Duration) time.Duration {
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.3f", float64(d.Microseconds())/1000) }
+
+// startBinary runs `arl-sidecar serve` on addr and waits for /health.
+func startBinary(binary, addr, workspace string) (func(), error) {
+	cmd := exec.Command(binary, "serve", "--http-addr="+addr, "--grpc-addr=", "--workspace="+workspace)
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", binary, err)
+	}
+	stop := func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		_ = cmd.Wait()
+	}
+	client := &http.Client{Timeout: time.Second}
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if resp, err := client.Get("http://" + addr + "/health"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return stop, nil
+			}
+		}
+	}
+	stop()
+	return nil, fmt.Errorf("%s serve on %s never became healthy", binary, addr)
+}
