@@ -99,6 +99,7 @@ func run(n, runs, warmup int, binary string) error {
 	h1Client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
 	grpcClient := sidecarv1connect.NewSidecarServiceClient(h2cClient, url, connect.WithGRPC())
 	jsonClient := sidecarv1connect.NewSidecarServiceClient(h1Client, url, connect.WithProtoJSON())
+	connectH2Client := sidecarv1connect.NewSidecarServiceClient(h2cClient, url)
 	// The sidecar's own manager: a second one in this process would fight
 	// over children with the first one's reaper.
 	mgr := sc.Manager()
@@ -127,6 +128,13 @@ func run(n, runs, warmup int, binary string) error {
 		}},
 		{"gRPC (h2c)", func() error {
 			resp, err := grpcClient.Execute(ctx, connect.NewRequest(req))
+			if err != nil {
+				return err
+			}
+			return checkExit(resp.Msg.GetExitCode(), nil)
+		}},
+		{"Connect proto (h2c)", func() error {
+			resp, err := connectH2Client.Execute(ctx, connect.NewRequest(req))
 			if err != nil {
 				return err
 			}
