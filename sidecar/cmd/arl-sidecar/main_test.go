@@ -277,3 +277,46 @@ func TestInstallCopiesItselfAtomically(t *testing.T) {
 		t.Fatalf("temp files left next to the copy: %v", entries)
 	}
 }
+
+// The token comes from --token-file (or ARL_SIDECAR_TOKEN); health stays open.
+func TestServeTokenFromFileAndEnv(t *testing.T) {
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(tokenFile, []byte("file-token\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, token string
+		args        []string
+		env         string
+	}{
+		{"file", "file-token", []string{"--token-file=" + tokenFile}, ""},
+		{"env", "env-token", nil, "ARL_SIDECAR_TOKEN=env-token"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			port := freePort(t)
+			url := "http://127.0.0.1:" + strconv.Itoa(port)
+			argv := append([]string{binary, "serve", "--http-addr=127.0.0.1:" + strconv.Itoa(port), "--grpc-addr=", "--workspace=" + t.TempDir()}, c.args...)
+			if c.env != "" {
+				argv = append([]string{"env", c.env}, argv...)
+			}
+			start(t, argv...)
+			waitHealth(t, url, http.StatusOK)
+			if status, body := post(t, url+"/execute", `{"command": ["true"]}`); status != http.StatusUnauthorized || body["code"] != float64(16) {
+				t.Fatalf("without token: %d %v", status, body)
+			}
+			req, _ := http.NewRequest("POST", url+"/execute", strings.NewReader(`{"command": ["echo", "ok"]}`))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+c.token)
+			resp, err := (&http.Client{Transport: &http.Transport{DisableKeepAlives: true}}).Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var body map[string]any
+			_ = json.NewDecoder(resp.Body).Decode(&body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 || body["stdout"] != "ok\n" {
+				t.Fatalf("with token: %d %v", resp.StatusCode, body)
+			}
+		})
+	}
+}
