@@ -162,11 +162,12 @@ func (d *dispatcher) dispatch(j job) error {
 	}
 	d.local[j.key] = localTask{uid: j.task.UID, state: localQueued}
 	d.mu.Unlock()
+	queueDepth.Inc()
 	select {
 	case d.queue <- j:
-		queueDepth.Inc()
 		return nil
 	default:
+		queueDepth.Dec()
 		d.release(j.key)
 		return fmt.Errorf("task queue full: %d tasks wait for %d workers", d.opts.QueueSize, d.opts.MaxConcurrentTasks)
 	}

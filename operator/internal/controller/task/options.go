@@ -30,6 +30,8 @@ type Options struct {
 	// RecorderName is the events' reporting controller (default
 	// "arl-task-controller").
 	RecorderName string
+	// EventsDisabled records no Events (the operator's --events=false).
+	EventsDisabled bool
 }
 
 // Defaults of Options.

@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/recorder"
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	arlv1 "github.com/arl-infra/arl/operator/api/v1alpha1"
@@ -27,7 +28,10 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	if err := RegisterIndexes(context.Background(), mgr.GetFieldIndexer()); err != nil {
 		return err
 	}
-	rec := mgr.GetEventRecorder(opts.RecorderName)
+	var rec recorder.EventRecorder
+	if !opts.EventsDisabled {
+		rec = mgr.GetEventRecorder(opts.RecorderName)
+	}
 	tokens := sidecarclient.NewTokens(mgr.GetAPIReader())
 	runner := &stepRunner{clients: sidecarclient.NewPool(), tokens: tokens}
 	d := newDispatcher(opts, mgr.GetClient(), mgr.GetAPIReader(), rec, runner, mgr.GetLogger().WithName("task-workers"))

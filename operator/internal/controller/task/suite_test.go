@@ -108,7 +108,7 @@ func runSuite(m *testing.M) (int, error) {
 		return 1, fmt.Errorf("start envtest (KUBEBUILDER_ASSETS=%s): %w", os.Getenv("KUBEBUILDER_ASSETS"), err)
 	}
 	defer func() { _ = testEnv.Stop() }()
-	restConfig.QPS, restConfig.Burst = 1000, 2000
+	restConfig.QPS = -1 // no client-side rate limit, as controller-runtime's default config
 
 	k8s, err = client.NewWithWatch(restConfig, client.Options{Scheme: testScheme})
 	if err != nil {

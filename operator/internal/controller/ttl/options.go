@@ -8,6 +8,8 @@ type Options struct {
 	// RecorderName is the events' reporting controller (default
 	// "arl-ttl-controller").
 	RecorderName string
+	// EventsDisabled records no Events (the operator's --events=false).
+	EventsDisabled bool
 }
 
 // DefaultRecorderName is the default of Options.RecorderName.

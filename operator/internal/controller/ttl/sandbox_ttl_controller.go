@@ -9,7 +9,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	arlv1 "github.com/arl-infra/arl/operator/api/v1alpha1"
 )
@@ -19,8 +18,8 @@ import (
 // SandboxTTLReconciler deletes one-shot sandboxes whose task finished and
 // sandboxes idle past their idleTimeoutSeconds.
 type SandboxTTLReconciler struct {
-	client   client.Client
-	recorder recorder.EventRecorder
+	client client.Client
+	eventer
 }
 
 // Reconcile judges one sandbox from its tasks in the cache.
@@ -50,10 +49,10 @@ func (r *SandboxTTLReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 		return ctrl.Result{}, nil
 	}
 	if err != nil {
-		r.recorder.Eventf(&sandbox, nil, corev1.EventTypeWarning, EventReasonDeleteFailed, "Delete", "%s: %v", v.reason, err)
+		r.event(&sandbox, nil, corev1.EventTypeWarning, EventReasonDeleteFailed, "Delete", "%s: %v", v.reason, err)
 		return ctrl.Result{}, fmt.Errorf("delete sandbox (%s): %w", v.reason, err)
 	}
 	ctrl.LoggerFrom(ctx).Info("deleted a sandbox", "reason", v.reason)
-	r.recorder.Eventf(&sandbox, nil, corev1.EventTypeNormal, v.reason, "Delete", "%s", v.message)
+	r.event(&sandbox, nil, corev1.EventTypeNormal, v.reason, "Delete", "%s", v.message)
 	return ctrl.Result{}, nil
 }

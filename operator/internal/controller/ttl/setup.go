@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	arlv1 "github.com/arl-infra/arl/operator/api/v1alpha1"
 	"github.com/arl-infra/arl/operator/internal/indexer"
@@ -24,12 +25,15 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	if err := registerTaskIndex(context.Background(), mgr.GetFieldIndexer()); err != nil {
 		return err
 	}
-	rec := mgr.GetEventRecorder(opts.RecorderName)
+	var rec recorder.EventRecorder
+	if !opts.EventsDisabled {
+		rec = mgr.GetEventRecorder(opts.RecorderName)
+	}
 
 	err := ctrl.NewControllerManagedBy(mgr).
 		Named("task-ttl").
 		For(&arlv1.Task{}, builder.WithPredicates(finishedWithTTL)).
-		Complete(&TaskTTLReconciler{client: mgr.GetClient(), recorder: rec})
+		Complete(&TaskTTLReconciler{client: mgr.GetClient(), eventer: eventer{rec}})
 	if err != nil {
 		return fmt.Errorf("build task TTL controller: %w", err)
 	}
@@ -38,7 +42,7 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 		Named("sandbox-ttl").
 		For(&arlv1.Sandbox{}, builder.WithPredicates(mayExpire)).
 		Watches(&arlv1.Task{}, handler.EnqueueRequestsFromMapFunc(sandboxOfTask)).
-		Complete(&SandboxTTLReconciler{client: mgr.GetClient(), recorder: rec})
+		Complete(&SandboxTTLReconciler{client: mgr.GetClient(), eventer: eventer{rec}})
 	if err != nil {
 		return fmt.Errorf("build sandbox TTL controller: %w", err)
 	}

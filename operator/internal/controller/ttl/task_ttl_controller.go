@@ -9,7 +9,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	arlv1 "github.com/arl-infra/arl/operator/api/v1alpha1"
 )
@@ -20,8 +19,8 @@ import (
 // TaskTTLReconciler deletes finished Tasks ttlSecondsAfterFinished after
 // their completionTime.
 type TaskTTLReconciler struct {
-	client   client.Client
-	recorder recorder.EventRecorder
+	client client.Client
+	eventer
 }
 
 // Reconcile deletes the task when its time is up, or asks to be called then.
@@ -48,7 +47,7 @@ func (r *TaskTTLReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 		return ctrl.Result{}, fmt.Errorf("delete task after its TTL: %w", err)
 	}
 	ctrl.LoggerFrom(ctx).Info("deleted a finished task after its TTL", "ttlSecondsAfterFinished", *task.Spec.TTLSecondsAfterFinished)
-	r.recorder.Eventf(&task, nil, corev1.EventTypeNormal, EventReasonTTLExpired, "Delete",
+	r.event(&task, nil, corev1.EventTypeNormal, EventReasonTTLExpired, "Delete",
 		"deleted %ds after it finished (ttlSecondsAfterFinished)", *task.Spec.TTLSecondsAfterFinished)
 	return ctrl.Result{}, nil
 }

@@ -1,0 +1,48 @@
+// Package task is the Task controller: it runs a Task's steps in its
+// Sandbox's pod through the pod's sidecar (FilePatch → WriteFiles, Command →
+// Execute, over gRPC) and records the outcome in the Task's status.
+//
+// # Shape
+//
+// The reconcile only decides (decide.go, a pure function of the Task and
+// its Sandbox from the informer cache) and dispatches; a bounded pool of
+// workers (dispatcher.go, Options.MaxConcurrentTasks) runs the steps and
+// writes status, so a long task holds one worker and never a reconcile.
+// Tasks wait for their Sandbox through a watch on Sandboxes mapped to Tasks
+// by the spec.sandboxRef field index: no polling.
+//
+// # Never run a step twice
+//
+// A worker records an attempt before running it: one optimistic-lock status
+// write sets state Running, attempts=N and marks the step about to run as
+// Running. Only the writer whose write succeeded runs it. After the steps, a
+// second write records the outcome; a conflict there re-reads the Task and
+// applies the same outcome again, and never runs a step again. So a task
+// that succeeds costs two status writes.
+//
+// When the operator stops gracefully (SIGTERM, manager shutdown) a running
+// step is not cancelled: it runs to its end, and the worker records the
+// steps done so far with reason Paused before exiting. The next operator
+// resumes the same attempt at the next step.
+//
+// When the operator stops abruptly (crash, kill, lost lease), the task is
+// left Running with a step marked Running that no worker of the new
+// operator holds. That step may have run, so the new operator fails the
+// task with reason OperatorRestarted, even when retries remain: retries are
+// for failures whose outcome is known, and running the step again is
+// exactly what must not happen.
+//
+// # Attempts, timeouts and results
+//
+// Steps run in order; the first that exits non-zero, times out or cannot
+// run stops the attempt and the later steps are recorded as Skipped.
+// spec.timeout bounds each attempt (Options.DefaultTimeout when unset); the
+// sidecar kills the step's process group when it passes. spec.retries runs
+// the whole task again, up to that many more times; status.attempts counts.
+// status.exitCode is the failing step's, or the last step's; a step with no
+// exit code (the sidecar refused or could not run it, or did not answer
+// before the deadline) reports NoExitCode (-1) and reason SidecarError or
+// Timeout, with the error in stderr. status.stdout and status.stderr join
+// the Command steps' outputs as described on outputJoiner, capped at
+// Options.OutputLimitBytes each with a truncation marker.
+package task
