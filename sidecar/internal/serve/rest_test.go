@@ -59,6 +59,10 @@ func TestRESTEndpointsSpeakTheManualsJSON(t *testing.T) {
 	if status != 200 || body["stdout"] != "plain curl\n" {
 		t.Fatalf("form-encoded POST /execute: %d %v", status, body)
 	}
+	status, body = sc.rest(t, "POST", "/execute", `{"command": ["echo", "xml?"]}`, "Content-Type", "application/xml")
+	if status != 200 || body["stdout"] != "xml?\n" {
+		t.Fatalf("POST /execute with another content type: %d %v", status, body)
+	}
 	// Connect JSON on the RPC path has the same shape.
 	status, body = sc.rest(t, "POST", "/arl.sidecar.v1.SidecarService/Execute", `{"command": ["true"]}`, "Connect-Protocol-Version", "1")
 	if status != 200 || body["exit_code"] != float64(0) || body["stdout"] != "" {
@@ -82,6 +86,9 @@ func TestBadInputGivesClientErrors(t *testing.T) {
 		{"no pid", "POST", "/signal", `{"signal": "SIGTERM"}`, 400},
 		{"foreign pid", "POST", "/signal", `{"pid": 1, "signal": "SIGTERM"}`, 403},
 		{"missing pid", "POST", "/signal", `{"pid": 2147483000, "signal": "SIGTERM"}`, 404},
+		{"unknown path", "POST", "/exec", `{"command": ["true"]}`, 404},
+		{"wrong method", "GET", "/execute", ``, 405},
+		{"wrong method on health", "POST", "/health", `{}`, 405},
 		{"oversized body", "POST", "/execute", `{"command": ["echo", "` + strings.Repeat("a", 8000) + `"]}`, 429},
 		{"oversized Connect body", "POST", "/arl.sidecar.v1.SidecarService/Execute", `{"command": ["echo", "` + strings.Repeat("a", 8000) + `"]}`, 429},
 	}

@@ -365,3 +365,19 @@ func atoi(t *testing.T, s string) int {
 	}
 	return n
 }
+
+func TestInteractNeedsAStartFirst(t *testing.T) {
+	sc := startSidecar(t, Config{})
+	stream := sc.client(connect.WithGRPC()).Interact(context.Background())
+	defer stream.CloseResponse()
+	must(t, stream.Send(&sidecarv1.InteractRequest{Event: &sidecarv1.InteractRequest_Stdin{Stdin: []byte("x")}}))
+	if _, err := stream.Receive(); connect.CodeOf(err) != connect.CodeInvalidArgument {
+		t.Fatalf("Interact starting with stdin: %v, want InvalidArgument", err)
+	}
+	empty := sc.client(connect.WithGRPC()).Interact(context.Background())
+	defer empty.CloseResponse()
+	must(t, empty.Send(&sidecarv1.InteractRequest{Event: &sidecarv1.InteractRequest_Start{Start: &sidecarv1.InteractStart{}}}))
+	if _, err := empty.Receive(); connect.CodeOf(err) != connect.CodeInvalidArgument {
+		t.Fatalf("Interact with an empty command: %v, want InvalidArgument", err)
+	}
+}

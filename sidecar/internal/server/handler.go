@@ -5,6 +5,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -61,6 +62,7 @@ func NewHandler(cfg Config) (http.Handler, error) {
 			vanguard.WithMaxMessageBufferBytes(uint32(cfg.MaxBodyBytes)),
 		)},
 		vanguard.WithCodec(vanguardJSONCodec),
+		vanguard.WithUnknownHandler(http.HandlerFunc(notFound)),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("build REST transcoder: %w", err)
@@ -77,21 +79,37 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	return limitBody(defaultRESTJSON(mux), int64(cfg.MaxBodyBytes)), nil
 }
 
-// restPaths are the manual's plain endpoints.
-var restPaths = map[string]bool{"/execute": true, "/signal": true, "/reset": true}
+// restMethods are the manual's plain endpoints and their methods.
+var restMethods = map[string]string{"/execute": http.MethodPost, "/signal": http.MethodPost, "/reset": http.MethodPost, "/health": http.MethodGet}
 
-// defaultRESTJSON treats a REST body without a JSON content type as JSON:
-// `curl -d '{...}'` sends application/x-www-form-urlencoded by default.
+// defaultRESTJSON reads every REST body as JSON, whatever its content type
+// says: `curl -d '{...}'` sends application/x-www-form-urlencoded by default.
 func defaultRESTJSON(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPost && restPaths[r.URL.Path] {
-			ct := r.Header.Get("Content-Type")
-			if ct == "" || strings.HasPrefix(ct, "application/x-www-form-urlencoded") || strings.HasPrefix(ct, "text/plain") {
-				r.Header.Set("Content-Type", "application/json")
-			}
+		method, isREST := restMethods[r.URL.Path]
+		if isREST && r.Method != method {
+			writeJSONError(w, http.StatusMethodNotAllowed, connect.CodeUnimplemented, fmt.Sprintf("%s %s: use %s", r.Method, r.URL.Path, method))
+			return
+		}
+		if isREST && method == http.MethodPost && !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+			r.Header.Set("Content-Type", "application/json")
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// notFound answers an unknown path with a JSON error like every other one.
+func notFound(w http.ResponseWriter, r *http.Request) {
+	writeJSONError(w, http.StatusNotFound, connect.CodeNotFound,
+		fmt.Sprintf("no endpoint %s %s: the REST paths are POST /execute, POST /signal, POST /reset and GET /health", r.Method, r.URL.Path))
+}
+
+// writeJSONError writes the google.rpc.Status shape the REST errors use.
+func writeJSONError(w http.ResponseWriter, status int, code connect.Code, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	body, _ := json.Marshal(map[string]any{"code": int(code), "message": msg, "details": []any{}})
+	_, _ = w.Write(body)
 }
 
 // limitBody caps request bodies, except the long-lived interactive stream
