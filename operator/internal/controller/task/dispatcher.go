@@ -109,7 +109,7 @@ func (d *dispatcher) work(ctx context.Context) {
 		case j := <-d.queue:
 			queueDepth.Dec()
 			if ctx.Err() != nil {
-				d.release(j.key)
+				d.release(j.key, j.task.UID)
 				return
 			}
 			d.run(ctx, j)
@@ -142,11 +142,32 @@ func (d *dispatcher) forget(key types.NamespacedName) {
 	d.mu.Unlock()
 }
 
-func (d *dispatcher) release(key types.NamespacedName) { d.forget(key) }
-
-func (d *dispatcher) setState(key types.NamespacedName, s localState) {
+// release drops the record of a task a worker lets go of; a record of a
+// newer task under the same name (a new UID) is left alone.
+func (d *dispatcher) release(key types.NamespacedName, uid types.UID) {
 	d.mu.Lock()
-	if t, ok := d.local[key]; ok {
+	if t, ok := d.local[key]; ok && t.uid == uid {
+		delete(d.local, key)
+	}
+	d.mu.Unlock()
+}
+
+// finished notes that this process wrote the task's end. Until the cache
+// shows it, a reconcile must not take the cached Running state for an
+// interrupted attempt; once it does (now, or at the reconcile its watch
+// event brings), the record goes.
+func (d *dispatcher) finished(ctx context.Context, key types.NamespacedName, uid types.UID) {
+	d.setState(key, uid, localDone)
+	var cached arlv1.Task
+	err := d.client.Get(ctx, key, &cached)
+	if apierrors.IsNotFound(err) || (err == nil && cached.UID == uid && cached.IsFinished()) {
+		d.release(key, uid)
+	}
+}
+
+func (d *dispatcher) setState(key types.NamespacedName, uid types.UID, s localState) {
+	d.mu.Lock()
+	if t, ok := d.local[key]; ok && t.uid == uid {
 		t.state = s
 		d.local[key] = t
 	}
@@ -168,7 +189,7 @@ func (d *dispatcher) dispatch(j job) error {
 		return nil
 	default:
 		queueDepth.Dec()
-		d.release(j.key)
+		d.release(j.key, j.task.UID)
 		return fmt.Errorf("task queue full: %d tasks wait for %d workers", d.opts.QueueSize, d.opts.MaxConcurrentTasks)
 	}
 }
@@ -192,7 +213,7 @@ func (d *dispatcher) requeueLater(task *arlv1.Task, after time.Duration) {
 // run claims an attempt, runs its steps, records the outcome, and goes on
 // with the next attempt while retries remain.
 func (d *dispatcher) run(ctx context.Context, j job) {
-	d.setState(j.key, localRunning)
+	d.setState(j.key, j.task.UID, localRunning)
 	runningTasks.Inc()
 	defer runningTasks.Dec()
 	log := d.log.WithValues("task", j.key, "sandbox", j.task.Spec.SandboxRef, "pod", j.target.podName)
@@ -216,7 +237,7 @@ func (d *dispatcher) run(ctx context.Context, j job) {
 		claimed := task.DeepCopy()
 		claimed.Status = claimedStatus(task, p, time.Now())
 		if err := d.client.Status().Update(ctx, claimed); err != nil {
-			d.release(j.key)
+			d.release(j.key, j.task.UID)
 			switch {
 			case apierrors.IsNotFound(err):
 			case apierrors.IsConflict(err):
@@ -233,7 +254,7 @@ func (d *dispatcher) run(ctx context.Context, j job) {
 		out := d.runner.runAttempt(ctx, ctx.Done(), claimed, p, j.target, deadline)
 		done, v, err := d.recordOutcome(ctx, claimed, p, out, time.Now())
 		if err != nil {
-			d.release(j.key)
+			d.release(j.key, j.task.UID)
 			if errors.Is(err, errTaskGone) {
 				log.Info("task deleted while it ran", "attempt", p.attempt)
 				return
@@ -246,15 +267,15 @@ func (d *dispatcher) run(ctx context.Context, j job) {
 		switch v {
 		case verdictRetry:
 			if ctx.Err() != nil {
-				d.release(j.key) // stopping: the next leader starts the retry
+				d.release(j.key, j.task.UID) // stopping: the next leader starts the retry
 				return
 			}
 			task, resumeFrom = done, 0
 			continue
 		case verdictPaused:
-			d.release(j.key)
+			d.release(j.key, j.task.UID)
 		default:
-			d.setState(j.key, localDone)
+			d.finished(ctx, j.key, j.task.UID)
 			if !taskStart.IsZero() || done.Status.StartTime != nil {
 				start := taskStart
 				if start.IsZero() {
