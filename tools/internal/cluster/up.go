@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/arl-infra/arl/tools/internal/build"
@@ -45,9 +46,17 @@ func Up(ctx context.Context, opts UpOptions) error {
 		return nil
 	}
 	r.Printf("local cluster: repo %s, state %s", l.Repo, l.State)
-	if err := buildAll(ctx, l, r, opts.Rebuild); err != nil {
+	b := &build.Builder{Repo: l.Repo, BinDir: l.Bin, CacheDir: l.Cache, Progress: r.Printf, Force: opts.Rebuild}
+	// etcd and the apiserver need only arl-kube: the other binaries build
+	// while they start, and the node starts once they are done.
+	if err := ensure(ctx, b, r, build.ControlPlane); err != nil {
 		return err
 	}
+	buildCtx, cancelBuild := context.WithCancel(ctx)
+	others := make(chan error, 1)
+	go func() { others <- ensureAll(buildCtx, b, r, build.All[1:]) }()
+	waitBuilds := sync.OnceValue(func() error { return <-others })
+	defer func() { cancelBuild(); _ = waitBuilds() }() // no go build outlives us
 	generated, err := EnsurePKI(l)
 	if err != nil {
 		return fmt.Errorf("certificates: %w", err)
@@ -59,7 +68,7 @@ func Up(ctx context.Context, opts UpOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := startAndWait(ctx, l, r, opts.Timeout, c); err != nil {
+	if err := startAndWait(ctx, l, r, opts.Timeout, c, waitBuilds); err != nil {
 		return err
 	}
 	if err := WriteUserKubeconfig(l); err != nil {
@@ -70,27 +79,33 @@ func Up(ctx context.Context, opts UpOptions) error {
 	return nil
 }
 
-func buildAll(ctx context.Context, l Layout, r *reporter, rebuild bool) error {
-	b := &build.Builder{Repo: l.Repo, BinDir: l.Bin, CacheDir: l.Cache, Progress: r.Printf, Force: rebuild}
-	for _, t := range build.All {
-		start := time.Now()
-		outcome, err := b.Ensure(ctx, t)
-		if err != nil {
-			return fmt.Errorf("build %s: %w", t.Name, err)
+func ensureAll(ctx context.Context, b *build.Builder, r *reporter, targets []build.Target) error {
+	for _, t := range targets {
+		if err := ensure(ctx, b, r, t); err != nil {
+			return err
 		}
-		if outcome == build.Skipped {
-			r.Printf("build %s: skipped, %s/%s does not exist yet", t.Name, t.Module, t.Package)
-			continue
-		}
-		r.Printf("build %s: %s (%.1fs)", t.Name, outcome, time.Since(start).Seconds())
 	}
 	return nil
 }
 
+func ensure(ctx context.Context, b *build.Builder, r *reporter, t build.Target) error {
+	start := time.Now()
+	outcome, err := b.Ensure(ctx, t)
+	if err != nil {
+		return fmt.Errorf("build %s: %w", t.Name, err)
+	}
+	if outcome == build.Skipped {
+		r.Printf("build %s: skipped, %s/%s does not exist yet", t.Name, t.Module, t.Package)
+		return nil
+	}
+	r.Printf("build %s: %s (%.1fs)", t.Name, outcome, time.Since(start).Seconds())
+	return nil
+}
+
 // startAndWait starts etcd and the apiserver one after the other (each
-// needs the previous), then the controller manager, scheduler and node
-// together, and waits for all of them.
-func startAndWait(ctx context.Context, l Layout, r *reporter, timeout time.Duration, c *client) error {
+// needs the previous), then, once the other binaries are built, the
+// controller manager, scheduler and node together, and waits for all.
+func startAndWait(ctx context.Context, l Layout, r *reporter, timeout time.Duration, c *client, waitBuilds func() error) error {
 	comps := Components(l)
 	checks := map[string]probe{
 		"etcd":                    c.etcdHealthy,
@@ -99,8 +114,7 @@ func startAndWait(ctx context.Context, l Layout, r *reporter, timeout time.Durat
 		"kube-scheduler":          c.schedulerHealthy,
 		"arl-node":                c.nodeReady,
 	}
-	serial, parallel := comps[:2], comps[2:]
-	for _, comp := range serial {
+	for _, comp := range comps[:2] {
 		if err := start(l, r, comp); err != nil {
 			return err
 		}
@@ -108,8 +122,11 @@ func startAndWait(ctx context.Context, l Layout, r *reporter, timeout time.Durat
 			return err
 		}
 	}
+	if err := waitBuilds(); err != nil {
+		return err
+	}
 	var started []Component
-	for _, comp := range parallel {
+	for _, comp := range Components(l)[2:] { // re-read: image-binary flags depend on what was built
 		if comp.Optional && !exists(l.BinPath(comp.Binary)) {
 			r.Printf("warning: %s is not built (bin/%s missing): no node, pods will stay Pending", comp.Name, comp.Binary)
 			continue
