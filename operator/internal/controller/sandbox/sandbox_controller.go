@@ -189,7 +189,15 @@ func (r *SandboxReconciler) recordTransition(sb *arlv1.Sandbox, status arlv1.San
 		return
 	}
 	if sb.Status.PodName == "" && status.PodName != "" {
-		r.Recorder.Eventf(sb, nil, corev1.EventTypeNormal, arlv1.EventReasonAllocated, "Allocate", "allocated pod %s", status.PodName)
+		// One event for the common case of a pod that is Ready when taken.
+		ready := ""
+		if newReason == arlv1.SandboxReasonSidecarReady {
+			ready = ", Ready at " + status.PodIP
+		}
+		r.Recorder.Eventf(sb, nil, corev1.EventTypeNormal, arlv1.EventReasonAllocated, "Allocate", "allocated pod %s%s", status.PodName, ready)
+		if ready != "" {
+			return
+		}
 	}
 	switch newReason {
 	case arlv1.SandboxReasonSidecarReady:
