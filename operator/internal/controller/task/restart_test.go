@@ -17,7 +17,7 @@ import (
 // the running step ends and is recorded, the new operator resumes each task
 // at its next step, no step runs twice, and every task finishes.
 func TestRestartRunsNoStepTwiceAndEveryTaskFinishes(t *testing.T) {
-	const ns = "task-restart"
+	ns := uniqueName(t, "ns")
 	ctx := context.Background()
 	if err := createFixtures(ctx, ns); err != nil {
 		t.Fatal(err)

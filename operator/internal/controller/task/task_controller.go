@@ -136,7 +136,7 @@ func (r *TaskReconciler) wait(ctx context.Context, task *arlv1.Task, reason, mes
 	updated := task.DeepCopy()
 	updated.Status = st
 	if err := r.client.Status().Update(ctx, updated); err != nil {
-		return fmt.Errorf("record that the task waits (%s): %w", reason, err)
+		return ignoreConflict(fmt.Errorf("record that the task waits (%s): %w", reason, err))
 	}
 	if r.recorder != nil {
 		r.recorder.Eventf(updated, nil, corev1.EventTypeNormal, arlv1.EventReasonTaskPending, "Wait", "%s", message)
@@ -148,7 +148,7 @@ func (r *TaskReconciler) failWithoutRunning(ctx context.Context, task *arlv1.Tas
 	updated := task.DeepCopy()
 	updated.Status = failedBeforeRunningStatus(task, d.reason, d.message, time.Now())
 	if err := r.client.Status().Update(ctx, updated); err != nil {
-		return fmt.Errorf("record that the task failed (%s): %w", d.reason, err)
+		return ignoreConflict(fmt.Errorf("record that the task failed (%s): %w", d.reason, err))
 	}
 	if r.recorder != nil {
 		r.recorder.Eventf(updated, nil, corev1.EventTypeWarning, arlv1.EventReasonTaskFailed, "Run", "%s", d.message)
@@ -175,7 +175,7 @@ func (r *TaskReconciler) failInterrupted(ctx context.Context, key types.Namespac
 	updated := live.DeepCopy()
 	updated.Status = interruptedStatus(&live, d.message, time.Now())
 	if err := r.client.Status().Update(ctx, updated); err != nil {
-		return fmt.Errorf("record that the task was interrupted: %w", err)
+		return ignoreConflict(fmt.Errorf("record that the task was interrupted: %w", err))
 	}
 	interruptedTasks.Inc()
 	log.FromContext(ctx).Info("failed a task interrupted by an operator stop; its steps are not run again", "message", d.message)
@@ -183,4 +183,13 @@ func (r *TaskReconciler) failInterrupted(ctx context.Context, key types.Namespac
 		r.recorder.Eventf(updated, nil, corev1.EventTypeWarning, arlv1.EventReasonTaskFailed, "Run", "%s", d.message)
 	}
 	return nil
+}
+
+// ignoreConflict drops a write conflict: the cache was behind, and the
+// watch event of the newer version brings the task back to Reconcile.
+func ignoreConflict(err error) error {
+	if apierrors.IsConflict(err) {
+		return nil
+	}
+	return err
 }
