@@ -58,7 +58,7 @@ func (r *WarmPoolReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		if apierrors.IsNotFound(err) {
 			r.expectations.Forget(key)
 			forgetPoolMetrics(req.Namespace, req.Name)
-			return ctrl.Result{}, nil
+			return ctrl.Result{}, r.deleteAllocatedPods(ctx, req.Namespace, req.Name)
 		}
 		return ctrl.Result{}, fmt.Errorf("get warmpool %s: %w", key, err)
 	}
@@ -220,6 +220,31 @@ func (r *WarmPoolReconciler) deletePods(ctx context.Context, pool *arlv1.WarmPoo
 		}
 	}
 	r.event(pool, corev1.EventTypeNormal, arlv1.EventReasonPodDeleted, "DeletePods", "deleted %d idle pod(s) (failed, outdated or surplus)", len(pods)-len(errs))
+	return errors.Join(errs...)
+}
+
+// deleteAllocatedPods deletes the pods a deleted pool had handed to
+// Sandboxes: "kubectl delete warmpool" deletes all its pods, as the manual
+// says (garbage collection removes the idle ones and the token Secrets;
+// allocated pods belong to their Sandboxes, which then report PodLost).
+func (r *WarmPoolReconciler) deleteAllocatedPods(ctx context.Context, namespace, pool string) error {
+	var pods corev1.PodList
+	if err := r.List(ctx, &pods, client.InNamespace(namespace),
+		client.MatchingFields{arlv1.PodPoolStateField: arlv1.PoolStateKey(pool, arlv1.PodStateAllocated)}); err != nil {
+		return fmt.Errorf("list allocated pods of deleted warmpool %s/%s: %w", namespace, pool, err)
+	}
+	var errs []error
+	for i := range pods.Items {
+		pod := &pods.Items[i]
+		if pod.DeletionTimestamp != nil {
+			continue
+		}
+		if err := r.Delete(ctx, pod, client.Preconditions{UID: &pod.UID}); client.IgnoreNotFound(err) != nil {
+			errs = append(errs, fmt.Errorf("delete pod %s: %w", pod.Name, err))
+			continue
+		}
+		log.FromContext(ctx).Info("deleted the pod of a sandbox because its pool was deleted", "pod", pod.Name, "sandbox", pod.Labels[arlv1.LabelSandbox])
+	}
 	return errors.Join(errs...)
 }
 

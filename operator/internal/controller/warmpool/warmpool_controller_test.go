@@ -238,3 +238,29 @@ func TestPoolScalesDown(t *testing.T) {
 		return st.Replicas == 1, fmt.Errorf("%+v", st)
 	})
 }
+
+func TestDeletingThePoolDeletesAllocatedPods(t *testing.T) {
+	pool, c := newPool(t, 2)
+	pods := waitPods(t, c, pool, 2)
+	taken := pods[0].DeepCopy()
+	patch := client.MergeFrom(taken.DeepCopy())
+	taken.Labels[arlv1.LabelState] = arlv1.PodStateAllocated
+	taken.Labels[arlv1.LabelSandbox] = "someone"
+	taken.OwnerReferences = nil
+	if err := c.Patch(context.Background(), taken, patch); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, waitFor, "the pool to see the allocation", func() (bool, error) {
+		st := getPool(t, c, pool).Status
+		return st.AllocatedReplicas == 1, fmt.Errorf("%+v", st)
+	})
+	if err := c.Delete(context.Background(), getPool(t, c, pool)); err != nil {
+		t.Fatal(err)
+	}
+	// envtest runs no garbage collector, so only the allocated pod (deleted
+	// by the controller) is expected to go.
+	testenv.Eventually(t, waitFor, "the allocated pod deleted", func() (bool, error) {
+		err := c.Get(context.Background(), client.ObjectKeyFromObject(taken), &corev1.Pod{})
+		return apierrors.IsNotFound(err), err
+	})
+}
