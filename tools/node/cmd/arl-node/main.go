@@ -13,6 +13,9 @@ import (
 	"os/signal"
 	"syscall"
 
+	vklog "github.com/virtual-kubelet/virtual-kubelet/log"
+	vkslog "github.com/virtual-kubelet/virtual-kubelet/log/slog"
+
 	"github.com/arl-infra/arl/tools/node/internal/sandbox"
 )
 
@@ -20,6 +23,8 @@ func main() {
 	sandbox.MaybeRunInit()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	slog.SetDefault(logger)
+	// virtual-kubelet's own logs: warnings and errors only.
+	vklog.L = vkslog.FromSlog(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 
 	if len(os.Args) > 1 && os.Args[1] == "cleanup" {
 		opts, err := parseCleanupFlags(os.Args[2:])

@@ -60,8 +60,13 @@ func (c *containerRuntime) probeLoop(ctx context.Context, kind probeKind, p *cor
 	if !sleepCtx(ctx, time.Duration(p.InitialDelaySeconds)*time.Second) {
 		return
 	}
+	// The fast phase ends at the first success, or after two periods of a
+	// container that is not coming up (then probes and events go at the
+	// pod's own pace).
+	fastUntil := time.Now().Add(2 * period)
 	successes, failures, everSucceeded := 0, 0, false
 	for {
+		fast = fast && !everSucceeded && time.Now().Before(fastUntil)
 		err := c.probeOnce(ctx, p, podIP, timeout)
 		if ctx.Err() != nil {
 			return
@@ -75,12 +80,12 @@ func (c *containerRuntime) probeLoop(ctx context.Context, kind probeKind, p *cor
 					return
 				}
 			}
-		} else {
+		} else if !fast {
+			// Failures in the fast phase are the container starting: they do
+			// not count towards the threshold (which assumes full periods).
 			successes, failures = 0, failures+1
 			if failures >= failureNeeded {
-				if everSucceeded || kind != probeReadiness || failures == failureNeeded {
-					c.pr.event(c.pr.pod, corev1.EventTypeWarning, "Unhealthy", fmt.Sprintf("%s probe failed: %v", kind, err))
-				}
+				c.pr.event(c.pr.pod, corev1.EventTypeWarning, "Unhealthy", fmt.Sprintf("%s probe failed: %v", kind, err))
 				c.probeResult(kind, false)
 				if kind != probeReadiness {
 					return // the container is being restarted
