@@ -69,7 +69,7 @@ func BenchmarkSandboxCreateToReady(b *testing.B) {
 		}
 	}()
 
-	var lat []time.Duration
+	var lat, creates []time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		name := fmt.Sprintf("sb-%d", i)
@@ -78,6 +78,7 @@ func BenchmarkSandboxCreateToReady(b *testing.B) {
 			Spec: arlv1.SandboxSpec{PoolRef: "bench-pool", KeepAlive: true}}); err != nil {
 			b.Fatal(err)
 		}
+		creates = append(creates, time.Since(start))
 		select {
 		case got := <-seen:
 			if got != name {
@@ -94,9 +95,13 @@ func BenchmarkSandboxCreateToReady(b *testing.B) {
 	}
 	b.StopTimer()
 	slices.Sort(lat)
-	p := func(q float64) float64 { return float64(lat[int(q*float64(len(lat)-1))].Microseconds()) / 1000 }
-	b.ReportMetric(p(0.5), "p50-ms")
-	b.ReportMetric(p(0.99), "p99-ms")
+	slices.Sort(creates)
+	p := func(d []time.Duration, q float64) float64 { return float64(d[int(q*float64(len(d)-1))].Microseconds()) / 1000 }
+	b.ReportMetric(p(lat, 0.5), "p50-ms")
+	b.ReportMetric(p(lat, 0.99), "p99-ms")
+	// One API write (the Sandbox create itself), for scale: create -> Ready
+	// needs three writes in sequence (create, pod patch, status patch).
+	b.ReportMetric(p(creates, 0.5), "create-p50-ms")
 }
 
 // fakeKubelet marks every new idle pod of ns Ready, as a node would once
