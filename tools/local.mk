@@ -4,7 +4,7 @@
 # builds the heavy binaries itself, with progress lines and a binary cache.
 
 ARL_LOCAL := $(CURDIR)/bin/arl-local
-ENVTEST_ASSETS ?= $(CURDIR)/.state/envtest-assets
+ENVTEST_ASSETS ?= $(CURDIR)/bin/envtest-assets
 
 .PHONY: arl-local local-up local-down local-status local-env envtest-assets test-local-e2e
 

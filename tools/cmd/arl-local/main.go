@@ -1,7 +1,7 @@
 // Command arl-local runs ARL's local cluster: a real control plane and a
 // node running pods as processes, with no Docker and no network.
 //
-//	arl-local up                  build what is missing, start, wait until Ready
+//	arl-local up                  build what is missing, start, wait until Ready, install the operator
 //	arl-local down [--purge]      stop everything, clean up the node
 //	arl-local status              components, pids, memory and health
 //	arl-local env                 export lines for KUBECONFIG and PATH
@@ -24,7 +24,8 @@ import (
 const usage = `usage: arl-local [flags] COMMAND
 
 commands:
-  up                  build what is missing, start the cluster, wait until the node is Ready
+  up [--no-operator]  build what is missing, start the cluster, wait until the node is Ready,
+                      install the operator (operator/config/default) and wait until it is available
   down [--purge]      stop every component and clean up the node (--purge also deletes the state)
   status              list components with pid, memory and health (exit 1 if unhealthy)
   env                 print the export lines for KUBECONFIG and PATH
@@ -63,8 +64,9 @@ func run(ctx context.Context, repo, state, cache, command string, args []string)
 		fs := flag.NewFlagSet("up", flag.ExitOnError)
 		rebuild := fs.Bool("rebuild", false, "rebuild arl-node, arl-sidecar and arl-operator even if they look current")
 		timeout := fs.Duration("timeout", 60*time.Second, "how long each component may take to become healthy")
+		noOperator := fs.Bool("no-operator", false, "do not install the operator (operator/config/default): the bare cluster only")
 		_ = fs.Parse(args)
-		return cluster.Up(ctx, cluster.UpOptions{Layout: layout, Out: os.Stdout, Rebuild: *rebuild, Timeout: *timeout})
+		return cluster.Up(ctx, cluster.UpOptions{Layout: layout, Out: os.Stdout, Rebuild: *rebuild, Timeout: *timeout, NoOperator: *noOperator})
 	case "down":
 		fs := flag.NewFlagSet("down", flag.ExitOnError)
 		purge := fs.Bool("purge", false, "also delete the state directory (certificates, etcd data, logs)")

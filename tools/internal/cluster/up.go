@@ -19,6 +19,9 @@ type UpOptions struct {
 	Layout  Layout
 	Out     io.Writer
 	Rebuild bool          // rebuild the non-cached binaries even if they look current
+	// NoOperator skips installing the operator (CRDs, RBAC, webhooks,
+	// Deployment): the bare cluster only.
+	NoOperator bool
 	Timeout time.Duration // per component, to become healthy
 }
 
@@ -73,6 +76,11 @@ func Up(ctx context.Context, opts UpOptions) error {
 	}
 	if err := WriteUserKubeconfig(l); err != nil {
 		return err
+	}
+	if !opts.NoOperator {
+		if err := installOperator(ctx, l, r, opts.Timeout); err != nil {
+			return err
+		}
 	}
 	r.Printf("local cluster ready in %.1fs", r.elapsed().Seconds())
 	printUsage(opts.Out, l)

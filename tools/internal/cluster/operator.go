@@ -1,0 +1,55 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// The operator's kustomization and what it deploys (operator/config).
+const (
+	operatorKustomization = "operator/config/default"
+	operatorNamespace     = "arl-system"
+	operatorDeployment    = "arl-operator"
+)
+
+// installOperator applies the operator's CRDs, RBAC, webhooks and
+// Deployment with the cluster's kubectl and waits until the Deployment is
+// available. The node runs its image as bin/arl-operator.
+func installOperator(ctx context.Context, l Layout, r *reporter, timeout time.Duration) error {
+	dir := filepath.Join(l.Repo, operatorKustomization)
+	if !exists(filepath.Join(dir, "kustomization.yaml")) {
+		r.Printf("operator: skipped, %s does not exist yet", operatorKustomization)
+		return nil
+	}
+	if !exists(l.BinPath("arl-operator")) {
+		r.Printf("operator: skipped, bin/arl-operator is not built")
+		return nil
+	}
+	if !exists(l.BinPath("arl-node")) {
+		r.Printf("operator: skipped, no node to run it")
+		return nil
+	}
+	if out, err := kubectl(ctx, l, "apply", "--server-side", "--force-conflicts", "-k", dir); err != nil {
+		return fmt.Errorf("install operator (kubectl apply -k %s): %w\n%s", operatorKustomization, err, out)
+	}
+	r.Printf("operator: manifests applied from %s", operatorKustomization)
+	out, err := kubectl(ctx, l, "-n", operatorNamespace, "rollout", "status", "deployment/"+operatorDeployment,
+		fmt.Sprintf("--timeout=%s", timeout))
+	if err != nil {
+		return fmt.Errorf("operator deployment %s/%s not available: %w\n%s\nsee: kubectl -n %s describe pods; kubectl -n %s logs deploy/%s",
+			operatorNamespace, operatorDeployment, err, out, operatorNamespace, operatorNamespace, operatorDeployment)
+	}
+	r.Printf("operator: available")
+	return nil
+}
+
+// kubectl runs bin/kubectl as admin.
+func kubectl(ctx context.Context, l Layout, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, l.BinPath("kubectl"), append([]string{"--kubeconfig=" + l.PKI(adminName+".kubeconfig")}, args...)...)
+	out, err := cmd.CombinedOutput()
+	return strings.TrimSpace(string(out)), err
+}
