@@ -20,8 +20,11 @@ const DefaultOutputLimitBytes = 32 << 10
 // run contributes a one-line "arl: ..." message to stderr.
 //
 // The cap keeps the first limit bytes (cut on a UTF-8 boundary) and then
-// appends a marker saying how much was dropped and where the full output
-// lives. The marker is not counted in limit.
+// appends a marker saying how much was dropped (each step's full size is in
+// .status.steps[].stdoutBytes/stderrBytes). The sidecar does not keep a
+// foreground command's output after answering, so the marker tells the
+// user to write big output to a file instead. The marker is not counted in
+// limit.
 type outputJoiner struct {
 	limit int
 	kept  strings.Builder
@@ -65,7 +68,7 @@ func (j *outputJoiner) String() string {
 		s = strings.ToValidUTF8(s, "\uFFFD")
 	}
 	if j.dropped > 0 {
-		s += fmt.Sprintf("\n...[truncated %d bytes; full output per step: the sidecar's GetProcess or ReadFile, sizes in .status.steps]", j.dropped)
+		s += fmt.Sprintf("\n...[truncated %d bytes; status keeps the first %d; redirect the output to a file in the workspace to keep all of it]", j.dropped, j.limit)
 	}
 	if len(j.sidecarCut) > 0 {
 		s += fmt.Sprintf("\n...[output of step(s) %s cut by the sidecar's per-process limit]", strings.Join(j.sidecarCut, ", "))

@@ -40,13 +40,13 @@ func TestOutputJoiner(t *testing.T) {
 			name:  "over the limit keeps the head and counts every dropped byte",
 			limit: 5,
 			parts: []part{{"a", "abc", false}, {"b", "defgh", false}, {"c", "ijk", false}},
-			want:  "abcde\n...[truncated 6 bytes; full output per step: the sidecar's GetProcess or ReadFile, sizes in .status.steps]",
+			want:  "abcde\n...[truncated 6 bytes; status keeps the first 5; redirect the output to a file in the workspace to keep all of it]",
 		},
 		{
 			name:  "a multi-byte character is never split",
 			limit: 4,
 			parts: []part{{"a", "abc€", false}},
-			want:  "abc\n...[truncated 3 bytes; full output per step: the sidecar's GetProcess or ReadFile, sizes in .status.steps]",
+			want:  "abc\n...[truncated 3 bytes; status keeps the first 4; redirect the output to a file in the workspace to keep all of it]",
 		},
 		{
 			name:  "a cut made by the sidecar is reported by step name",
