@@ -40,7 +40,7 @@ func computeStatus(sb *arlv1.Sandbox, obs observation) arlv1.SandboxStatus {
 	switch {
 	case obs.pod != nil:
 		pod := obs.pod
-		st.PodName, st.PodIP, st.WorkDir = pod.Name, pod.Status.PodIP, arlv1.DefaultWorkDir
+		st.PodName, st.PodIP, st.WorkDir = pod.Name, pod.Status.PodIP, workDirOf(pod)
 		if obs.allocatedAt != nil {
 			st.AllocationTime = obs.allocatedAt
 		}
@@ -89,4 +89,20 @@ func lastTaskTime(tasks []arlv1.Task) *metav1.Time {
 		}
 	}
 	return latest
+}
+
+// workDirOf is where the executor mounts the pod's workspace volume
+// (/workspace unless the pool's template mounts it elsewhere).
+func workDirOf(pod *corev1.Pod) string {
+	for _, c := range pod.Spec.Containers {
+		if c.Name != arlv1.ExecutorContainerName {
+			continue
+		}
+		for _, m := range c.VolumeMounts {
+			if m.Name == arlv1.WorkspaceVolumeName {
+				return m.MountPath
+			}
+		}
+	}
+	return arlv1.DefaultWorkDir
 }

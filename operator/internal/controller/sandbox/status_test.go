@@ -97,3 +97,14 @@ func TestLastTaskTime(t *testing.T) {
 		t.Errorf("lastTaskTime went back to %v", st.LastTaskTime)
 	}
 }
+
+func TestWorkDirFollowsTheExecutorsWorkspaceMount(t *testing.T) {
+	p := pod(podReady)
+	if got := workDirOf(p); got != "/workspace" {
+		t.Errorf("no mount: %s", got)
+	}
+	p.Spec.Containers = []corev1.Container{{Name: "executor", VolumeMounts: []corev1.VolumeMount{{Name: "workspace", MountPath: "/home/jovyan/work"}}}}
+	if got := workDirOf(p); got != "/home/jovyan/work" {
+		t.Errorf("custom mount: %s", got)
+	}
+}
