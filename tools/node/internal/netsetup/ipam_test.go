@@ -1,6 +1,7 @@
 package netsetup
 
 import (
+	"net/netip"
 	"path/filepath"
 	"testing"
 )
@@ -54,5 +55,11 @@ func TestNamesFitInterfaceNames(t *testing.T) {
 	}
 	if len(veth1) > 15 {
 		t.Fatalf("veth name %q is longer than IFNAMSIZ-1", veth1)
+	}
+}
+
+func TestMACFollowsIP(t *testing.T) {
+	if got := MACFor(netip.MustParseAddr("10.244.0.2")); got != "02:42:0a:f4:00:02" {
+		t.Fatalf("MACFor = %s", got)
 	}
 }

@@ -43,7 +43,7 @@ func CreatePodNetwork(id string, addr netip.Addr, bits int, bridge string) (PodN
 	_ = DeletePodNetwork(n) // leftovers of an earlier attempt
 	steps := [][]string{
 		{"netns", "add", netns},
-		{"link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", netns},
+		{"link", "add", veth, "type", "veth", "peer", "name", "eth0", "address", MACFor(addr), "netns", netns},
 		{"link", "set", veth, "master", bridge, "up"},
 		{"-n", netns, "addr", "add", fmt.Sprintf("%s/%d", addr, bits), "dev", "eth0"},
 		{"-n", netns, "link", "set", "eth0", "up"},
@@ -56,6 +56,15 @@ func CreatePodNetwork(id string, addr netip.Addr, bits int, bridge string) (PodN
 		}
 	}
 	return n, nil
+}
+
+// MACFor derives eth0's MAC address from the pod IP (as Docker does), so a
+// new pod that reuses a deleted pod's address also has its MAC, and the
+// neighbour entries the host and other pods cached stay right. A random
+// MAC would leave them pointing at the gone pod for up to ~30 s.
+func MACFor(addr netip.Addr) string {
+	b := addr.As4()
+	return fmt.Sprintf("02:42:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3])
 }
 
 // DeletePodNetwork removes the veth and the namespace; missing ones are fine.

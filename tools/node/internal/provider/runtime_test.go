@@ -3,6 +3,7 @@ package provider
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -216,6 +217,15 @@ func TestPodLifecycle(t *testing.T) {
 		t.Fatalf("logs = %q", logText)
 	}
 
+	var pids []int
+	for _, c := range p.lookup("default", "web").allContainers() {
+		c.pr.mu.Lock()
+		if c.pid != 0 {
+			pids = append(pids, c.pid)
+		}
+		c.pr.mu.Unlock()
+	}
+	pids = append(pids, p.lookup("default", "web").sb.InitPid())
 	deleted := pod.DeepCopy()
 	now := metav1.Now()
 	deleted.DeletionTimestamp = &now
@@ -235,8 +245,13 @@ func TestPodLifecycle(t *testing.T) {
 			t.Errorf("container %s not terminated after delete: %+v", cs.Name, cs.State)
 		}
 	}
-	if out, _ := exec.Command("pgrep", "-f", "http.server 5000 --directory /workspace").CombinedOutput(); len(bytes.TrimSpace(out)) > 0 {
-		t.Fatalf("pod processes survived deletion: %s", out)
+	if len(pids) != 3 {
+		t.Fatalf("want the two containers' and the pod init's PIDs, got %v", pids)
+	}
+	for _, pid := range pids {
+		if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); err == nil {
+			t.Fatalf("pod process %d survived deletion", pid)
+		}
 	}
 	netns, _ := netsetup.NamesFor(string(pod.UID))
 	if _, err := os.Stat("/run/netns/" + netns); err == nil {
@@ -281,11 +296,17 @@ func TestMissingCommandCrashLoops(t *testing.T) {
 	if main.RestartCount < 1 {
 		t.Fatalf("restartCount = %d", main.RestartCount)
 	}
-	logs, err := p.GetContainerLogs(ctx, "default", "bad", "mapped", api.ContainerLogOpts{Previous: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	text, _ := io.ReadAll(logs)
+	// The mapped image runs /bin/echo, which exits and is restarted: its
+	// previous run's log holds the line.
+	var text []byte
+	waitFor(t, "previous logs of the mapped container", 10*time.Second, func() bool {
+		logs, err := p.GetContainerLogs(ctx, "default", "bad", "mapped", api.ContainerLogOpts{Previous: true})
+		if err != nil {
+			return false
+		}
+		text, _ = io.ReadAll(logs)
+		return len(text) > 0
+	})
 	if string(text) != "hello from the mapped binary\n" {
 		t.Fatalf("previous logs of the mapped image = %q", text)
 	}
