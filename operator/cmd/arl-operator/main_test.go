@@ -13,7 +13,9 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -32,9 +34,10 @@ func freePort(t *testing.T) int {
 }
 
 // TestOperatorRunsAgainstAPIServer runs the real wiring (run) against a real
-// kube-apiserver: every controller and index registers without conflict,
-// the webhook server serves the certificate stored in its Secret, and a
-// pool and a sandbox go through the controllers.
+// kube-apiserver, as the operator's ServiceAccount with only the permissions
+// of config/rbac: every controller and index registers without conflict,
+// leader election works, the webhook server serves the certificate stored
+// in its Secret, and a pool and a sandbox go through the controllers.
 func TestOperatorRunsAgainstAPIServer(t *testing.T) {
 	env, err := testenv.Start(false)
 	if err != nil {
@@ -45,13 +48,37 @@ func TestOperatorRunsAgainstAPIServer(t *testing.T) {
 			t.Error(err)
 		}
 	}()
+	ctx := context.Background()
+	const ns = "arl-system"
+	if err := env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := installRBAC(ctx, env.Client); err != nil {
+		t.Fatalf("install config/rbac: %v", err)
+	}
+	asOperator, err := kubeconfigAs(env.KubeConfig, operatorServiceAccount)
+	if err != nil {
+		t.Fatal(err)
+	}
 	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
-	if err := os.WriteFile(kubeconfig, env.KubeConfig, 0o600); err != nil {
+	if err := os.WriteFile(kubeconfig, asOperator, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	t.Setenv("KUBECONFIG", kubeconfig)
-	ctx := context.Background()
-	ns, err := env.Namespace(ctx, "arl-system")
+	restAs, err := clientcmd.RESTConfigFromKubeConfig(asOperator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	operatorClient, err := client.New(restAs, client.Options{Scheme: env.Scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Least privilege: the operator reads Secrets one by one, never lists them.
+	if err := operatorClient.List(ctx, &corev1.SecretList{}); !apierrors.IsForbidden(err) {
+		t.Fatalf("listing Secrets as the operator: %v, want Forbidden", err)
+	}
+	// Pools live in a user namespace, as in the manual.
+	userNS, err := env.Namespace(ctx, "user")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +131,7 @@ func TestOperatorRunsAgainstAPIServer(t *testing.T) {
 	conn.Close()
 
 	pool := &arlv1.WarmPool{
-		ObjectMeta: metav1.ObjectMeta{Name: "python-pool", Namespace: ns},
+		ObjectMeta: metav1.ObjectMeta{Name: "python-pool", Namespace: userNS},
 		Spec: arlv1.WarmPoolSpec{Replicas: ptr.To[int32](1), Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
 			Containers: []corev1.Container{{Name: "executor", Image: "python:3.9-slim", Command: []string{"sleep", "infinity"}}},
 		}}},
@@ -114,7 +141,7 @@ func TestOperatorRunsAgainstAPIServer(t *testing.T) {
 	}
 	var pods corev1.PodList
 	testenv.Eventually(t, 30*time.Second, "a pool pod (leader elected, controller running)", func() (bool, error) {
-		err := env.Client.List(ctx, &pods, client.InNamespace(ns), client.MatchingLabels{arlv1.LabelPool: "python-pool"})
+		err := env.Client.List(ctx, &pods, client.InNamespace(userNS), client.MatchingLabels{arlv1.LabelPool: "python-pool"})
 		return err == nil && len(pods.Items) == 1, err
 	})
 	if img := pods.Items[0].Spec.Containers[1].Image; img != "ghcr.io/arl-infra/arl-sidecar:v0.1.0" {
@@ -123,7 +150,7 @@ func TestOperatorRunsAgainstAPIServer(t *testing.T) {
 	if err := testenv.MarkPodReady(ctx, env.Client, &pods.Items[0], "10.244.0.9"); err != nil {
 		t.Fatal(err)
 	}
-	sb := &arlv1.Sandbox{ObjectMeta: metav1.ObjectMeta{Name: "my-workspace", Namespace: ns}, Spec: arlv1.SandboxSpec{PoolRef: "python-pool", KeepAlive: true}}
+	sb := &arlv1.Sandbox{ObjectMeta: metav1.ObjectMeta{Name: "my-workspace", Namespace: userNS}, Spec: arlv1.SandboxSpec{PoolRef: "python-pool", KeepAlive: true}}
 	if err := env.Client.Create(ctx, sb); err != nil {
 		t.Fatal(err)
 	}
