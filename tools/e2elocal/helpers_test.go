@@ -24,7 +24,7 @@ func arl(t *testing.T, timeout time.Duration, args ...string) (string, time.Dura
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	full := append([]string{"--repo=" + repo, "--state-dir=" + stateDir}, args...)
+	full := append([]string{"--repo=" + repo, "--state-dir=" + stateDir, fmt.Sprintf("--instance=%d", instance)}, args...)
 	cmd := exec.CommandContext(ctx, arlLocal, full...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -150,16 +150,27 @@ func mountsUnder(t *testing.T, dir string) []string {
 	return out
 }
 
-// ourNetns lists network namespaces named like the node's (arl-*).
-func ourNetns(t *testing.T) []string {
+// netnsOf is the network namespace arl-node creates for a pod UID (it
+// mirrors tools/node/internal/netsetup.NamesFor).
+func netnsOf(uid string) string {
+	id := strings.ReplaceAll(uid, "-", "")
+	return "arl-" + id[:11]
+}
+
+// leftNetns lists which of the given pods' network namespaces still exist.
+func leftNetns(t *testing.T, uids []string) []string {
 	t.Helper()
+	want := map[string]bool{}
+	for _, uid := range uids {
+		want[netnsOf(uid)] = true
+	}
 	out, err := exec.Command("ip", "netns", "list").CombinedOutput()
 	if err != nil {
 		t.Fatalf("ip netns list: %v\n%s", err, out)
 	}
 	var names []string
 	for _, line := range strings.Split(string(out), "\n") {
-		if f := strings.Fields(line); len(f) > 0 && strings.HasPrefix(f[0], "arl-") {
+		if f := strings.Fields(line); len(f) > 0 && want[f[0]] {
 			names = append(names, f[0])
 		}
 	}
@@ -167,5 +178,5 @@ func ourNetns(t *testing.T) []string {
 }
 
 func bridgeExists() bool {
-	return exec.Command("ip", "link", "show", "arl0").Run() == nil
+	return exec.Command("ip", "link", "show", bridge).Run() == nil
 }

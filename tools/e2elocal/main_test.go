@@ -18,6 +18,13 @@ var (
 	stateDir string // the test cluster's state directory
 )
 
+// instance 1 (bridge arl1, pods 10.244.1.0/24, apiserver :6444) runs beside
+// the developer's default cluster (instance 0) without touching it.
+const (
+	instance = 1
+	bridge   = "arl1"
+)
+
 func TestMain(m *testing.M) {
 	code, err := setup(m)
 	if err != nil {
@@ -36,9 +43,9 @@ func setup(m *testing.M) (int, error) {
 	if _, err := os.Stat(filepath.Join(repo, "go.work")); err != nil {
 		return 0, fmt.Errorf("repository root not found at %s: %w", repo, err)
 	}
-	if conn, err := net.DialTimeout("tcp", "127.0.0.1:6443", 200*time.Millisecond); err == nil {
+	if conn, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", 6443+instance), 200*time.Millisecond); err == nil {
 		conn.Close()
-		return 0, fmt.Errorf("something already listens on :6443 (a local cluster?): stop it with `bin/arl-local down` before running these tests")
+		return 0, fmt.Errorf("something already listens on :%d: another run of these tests? (arl-local --instance=%d --state-dir=DIR down stops it)", 6443+instance, instance)
 	}
 	tmp, err := os.MkdirTemp("", "arl-e2elocal-")
 	if err != nil {
@@ -55,7 +62,7 @@ func setup(m *testing.M) (int, error) {
 	stateDir = filepath.Join(tmp, "state")
 	code := m.Run()
 	// Whatever the tests did, leave nothing running.
-	if out, err := exec.Command(arlLocal, "--state-dir="+stateDir, "down").CombinedOutput(); err != nil {
+	if out, err := exec.Command(arlLocal, "--state-dir="+stateDir, fmt.Sprintf("--instance=%d", instance), "down").CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "final down: %v\n%s", err, out)
 	}
 	return code, nil

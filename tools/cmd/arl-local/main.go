@@ -2,6 +2,7 @@
 // node running pods as processes, with no Docker and no network.
 //
 //	arl-local up                  build what is missing, start, wait until Ready, install the operator
+//	arl-local build               only build what up needs
 //	arl-local down [--purge]      stop everything, clean up the node
 //	arl-local status              components, pids, memory and health
 //	arl-local env                 export lines for KUBECONFIG and PATH
@@ -14,6 +15,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -26,6 +28,7 @@ const usage = `usage: arl-local [flags] COMMAND
 commands:
   up [--no-operator]  build what is missing, start the cluster, wait until the node is Ready,
                       install the operator (operator/config/default) and wait until it is available
+  build [--rebuild]   build the binaries up needs, start nothing
   down [--purge]      stop every component and clean up the node (--purge also deletes the state)
   status              list components with pid, memory and health (exit 1 if unhealthy)
   env                 print the export lines for KUBECONFIG and PATH
@@ -39,6 +42,7 @@ func main() {
 	repo := fs.String("repo", "", "repository root (default: found from the working directory, or $ARL_REPO_ROOT)")
 	state := fs.String("state-dir", os.Getenv("ARL_STATE_DIR"), "state directory (default <repo>/.state/local, or $ARL_STATE_DIR)")
 	cache := fs.String("cache-dir", "", "binary cache directory (default $ARL_CACHE_DIR, /var/cache/arl or ~/.cache/arl)")
+	instance := fs.Int("instance", envInt("ARL_LOCAL_INSTANCE", -1), "cluster instance: 0 is bridge arl0, pods 10.244.0.0/24, apiserver :6443; N shifts ports and uses arlN, 10.244.N.0/24 (default: as recorded in the state dir, else 0; or $ARL_LOCAL_INSTANCE)")
 	fs.Usage = func() { fmt.Fprint(os.Stderr, usage); fs.PrintDefaults() }
 	_ = fs.Parse(os.Args[1:])
 	if fs.NArg() == 0 {
@@ -48,14 +52,14 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *repo, *state, *cache, fs.Arg(0), fs.Args()[1:]); err != nil {
+	if err := run(ctx, *repo, *state, *cache, *instance, fs.Arg(0), fs.Args()[1:]); err != nil {
 		fmt.Fprintf(os.Stderr, "arl-local %s: %v\n", fs.Arg(0), err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, repo, state, cache, command string, args []string) error {
-	layout, err := resolveLayout(repo, state, cache)
+func run(ctx context.Context, repo, state, cache string, instance int, command string, args []string) error {
+	layout, err := resolveLayout(repo, state, cache, instance)
 	if err != nil {
 		return err
 	}
@@ -67,6 +71,11 @@ func run(ctx context.Context, repo, state, cache, command string, args []string)
 		noOperator := fs.Bool("no-operator", false, "do not install the operator (operator/config/default): the bare cluster only")
 		_ = fs.Parse(args)
 		return cluster.Up(ctx, cluster.UpOptions{Layout: layout, Out: os.Stdout, Rebuild: *rebuild, Timeout: *timeout, NoOperator: *noOperator})
+	case "build":
+		fs := flag.NewFlagSet("build", flag.ExitOnError)
+		rebuild := fs.Bool("rebuild", false, "rebuild arl-node, arl-sidecar and arl-operator even if they look current")
+		_ = fs.Parse(args)
+		return cluster.Build(ctx, layout, os.Stdout, *rebuild)
 	case "down":
 		fs := flag.NewFlagSet("down", flag.ExitOnError)
 		purge := fs.Bool("purge", false, "also delete the state directory (certificates, etcd data, logs)")
@@ -87,11 +96,11 @@ func run(ctx context.Context, repo, state, cache, command string, args []string)
 		}
 		return cluster.EnvtestAssets(ctx, layout, args[0], os.Stdout)
 	default:
-		return fmt.Errorf("unknown command %q (want up, down, status, env or envtest-assets)", command)
+		return fmt.Errorf("unknown command %q (want up, build, down, status, env or envtest-assets)", command)
 	}
 }
 
-func resolveLayout(repo, state, cache string) (cluster.Layout, error) {
+func resolveLayout(repo, state, cache string, instance int) (cluster.Layout, error) {
 	var err error
 	if repo == "" {
 		if repo, err = cluster.FindRepo(); err != nil {
@@ -101,6 +110,23 @@ func resolveLayout(repo, state, cache string) (cluster.Layout, error) {
 	if cache == "" {
 		cache = build.DefaultCacheDir()
 	}
-	l := cluster.NewLayout(repo, state, cache)
-	return l, nil
+	if state == "" {
+		state = cluster.DefaultState(repo)
+	}
+	if instance < 0 {
+		instance = max(cluster.RecordedInstance(state), 0)
+	}
+	if instance > 200 {
+		return cluster.Layout{}, fmt.Errorf("--instance %d: want 0 to 200", instance)
+	}
+	return cluster.NewLayout(repo, state, cache, instance), nil
+}
+
+func envInt(name string, def int) int {
+	if v := os.Getenv(name); v != "" {
+		if n, err := strconv.Atoi(v); err == nil {
+			return n
+		}
+	}
+	return def
 }

@@ -77,13 +77,13 @@ func generatePKI(l Layout) error {
 		{apiserverName, ca, pki.Request{
 			CommonName: "kube-apiserver", Server: true,
 			DNSNames: []string{"localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"},
-			IPs:      ips("127.0.0.1", GatewayIP, ServiceIP),
+			IPs:      ips("127.0.0.1", l.Net.GatewayIP, ServiceIP),
 		}},
 		{kubeletClientName, ca, pki.Request{CommonName: "kube-apiserver-kubelet-client", Organization: []string{"system:masters"}, Client: true}},
 		{frontProxyName, frontCA, pki.Request{CommonName: "front-proxy-client", Client: true}},
 		{kubeletServingName, ca, pki.Request{
 			CommonName: "system:node:" + NodeName, Organization: []string{"system:nodes"}, Server: true, Client: true,
-			DNSNames: []string{"localhost", NodeName}, IPs: ips("127.0.0.1", GatewayIP),
+			DNSNames: []string{"localhost", NodeName}, IPs: ips("127.0.0.1", l.Net.GatewayIP),
 		}},
 	}
 	if err := ca.Write(dir, caName); err != nil {
@@ -109,7 +109,7 @@ func generatePKI(l Layout) error {
 		if err := kp.Write(dir, c.file); err != nil {
 			return err
 		}
-		if err := pki.WriteKubeconfig(l.PKI(c.file+".kubeconfig"), APIServerURL, ca, kp, c.cn); err != nil {
+		if err := pki.WriteKubeconfig(l.PKI(c.file+".kubeconfig"), l.Net.APIServerURL(), ca, kp, c.cn); err != nil {
 			return err
 		}
 	}

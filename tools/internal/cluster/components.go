@@ -54,11 +54,11 @@ func etcd(l Layout) Component {
 	return Component{Name: "etcd", Binary: "etcd", Args: []string{
 		"--name=arl-local",
 		"--data-dir=" + l.File("etcd"),
-		"--listen-client-urls=" + EtcdClientURL,
-		"--advertise-client-urls=" + EtcdClientURL,
-		"--listen-peer-urls=" + EtcdPeerURL,
-		"--initial-advertise-peer-urls=" + EtcdPeerURL,
-		"--initial-cluster=arl-local=" + EtcdPeerURL,
+		"--listen-client-urls=" + l.Net.EtcdClientURL(),
+		"--advertise-client-urls=" + l.Net.EtcdClientURL(),
+		"--listen-peer-urls=" + l.Net.EtcdPeerURL(),
+		"--initial-advertise-peer-urls=" + l.Net.EtcdPeerURL(),
+		"--initial-cluster=arl-local=" + l.Net.EtcdPeerURL(),
 		"--unsafe-no-fsync", // a throwaway dev cluster: fast over durable
 		"--log-level=warn",
 	}}
@@ -67,10 +67,10 @@ func etcd(l Layout) Component {
 func apiserver(l Layout) Component {
 	p := l.PKI
 	return Component{Name: "kube-apiserver", Binary: "kube-apiserver", Args: []string{
-		"--etcd-servers=" + EtcdClientURL,
+		"--etcd-servers=" + l.Net.EtcdClientURL(),
 		"--bind-address=0.0.0.0",
-		fmt.Sprintf("--secure-port=%d", APIServerPort),
-		"--advertise-address=" + GatewayIP,
+		fmt.Sprintf("--secure-port=%d", l.Net.APIServerPort),
+		"--advertise-address=" + l.Net.GatewayIP,
 		// No kube-proxy and no real endpoints for the kubernetes Service:
 		// pods reach the apiserver at the gateway address directly.
 		"--endpoint-reconciler-type=none",
@@ -108,7 +108,7 @@ func controllerManager(l Layout) Component {
 		"--authentication-kubeconfig=" + kubeconfig,
 		"--authorization-kubeconfig=" + kubeconfig,
 		"--bind-address=127.0.0.1",
-		fmt.Sprintf("--secure-port=%d", ControllerPort),
+		fmt.Sprintf("--secure-port=%d", l.Net.ControllerPort),
 		"--cert-dir=" + l.File("controller-manager"),
 		"--leader-elect=false",
 		"--controllers=" + strings.Join(controllers, ","),
@@ -130,7 +130,7 @@ func scheduler(l Layout) Component {
 		"--authentication-kubeconfig=" + kubeconfig,
 		"--authorization-kubeconfig=" + kubeconfig,
 		"--bind-address=127.0.0.1",
-		fmt.Sprintf("--secure-port=%d", SchedulerPort),
+		fmt.Sprintf("--secure-port=%d", l.Net.SchedulerPort),
 		"--cert-dir=" + l.File("scheduler"),
 		"--leader-elect=false",
 	}}
@@ -149,13 +149,14 @@ func node(l Layout) Component {
 		"--kubeconfig=" + p(nodeName+".kubeconfig"),
 		"--node-name=" + NodeName,
 		"--state-dir=" + l.NodeState(),
-		"--pod-cidr=" + PodCIDR,
-		"--kubelet-addr=" + KubeletAddr,
+		"--pod-cidr=" + l.Net.PodCIDR,
+		"--bridge=" + l.Net.Bridge,
+		"--kubelet-addr=" + l.Net.KubeletAddr(),
 		"--kubelet-cert=" + p(kubeletServingName+".crt"),
 		"--kubelet-key=" + p(kubeletServingName+".key"),
 		"--client-ca=" + p(caName+".crt"),
-		"--apiserver-host=" + GatewayIP,
-		fmt.Sprintf("--apiserver-port=%d", APIServerPort),
+		"--apiserver-host=" + l.Net.GatewayIP,
+		fmt.Sprintf("--apiserver-port=%d", l.Net.APIServerPort),
 	}
 	for _, ib := range imageBinaries {
 		if _, err := os.Stat(l.BinPath(ib.binary)); err == nil {

@@ -78,7 +78,7 @@ func nodeCleanup(ctx context.Context, l Layout, r *reporter) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, bin, "cleanup", "--state-dir="+l.NodeState()).CombinedOutput()
+	out, err := exec.CommandContext(ctx, bin, "cleanup", "--state-dir="+l.NodeState(), "--bridge="+l.Net.Bridge).CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("arl-node cleanup: %w\n%s", err, out)
 	}

@@ -19,6 +19,7 @@ type probe func(ctx context.Context) error
 // client talks to the local apiserver as admin, and to the components'
 // health endpoints.
 type client struct {
+	net   Network
 	api   *http.Client // admin client certificate, cluster CA
 	local *http.Client // health endpoints with self-signed serving certs
 }
@@ -37,6 +38,7 @@ func newClient(l Layout) (*client, error) {
 		return nil, fmt.Errorf("load admin certificate: %w", err)
 	}
 	return &client{
+		net: l.Net,
 		api: &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{
 			TLSClientConfig: &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{admin}},
 		}},
@@ -74,7 +76,7 @@ func expect200(ctx context.Context, c *http.Client, url string) error {
 }
 
 func (c *client) etcdHealthy(ctx context.Context) error {
-	code, body, err := get(ctx, c.local, EtcdClientURL+"/health")
+	code, body, err := get(ctx, c.local, c.net.EtcdClientURL()+"/health")
 	if err != nil {
 		return err
 	}
@@ -85,26 +87,26 @@ func (c *client) etcdHealthy(ctx context.Context) error {
 }
 
 func (c *client) apiserverReady(ctx context.Context) error {
-	return expect200(ctx, c.api, APIServerURL+"/readyz")
+	return expect200(ctx, c.api, c.net.APIServerURL()+"/readyz")
 }
 
 func (c *client) controllerManagerHealthy(ctx context.Context) error {
-	return expect200(ctx, c.local, fmt.Sprintf("https://127.0.0.1:%d/healthz", ControllerPort))
+	return expect200(ctx, c.local, fmt.Sprintf("https://127.0.0.1:%d/healthz", c.net.ControllerPort))
 }
 
 func (c *client) schedulerHealthy(ctx context.Context) error {
-	return expect200(ctx, c.local, fmt.Sprintf("https://127.0.0.1:%d/healthz", SchedulerPort))
+	return expect200(ctx, c.local, fmt.Sprintf("https://127.0.0.1:%d/healthz", c.net.SchedulerPort))
 }
 
 // defaultServiceAccount exists once the serviceaccount controller ran; pods
 // in the default namespace are rejected before that.
 func (c *client) defaultServiceAccount(ctx context.Context) error {
-	return expect200(ctx, c.api, APIServerURL+"/api/v1/namespaces/default/serviceaccounts/default")
+	return expect200(ctx, c.api, c.net.APIServerURL()+"/api/v1/namespaces/default/serviceaccounts/default")
 }
 
 // nodeReady is nil when the node reports condition Ready=True.
 func (c *client) nodeReady(ctx context.Context) error {
-	code, body, err := get(ctx, c.api, APIServerURL+"/api/v1/nodes/"+NodeName)
+	code, body, err := get(ctx, c.api, c.net.APIServerURL()+"/api/v1/nodes/"+NodeName)
 	if err != nil {
 		return err
 	}

@@ -9,25 +9,58 @@ import (
 	"path/filepath"
 )
 
-// Fixed addresses of the local cluster. One cluster runs per machine: the
-// bridge, pod CIDR and apiserver port are machine-wide.
+// Cluster-wide names that do not depend on the instance.
 const (
-	NodeName      = "arl-node"
-	APIServerPort = 6443
-	APIServerURL  = "https://127.0.0.1:6443"
-	// GatewayIP is the host's address on the pod bridge; pods reach the
-	// apiserver there.
-	GatewayIP      = "10.244.0.1"
-	PodCIDR        = "10.244.0.0/24"
-	ServiceCIDR    = "10.96.0.0/16"
-	ServiceIP      = "10.96.0.1"
-	EtcdClientURL  = "http://127.0.0.1:2379"
-	EtcdPeerURL    = "http://127.0.0.1:2380"
-	KubeletAddr    = "127.0.0.1:10250"
-	ControllerPort = 10257
-	SchedulerPort  = 10259
-	SAIssuer       = "https://kubernetes.default.svc.cluster.local"
+	NodeName    = "arl-node"
+	ServiceCIDR = "10.96.0.0/16"
+	ServiceIP   = "10.96.0.1"
+	SAIssuer    = "https://kubernetes.default.svc.cluster.local"
 )
+
+// Network holds the machine-wide addresses of one local cluster instance.
+// Instance 0 is the default cluster (bridge arl0, pods 10.244.0.0/24,
+// apiserver :6443); instance N shifts every port and uses bridge arlN and
+// pods 10.244.N.0/24, so a test cluster can run beside it.
+type Network struct {
+	Instance       int
+	Bridge         string
+	PodCIDR        string
+	GatewayIP      string // the host's address on the bridge; pods reach the apiserver there
+	APIServerPort  int
+	EtcdClientPort int
+	EtcdPeerPort   int
+	KubeletPort    int
+	ControllerPort int
+	SchedulerPort  int
+}
+
+// NewNetwork returns the addresses of instance n (0 to 200).
+func NewNetwork(n int) Network {
+	return Network{
+		Instance:       n,
+		Bridge:         fmt.Sprintf("arl%d", n),
+		PodCIDR:        fmt.Sprintf("10.244.%d.0/24", n),
+		GatewayIP:      fmt.Sprintf("10.244.%d.1", n),
+		APIServerPort:  6443 + n,
+		EtcdClientPort: 2379 + 10*n,
+		EtcdPeerPort:   2380 + 10*n,
+		KubeletPort:    10250 + 100*n,
+		ControllerPort: 10257 + 100*n,
+		SchedulerPort:  10259 + 100*n,
+	}
+}
+
+// APIServerURL is the apiserver's address for clients on the host.
+func (n Network) APIServerURL() string { return fmt.Sprintf("https://127.0.0.1:%d", n.APIServerPort) }
+
+// EtcdClientURL is etcd's client address (loopback only).
+func (n Network) EtcdClientURL() string { return fmt.Sprintf("http://127.0.0.1:%d", n.EtcdClientPort) }
+
+// EtcdPeerURL is etcd's peer address (loopback only).
+func (n Network) EtcdPeerURL() string { return fmt.Sprintf("http://127.0.0.1:%d", n.EtcdPeerPort) }
+
+// KubeletAddr is where the node serves the kubelet API.
+func (n Network) KubeletAddr() string { return fmt.Sprintf("127.0.0.1:%d", n.KubeletPort) }
 
 // Layout is where a local cluster keeps its binaries and state.
 type Layout struct {
@@ -35,17 +68,18 @@ type Layout struct {
 	Bin   string // built binaries, <repo>/bin
 	State string // state directory, <repo>/.state/local by default
 	Cache string // binary cache shared across checkouts ("" = none)
+	Net   Network
 }
 
 // NewLayout fills the default bin and state directories of repo.
-func NewLayout(repo, state, cache string) Layout {
+func NewLayout(repo, state, cache string, instance int) Layout {
 	if state == "" {
-		state = filepath.Join(repo, ".state", "local")
+		state = DefaultState(repo)
 	}
 	if abs, err := filepath.Abs(state); err == nil {
 		state = abs
 	}
-	return Layout{Repo: repo, Bin: filepath.Join(repo, "bin"), State: state, Cache: cache}
+	return Layout{Repo: repo, Bin: filepath.Join(repo, "bin"), State: state, Cache: cache, Net: NewNetwork(instance)}
 }
 
 // PKI is the directory holding certificates, keys and kubeconfigs.
@@ -100,4 +134,33 @@ func isRepo(dir string) bool {
 		}
 	}
 	return true
+}
+
+// instanceFile records which instance a state directory was started as, so
+// later commands on it use the same addresses.
+const instanceFile = "instance"
+
+// RecordedInstance is the instance a state directory was last started as,
+// or -1 when none is recorded.
+func RecordedInstance(state string) int {
+	data, err := os.ReadFile(filepath.Join(state, instanceFile))
+	if err != nil {
+		return -1
+	}
+	var n int
+	if _, err := fmt.Sscanf(string(data), "%d", &n); err != nil {
+		return -1
+	}
+	return n
+}
+
+// DefaultState is the state directory used when none is given.
+func DefaultState(repo string) string { return filepath.Join(repo, ".state", "local") }
+
+func (l Layout) recordInstance() error {
+	path := filepath.Join(l.State, instanceFile)
+	if err := os.WriteFile(path, []byte(fmt.Sprintf("%d\n", l.Net.Instance)), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
 }

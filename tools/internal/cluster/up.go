@@ -18,11 +18,11 @@ import (
 type UpOptions struct {
 	Layout  Layout
 	Out     io.Writer
-	Rebuild bool          // rebuild the non-cached binaries even if they look current
+	Rebuild bool // rebuild the non-cached binaries even if they look current
 	// NoOperator skips installing the operator (CRDs, RBAC, webhooks,
 	// Deployment): the bare cluster only.
 	NoOperator bool
-	Timeout time.Duration // per component, to become healthy
+	Timeout    time.Duration // per component, to become healthy
 }
 
 // Up builds what is missing, creates the certificates on first start,
@@ -48,7 +48,13 @@ func Up(ctx context.Context, opts UpOptions) error {
 		printUsage(opts.Out, l)
 		return nil
 	}
-	r.Printf("local cluster: repo %s, state %s", l.Repo, l.State)
+	r.Printf("local cluster: repo %s, state %s, apiserver %s, pods %s on %s", l.Repo, l.State, l.Net.APIServerURL(), l.Net.PodCIDR, l.Net.Bridge)
+	if old := RecordedInstance(l.State); old >= 0 && old != l.Net.Instance {
+		return fmt.Errorf("state %s belongs to instance %d, not %d: its certificates carry that instance's addresses (arl-local down --purge to start over)", l.State, old, l.Net.Instance)
+	}
+	if err := l.recordInstance(); err != nil {
+		return err
+	}
 	b := &build.Builder{Repo: l.Repo, BinDir: l.Bin, CacheDir: l.Cache, Progress: r.Printf, Force: opts.Rebuild}
 	// etcd and the apiserver need only arl-kube: the other binaries build
 	// while they start, and the node starts once they are done.
