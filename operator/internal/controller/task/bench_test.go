@@ -8,11 +8,14 @@ import (
 	"testing"
 	"time"
 
+	"connectrpc.com/connect"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	arlv1 "github.com/arl-infra/arl/operator/api/v1alpha1"
+	"github.com/arl-infra/arl/operator/internal/sidecarclient"
+	sidecarv1 "github.com/arl-infra/arl/proto/gen/arl/sidecar/v1"
 )
 
 // BenchmarkTaskCreateToSucceeded measures what a user of the Task API
@@ -149,4 +152,36 @@ func BenchmarkAPIServerFloor(b *testing.B) {
 	b.ReportMetric(0, "ns/op")
 	fmt.Printf("apiserver floor, %d rounds: create -> seen p50 %.2f ms; status update -> seen p50 %.2f ms\n",
 		len(creates), ms(creates[len(creates)/2]), ms(updates[len(updates)/2]))
+}
+
+// BenchmarkSidecarExecute measures one Execute of `true` through the
+// operator's sidecar client (h2c gRPC, token, cached connection) against
+// the real sidecar: the part of a task's latency that is the step itself.
+func BenchmarkSidecarExecute(b *testing.B) {
+	pool := sidecarclient.NewPool()
+	defer pool.Close()
+	c := pool.Client(fmt.Sprintf("127.0.0.1:%d", sidecarPort))
+	call := func() {
+		req := sidecarclient.WithToken(connect.NewRequest(&sidecarv1.ExecuteRequest{Command: []string{"true"}, TimeoutSeconds: 10}), sidecarToken)
+		resp, err := c.Execute(context.Background(), req)
+		if err != nil || resp.Msg.GetExitCode() != 0 {
+			b.Fatalf("execute true: %v %v", err, resp)
+		}
+	}
+	for range 10 {
+		call()
+	}
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for range b.N {
+		start := time.Now()
+		call()
+		lat = append(lat, time.Since(start))
+	}
+	b.StopTimer()
+	slices.Sort(lat)
+	ms := float64(lat[len(lat)/2].Microseconds()) / 1000
+	b.ReportMetric(ms, "p50-ms")
+	b.ReportMetric(0, "ns/op")
+	fmt.Printf("sidecar Execute(true), %d calls: p50 %.2f ms\n", len(lat), ms)
 }

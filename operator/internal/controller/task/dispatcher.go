@@ -18,6 +18,12 @@ import (
 	arlv1 "github.com/arl-infra/arl/operator/api/v1alpha1"
 )
 
+// startedEventDelay: an attempt still running after this long gets a
+// Started event; a quicker one is told by its outcome event alone (which
+// names the attempt and the pod), sparing the API server one Event write
+// per task on the hot path.
+const startedEventDelay = 500 * time.Millisecond
+
 // resultWriteBudget bounds the retries of a status write that records what
 // steps did. Past it the task stays Running with its step marked Running,
 // and is failed as interrupted: never run again.
@@ -248,10 +254,11 @@ func (d *dispatcher) run(ctx context.Context, j job) {
 			}
 			return
 		}
-		d.eventStarted(claimed, p)
+		started := time.AfterFunc(startedEventDelay, func() { d.eventStarted(claimed, p) })
 
 		deadline := time.Now().Add(attemptBudget(claimed, p, d.opts.DefaultTimeout))
 		out := d.runner.runAttempt(ctx, ctx.Done(), claimed, p, j.target, deadline)
+		started.Stop() // a quick attempt's start is told by its outcome event
 		done, v, err := d.recordOutcome(ctx, claimed, p, out, time.Now())
 		if err != nil {
 			d.release(j.key, j.task.UID)
@@ -276,13 +283,11 @@ func (d *dispatcher) run(ctx context.Context, j job) {
 			d.release(j.key, j.task.UID)
 		default:
 			d.finished(ctx, j.key, j.task.UID)
-			if !taskStart.IsZero() || done.Status.StartTime != nil {
-				start := taskStart
-				if start.IsZero() {
-					start = done.Status.StartTime.Time
-				}
-				taskDuration.WithLabelValues(string(done.Status.State)).Observe(time.Since(start).Seconds())
+			start := taskStart
+			if start.IsZero() && done.Status.StartTime != nil {
+				start = done.Status.StartTime.Time
 			}
+			taskDuration.WithLabelValues(string(done.Status.State)).Observe(time.Since(start).Seconds())
 		}
 		return
 	}
@@ -385,9 +390,9 @@ func (d *dispatcher) eventOutcome(task *arlv1.Task, p plan, out attemptOutcome, 
 	}
 	switch v {
 	case verdictSucceeded:
-		d.recorder.Eventf(task, nil, corev1.EventTypeNormal, arlv1.EventReasonTaskSucceeded, "Run", "%s in %s", task.Status.Message, task.Status.Duration)
+		d.recorder.Eventf(task, nil, corev1.EventTypeNormal, arlv1.EventReasonTaskSucceeded, "Run", "%s in pod %s; took %s", task.Status.Message, p.podName, task.Status.Duration)
 	case verdictFailed:
-		d.recorder.Eventf(task, nil, corev1.EventTypeWarning, arlv1.EventReasonTaskFailed, "Run", "%s", task.Status.Message)
+		d.recorder.Eventf(task, nil, corev1.EventTypeWarning, arlv1.EventReasonTaskFailed, "Run", "%s (pod %s)", task.Status.Message, p.podName)
 	case verdictRetry:
 		d.recorder.Eventf(task, nil, corev1.EventTypeWarning, arlv1.EventReasonTaskRetrying, "Run", "%s", task.Status.Message)
 	case verdictPaused:

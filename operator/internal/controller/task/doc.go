@@ -45,4 +45,12 @@
 // Timeout, with the error in stderr. status.stdout and status.stderr join
 // the Command steps' outputs as described on outputJoiner, capped at
 // Options.OutputLimitBytes each with a truncation marker.
+//
+// # Events
+//
+// Pending (when the reason to wait changes), Started (only for an attempt
+// still running after startedEventDelay: a quicker one is told by its
+// outcome event, which names the attempt and the pod, sparing an Event
+// write per task), StepFailed, Retrying, Succeeded, Failed, Paused and
+// Resumed.
 package task

@@ -174,3 +174,25 @@ func secretFor(ns, pod, token string) *corev1.Secret {
 		Data:       map[string][]byte{arlv1.SidecarTokenSecretKey: []byte(token)},
 	}
 }
+
+// waitEvents waits until events with every reason are recorded for a task.
+func waitEvents(t testing.TB, ns, name string, reasons ...string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		got := eventReasons(t, ns, name)
+		missing := ""
+		for _, r := range reasons {
+			if !got[r] {
+				missing = r
+			}
+		}
+		if missing == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("task %s: no %s event within 5s; got %v", name, missing, got)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

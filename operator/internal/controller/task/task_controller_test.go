@@ -50,17 +50,7 @@ func TestQuickStartFilePatchThenCommand(t *testing.T) {
 	if c == nil || c.Status != metav1.ConditionTrue || c.Reason != arlv1.TaskReasonSucceeded || c.ObservedGeneration != task.Generation {
 		t.Fatalf("Complete condition = %+v", c)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		r := eventReasons(t, testNamespace, name)
-		if r[arlv1.EventReasonTaskStarted] && r[arlv1.EventReasonTaskSucceeded] {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("events Started and Succeeded not recorded; got %v", r)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitEvents(t, testNamespace, name, arlv1.EventReasonTaskSucceeded)
 }
 
 func TestCommandWorkDirAndEnv(t *testing.T) {
@@ -133,6 +123,8 @@ func TestTimeoutKillsTheAttempt(t *testing.T) {
 	if s := stepStates(got); s != "sleep=Failed,after=Skipped" {
 		t.Fatalf("steps = %s", s)
 	}
+	// An attempt that runs long enough gets its own Started event.
+	waitEvents(t, testNamespace, name, arlv1.EventReasonTaskStarted, EventReasonStepFailed, arlv1.EventReasonTaskFailed)
 }
 
 func TestRetriesRunTheWholeTaskAgain(t *testing.T) {
