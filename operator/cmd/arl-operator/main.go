@@ -58,7 +58,7 @@ func run(ctx context.Context, cfg *config) error {
 		if err != nil {
 			return fmt.Errorf("build API client: %w", err)
 		}
-		bundle, err := certs.Ensure(ctx, direct, certs.Options{
+		bundle, err := ensureCertificate(ctx, direct, certs.Options{
 			SecretNamespace: cfg.namespace, SecretName: cfg.webhookCertSecret,
 			ServiceNamespace: cfg.namespace, ServiceName: cfg.webhookService,
 			CertDir: cfg.webhookCertDir,
