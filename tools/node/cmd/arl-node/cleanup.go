@@ -15,6 +15,11 @@ import (
 // network namespaces, veths, mounts and files, and the bridge.
 func cleanup(log *slog.Logger, stateDir, bridge string) error {
 	errs := removePods(log, stateDir)
+	// Also sweep networks no record names (a crash between creating one
+	// and recording it): after cleanup no pod network may remain.
+	if err := netsetup.DeleteAllPodNetworks(); err != nil {
+		errs = append(errs, err)
+	}
 	if err := netsetup.DeleteBridge(bridge); err != nil {
 		errs = append(errs, err)
 	}
@@ -24,8 +29,9 @@ func cleanup(log *slog.Logger, stateDir, bridge string) error {
 	return errors.Join(errs...)
 }
 
-// removePods leaves no pod of an earlier run behind (used at start too: a
-// restarted node recreates the pods the apiserver still assigns to it).
+// removePods leaves no pod of this state dir behind: used at start too (a
+// restarted node recreates the pods the apiserver still assigns to it), and
+// touches no other node's pods.
 func removePods(log *slog.Logger, stateDir string) []error {
 	var errs []error
 	abs, err := filepath.Abs(stateDir)
@@ -39,7 +45,7 @@ func removePods(log *slog.Logger, stateDir string) []error {
 	if n > 0 {
 		log.Info("killed leftover pods", "count", n)
 	}
-	if err := netsetup.DeleteAllPodNetworks(); err != nil {
+	if err := netsetup.DeleteRecordedNetworks(filepath.Join(abs, "pods")); err != nil {
 		errs = append(errs, err)
 	}
 	if err := sandbox.UnmountUnder(abs); err != nil {

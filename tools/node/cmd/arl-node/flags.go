@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/arl-infra/arl/tools/node/internal/provider"
 )
@@ -23,6 +26,7 @@ type runOptions struct {
 	apiserverHost string
 	apiserverPort int
 	metricsAddr   string
+	taints        []corev1.Taint
 	images        provider.ImageBinaries
 }
 
@@ -41,6 +45,14 @@ func parseRunFlags(args []string) (runOptions, error) {
 	fs.StringVar(&o.apiserverHost, "apiserver-host", "10.244.0.1", "KUBERNETES_SERVICE_HOST given to containers")
 	fs.IntVar(&o.apiserverPort, "apiserver-port", 6443, "KUBERNETES_SERVICE_PORT given to containers")
 	fs.StringVar(&o.metricsAddr, "metrics-addr", "", "serve Prometheus metrics on this address (off when empty)")
+	fs.Func("register-with-taint", "KEY=VALUE:EFFECT taint the Node is registered with (as a kubelet's --register-with-taints); repeatable", func(v string) error {
+		t, err := parseTaint(v)
+		if err != nil {
+			return err
+		}
+		o.taints = append(o.taints, t)
+		return nil
+	})
 	fs.Func("image-binary", "IMAGE=PATH: run PATH for containers of IMAGE (tag ignored); repeatable", func(v string) error {
 		image, path, err := provider.ParseImageBinary(v)
 		if err != nil {
@@ -71,6 +83,20 @@ func (o runOptions) kubeletHostPort() (string, int32) {
 	host, port, _ := net.SplitHostPort(o.kubeletAddr)
 	p, _ := strconv.Atoi(port)
 	return host, int32(p)
+}
+
+// parseTaint parses KEY[=VALUE]:EFFECT.
+func parseTaint(v string) (corev1.Taint, error) {
+	kv, effect, ok := strings.Cut(v, ":")
+	if !ok {
+		return corev1.Taint{}, fmt.Errorf("taint %q: want KEY[=VALUE]:EFFECT", v)
+	}
+	key, value, _ := strings.Cut(kv, "=")
+	switch e := corev1.TaintEffect(effect); e {
+	case corev1.TaintEffectNoSchedule, corev1.TaintEffectPreferNoSchedule, corev1.TaintEffectNoExecute:
+		return corev1.Taint{Key: key, Value: value, Effect: e}, nil
+	}
+	return corev1.Taint{}, fmt.Errorf("taint %q: effect must be NoSchedule, PreferNoSchedule or NoExecute", v)
 }
 
 type cleanupOptions struct {

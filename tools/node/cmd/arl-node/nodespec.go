@@ -43,6 +43,7 @@ func withNodeSpec(o runOptions) nodeutil.NodeOpt {
 			OperatingSystem: "linux", Architecture: runtime.GOARCH, KubeletVersion: kubeletVersion,
 			ContainerRuntimeVersion: "arl-node://processes", KernelVersion: kernelVersion(), OSImage: "host processes",
 		}
+		n.Spec.Taints = o.taints
 		n.Spec.PodCIDR = o.podCIDR
 		n.Spec.PodCIDRs = []string{o.podCIDR}
 		for i, c := range n.Status.Conditions {

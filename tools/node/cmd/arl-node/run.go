@@ -112,6 +112,9 @@ func run(ctx context.Context, log *slog.Logger, o runOptions) error {
 	} else {
 		log.Warn("no --kubelet-cert: the kubelet API (logs, exec, port-forward) is off")
 	}
+	// NewNode builds a default client from $KUBECONFIG before applying
+	// WithClient, and warns when it cannot.
+	_ = os.Setenv("KUBECONFIG", o.kubeconfig)
 	n, err := nodeutil.NewNode(o.nodeName, newProvider, opts...)
 	if err != nil {
 		return fmt.Errorf("create node: %w", err)
@@ -138,9 +141,6 @@ func run(ctx context.Context, log *slog.Logger, o runOptions) error {
 	}
 	log.Info("stopping: ending every pod")
 	prov.Shutdown(2 * time.Second)
-	if err := netsetup.DeleteAllPodNetworks(); err != nil {
-		log.Warn("removing pod networks", "err", err)
-	}
 	if err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}

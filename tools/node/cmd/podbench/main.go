@@ -26,14 +26,15 @@ func main() {
 	namespace := flag.String("namespace", "default", "namespace for the test pods")
 	runs := flag.Int("runs", 10, "pods to create and delete, one after the other")
 	probe := flag.String("probe", "http", "readiness probe: http (python3 http.server), exec, none")
+	node := flag.String("node", "", "bind the pods to this node directly (default: let the scheduler place them)")
 	flag.Parse()
-	if err := bench(*kubeconfig, *namespace, *runs, *probe); err != nil {
+	if err := bench(*kubeconfig, *namespace, *runs, *probe, *node); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 }
 
-func bench(kubeconfig, ns string, runs int, probe string) error {
+func bench(kubeconfig, ns string, runs int, probe, node string) error {
 	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
 	if err != nil {
 		return fmt.Errorf("kubeconfig: %w", err)
@@ -46,7 +47,7 @@ func bench(kubeconfig, ns string, runs int, probe string) error {
 	var ready, gone []time.Duration
 	for i := range runs {
 		name := fmt.Sprintf("podbench-%d-%d", time.Now().UnixNano()%100000, i)
-		r, g, err := once(ctx, cs, ns, name, probe)
+		r, g, err := once(ctx, cs, ns, name, probe, node)
 		if err != nil {
 			return fmt.Errorf("run %d: %w", i, err)
 		}
@@ -62,7 +63,7 @@ func summary(d []time.Duration) string {
 	return fmt.Sprintf("p50 %v  max %v  (n=%d)", d[len(d)/2].Round(time.Millisecond), d[len(d)-1].Round(time.Millisecond), len(d))
 }
 
-func once(ctx context.Context, cs kubernetes.Interface, ns, name, probe string) (time.Duration, time.Duration, error) {
+func once(ctx context.Context, cs kubernetes.Interface, ns, name, probe, node string) (time.Duration, time.Duration, error) {
 	c := corev1.Container{Name: "main", Image: "python:3.9-slim", Command: []string{"sleep", "infinity"}}
 	switch probe {
 	case "http":
@@ -71,7 +72,7 @@ func once(ctx context.Context, cs kubernetes.Interface, ns, name, probe string) 
 	case "exec":
 		c.ReadinessProbe = &corev1.Probe{ProbeHandler: corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: []string{"true"}}}}
 	}
-	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: corev1.PodSpec{Containers: []corev1.Container{c}}}
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: corev1.PodSpec{NodeName: node, Containers: []corev1.Container{c}}}
 	w, err := cs.CoreV1().Pods(ns).Watch(ctx, metav1.ListOptions{FieldSelector: fields.OneTermEqualSelector("metadata.name", name).String()})
 	if err != nil {
 		return 0, 0, err

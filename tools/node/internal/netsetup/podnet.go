@@ -3,6 +3,7 @@ package netsetup
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/netip"
 	"os"
@@ -19,9 +20,49 @@ const vethPrefix = "arlv"
 
 // PodNetwork is one pod's network namespace and its address.
 type PodNetwork struct {
-	Netns string     // name under /run/netns
-	Veth  string     // host end of the veth pair
-	IP    netip.Addr // the pod's eth0 address
+	Netns string     `json:"netns"` // name under /run/netns
+	Veth  string     `json:"veth"`  // host end of the veth pair
+	IP    netip.Addr `json:"ip"`    // the pod's eth0 address
+}
+
+// networkFile records a pod's network in its directory, so that a later
+// cleanup removes exactly the networks of its own pods.
+const networkFile = "network.json"
+
+// Save writes the network's record into dir.
+func (n PodNetwork) Save(dir string) error {
+	data, err := json.Marshal(n)
+	if err != nil {
+		return fmt.Errorf("encode pod network: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, networkFile), data, 0o644); err != nil {
+		return fmt.Errorf("record pod network: %w", err)
+	}
+	return nil
+}
+
+// DeleteRecordedNetworks removes the networks recorded in podsDir/*/.
+func DeleteRecordedNetworks(podsDir string) error {
+	files, _ := filepath.Glob(filepath.Join(podsDir, "*", networkFile))
+	var errs []string
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		var n PodNetwork
+		if err := json.Unmarshal(data, &n); err != nil || !strings.HasPrefix(n.Netns, NetnsPrefix) || !strings.HasPrefix(n.Veth, vethPrefix) {
+			errs = append(errs, fmt.Sprintf("%s: not a pod network record", f))
+			continue
+		}
+		if err := DeletePodNetwork(n); err != nil {
+			errs = append(errs, err.Error())
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("delete recorded pod networks: %s", strings.Join(errs, "; "))
+	}
+	return nil
 }
 
 // NetnsPath is the namespace's bind-mount, usable with setns.

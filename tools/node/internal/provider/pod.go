@@ -177,6 +177,10 @@ func (pr *podRuntime) setupSandbox() error {
 		_ = netsetup.DeletePodNetwork(n)
 		return fmt.Errorf("create pod dir: %w", err)
 	}
+	if err := n.Save(pr.dir); err != nil {
+		_ = netsetup.DeletePodNetwork(n)
+		return err
+	}
 	sb, err := sandbox.Start(sandbox.Config{Self: cfg.Self, Hostname: name, Dir: pr.dir, NetnsPath: n.NetnsPath()})
 	if err != nil {
 		_ = netsetup.DeletePodNetwork(n)
