@@ -37,7 +37,7 @@ func TestRestartRunsNoStepTwiceAndEveryTaskFinishes(t *testing.T) {
 	for i := range n {
 		create(t, newTask(ns, fmt.Sprintf("restart-%d", i), sb.Name,
 			command("a", "sh", "-c", "echo a >> "+logOf("a", i)),
-			command("b", "sh", "-c", "echo b >> "+logOf("b", i)+"; sleep 2"),
+			command("b", "sh", "-c", "echo b >> "+logOf("b", i)+"; sleep 4"),
 			command("c", "sh", "-c", "echo c >> "+logOf("c", i)),
 		))
 	}

@@ -217,7 +217,7 @@ func TestStatusConflictDoesNotRerunTheStep(t *testing.T) {
 	name := uniqueName(t, "task")
 	conflictsBefore := testutil.ToFloat64(statusWriteConflicts)
 	create(t, newTask(testNamespace, name, sb.Name,
-		command("append", "sh", "-c", "echo ran >> "+log+"; sleep 1"),
+		command("append", "sh", "-c", "echo ran >> "+log+"; sleep 3"),
 		command("after", "echo", "done")))
 
 	waitTask(t, testNamespace, name, 10*time.Second, "Running", func(task *arlv1.Task) bool {
