@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
 	"path/filepath"
 
@@ -16,9 +17,19 @@ import (
 func cleanup(log *slog.Logger, stateDir, bridge string) error {
 	errs := removePods(log, stateDir)
 	// Also sweep networks no record names (a crash between creating one
-	// and recording it): after cleanup no pod network may remain.
-	if err := netsetup.DeleteAllPodNetworks(); err != nil {
+	// and recording it): after cleanup no pod network of this node remains.
+	if rec, err := readNodeRecord(stateDir); err != nil {
 		errs = append(errs, err)
+	} else if rec.PodCIDR != "" {
+		cidr, err := netip.ParsePrefix(rec.PodCIDR)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("recorded pod CIDR: %w", err))
+		} else if err := netsetup.DeletePodNetworksIn(cidr.Masked()); err != nil {
+			errs = append(errs, err)
+		}
+		if rec.Bridge != "" {
+			bridge = rec.Bridge
+		}
 	}
 	if err := netsetup.DeleteBridge(bridge); err != nil {
 		errs = append(errs, err)

@@ -42,6 +42,9 @@ func run(ctx context.Context, log *slog.Logger, o runOptions) error {
 	if err != nil {
 		return fmt.Errorf("find own binary: %w", err)
 	}
+	if err := writeNodeRecord(stateDir, nodeRecord{PodCIDR: o.podCIDR, Bridge: o.bridge}); err != nil {
+		return err
+	}
 	if errs := removePods(log, stateDir); len(errs) > 0 {
 		return fmt.Errorf("clean up pods of an earlier run: %w", errors.Join(errs...))
 	}

@@ -127,36 +127,33 @@ func DeletePodNetwork(n PodNetwork) error {
 	return nil
 }
 
-// DeleteAllPodNetworks removes every namespace and veth with this node's
-// prefixes (cleanup after a crash or at `arl-node cleanup`).
-func DeleteAllPodNetworks() error {
+// DeletePodNetworksIn removes every pod network namespace (by name prefix)
+// whose eth0 address lies in cidr or that has no eth0 address left: what a
+// crash between creating a network and recording it leaves. (A veth goes
+// with its namespace.) Other nodes' pods, in other CIDRs, are left alone.
+func DeletePodNetworksIn(cidr netip.Prefix) error {
 	var errs []string
 	entries, _ := os.ReadDir("/run/netns")
 	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), NetnsPrefix) {
+		if !strings.HasPrefix(e.Name(), NetnsPrefix) {
+			continue
+		}
+		out, _ := ipOutput("-n", e.Name(), "-4", "-o", "addr", "show", "dev", "eth0")
+		fields := strings.Fields(out)
+		inCIDR := len(fields) < 4
+		if !inCIDR {
+			if p, err := netip.ParsePrefix(fields[3]); err == nil {
+				inCIDR = cidr.Contains(p.Addr())
+			}
+		}
+		if inCIDR {
 			if err := ip("netns", "del", e.Name()); err != nil {
 				errs = append(errs, err.Error())
 			}
 		}
 	}
-	links, err := ipOutput("-o", "link", "show")
-	if err == nil {
-		for _, line := range strings.Split(links, "\n") {
-			fields := strings.Fields(line)
-			if len(fields) < 2 {
-				continue
-			}
-			name := strings.TrimSuffix(fields[1], ":")
-			name, _, _ = strings.Cut(name, "@")
-			if strings.HasPrefix(name, vethPrefix) {
-				if err := ip("link", "del", name); err != nil {
-					errs = append(errs, err.Error())
-				}
-			}
-		}
-	}
 	if len(errs) > 0 {
-		return fmt.Errorf("delete pod networks: %s", strings.Join(errs, "; "))
+		return fmt.Errorf("delete pod networks in %s: %s", cidr, strings.Join(errs, "; "))
 	}
 	return nil
 }
