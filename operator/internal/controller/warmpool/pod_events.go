@@ -42,14 +42,27 @@ func (h *podEventHandler) Update(_ context.Context, e event.TypedUpdateEvent[cli
 	if !okOld || !okNew {
 		return
 	}
-	if req, ok := poolRequest(newPod); ok && podChangeMatters(oldPod, newPod) {
+	req, ok := poolRequest(newPod)
+	if !ok {
+		return
+	}
+	if oldPod.DeletionTimestamp == nil && newPod.DeletionTimestamp != nil {
+		// A graceful deletion: the pod no longer counts, and waiting for it
+		// to be gone (up to its grace period) would stall the refill.
+		h.expectations.DeletionObserved(req.String())
+	}
+	if podChangeMatters(oldPod, newPod) {
 		q.Add(req)
 	}
 }
 
 func (h *podEventHandler) Delete(_ context.Context, e event.TypedDeleteEvent[client.Object], q queue) {
 	if req, ok := poolRequest(e.Object); ok {
-		h.expectations.DeletionObserved(req.String())
+		// A pod deleted gracefully was counted when its deletionTimestamp
+		// appeared; only an immediate deletion is observed here.
+		if e.Object.GetDeletionTimestamp() == nil {
+			h.expectations.DeletionObserved(req.String())
+		}
 		q.Add(req)
 	}
 }

@@ -237,6 +237,18 @@ func TestPoolScalesDown(t *testing.T) {
 		st := getPool(t, c, pool).Status
 		return st.Replicas == 1, fmt.Errorf("%+v", st)
 	})
+
+	// The deletions were observed, so scaling up again is not held back by
+	// expectations (their timeout is 30s).
+	current = getPool(t, c, pool)
+	current.Spec.Replicas = ptr.To[int32](3)
+	if err := c.Update(context.Background(), current); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, 5*time.Second, "3 pods again", func() (bool, error) {
+		n := len(poolPods(t, c, pool))
+		return n == 3, fmt.Errorf("%d pods", n)
+	})
 }
 
 func TestDeletingThePoolDeletesAllocatedPods(t *testing.T) {
