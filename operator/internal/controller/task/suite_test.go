@@ -238,7 +238,11 @@ func startManager(ctx context.Context, ns string) (<-chan struct{}, error) {
 		Scheme:                 testScheme,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
-		Cache:                  cache.Options{DefaultNamespaces: map[string]cache.Config{ns: {}}},
+		// Trimmed like the operator's own cache (cmd/arl-operator/cacheoptions.go).
+		Cache: cache.Options{
+			DefaultNamespaces: map[string]cache.Config{ns: {}},
+			DefaultTransform:  cache.TransformStripManagedFields(),
+		},
 		// Several managers live in this process one after another.
 		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
 	})
