@@ -29,6 +29,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	arlv1 "github.com/arl-infra/arl/operator/api/v1alpha1"
+	"github.com/arl-infra/arl/operator/internal/indexer"
 )
 
 // The envtest suite: a real kube-apiserver and etcd (KUBEBUILDER_ASSETS), a
@@ -248,6 +249,11 @@ func startManager(ctx context.Context, ns string) (<-chan struct{}, error) {
 	})
 	if err != nil {
 		return nil, fmt.Errorf("new manager: %w", err)
+	}
+	// As main.go does: every index first, then the controllers (whose own
+	// registration of the Task index must then be a no-op).
+	if err := indexer.Setup(ctx, mgr.GetFieldIndexer()); err != nil {
+		return nil, fmt.Errorf("indexer.Setup: %w", err)
 	}
 	if err := Setup(mgr, Options{SidecarPort: sidecarPort, MaxConcurrentTasks: 32}); err != nil {
 		return nil, fmt.Errorf("task.Setup: %w", err)
