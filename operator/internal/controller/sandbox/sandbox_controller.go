@@ -33,6 +33,10 @@ import (
 	"github.com/arl-infra/arl/operator/internal/controller/warmpool"
 )
 
+// raceRetryDelay is the pause before retrying an allocation whose every
+// candidate was taken concurrently (the cache needs a moment to catch up).
+const raceRetryDelay = 10 * time.Millisecond
+
 // SandboxReconciler binds pods to Sandboxes and reports their state.
 type SandboxReconciler struct {
 	client.Client
@@ -102,7 +106,11 @@ func (r *SandboxReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	if err := errors.Join(workErr, statusErr); err != nil {
 		return ctrl.Result{}, err
 	}
-	return ctrl.Result{Requeue: requeue}, nil
+	if requeue {
+		// Every pod seen was taken meanwhile: retry once the cache caught up.
+		return ctrl.Result{RequeueAfter: raceRetryDelay}, nil
+	}
+	return ctrl.Result{}, nil
 }
 
 func (r *SandboxReconciler) init() {
