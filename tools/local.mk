@@ -6,13 +6,17 @@
 ARL_LOCAL := $(CURDIR)/bin/arl-local
 ENVTEST_ASSETS ?= $(CURDIR)/bin/envtest-assets
 
-.PHONY: arl-local local-up local-down local-status local-env envtest-assets test-local-e2e
+.PHONY: arl-local local-up local-down local-status local-env local-build envtest-assets test-local test-local-e2e
 
 arl-local:
 	GOWORK=off GOFLAGS=-buildvcs=false go -C tools build -o $(ARL_LOCAL) ./cmd/arl-local
 
 local-up: arl-local
 	$(ARL_LOCAL) up
+
+# Build what local-up needs without starting anything (CI warm-up).
+local-build: arl-local
+	$(ARL_LOCAL) build
 
 local-down: arl-local
 	$(ARL_LOCAL) down
@@ -29,7 +33,12 @@ envtest-assets: arl-local
 	$(ARL_LOCAL) envtest-assets $(ENVTEST_ASSETS)
 	@echo "export KUBEBUILDER_ASSETS=$(ENVTEST_ASSETS)"
 
-# The local cluster's own end-to-end tests (start and stop a real cluster in
-# a temporary state directory; the machine's one cluster must be down).
+# Unit tests and the envtest proof of the tools module (GOWORK=off: the
+# module pins its own versions of the Kubernetes dependencies).
+test-local:
+	GOWORK=off go -C tools test -count=1 ./...
+
+# The local cluster's own end-to-end tests: a real cluster as instance 1 in a
+# temporary state directory, beside the developer's cluster (instance 0).
 test-local-e2e:
-	GOWORK=off go -C tools test -count=1 -timeout=30m -v ./e2elocal/...
+	GOWORK=off go -C tools test -tags e2elocal -count=1 -timeout=30m -v ./e2elocal/

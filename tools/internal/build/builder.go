@@ -107,7 +107,9 @@ func (b *Builder) compile(ctx context.Context, t Target) error {
 		return fmt.Errorf("building %s needs the Go toolchain (go 1.26.8) on PATH: %w", t.Name, err)
 	}
 	tmp := b.Path(t) + ".tmp"
-	args := []string{"build", "-trimpath", "-v", "-o", tmp}
+	// No -trimpath: the same flags as a plain `go build`/`go test` in the
+	// module, so those reuse the compiled packages of an earlier up.
+	args := []string{"build", "-v", "-o", tmp}
 	if t.LDFlags != "" {
 		args = append(args, "-ldflags", t.LDFlags)
 	}

@@ -24,7 +24,7 @@ func (b *Builder) Key(t Target) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("go env GOVERSION (is Go 1.26.8 on PATH?): %w", err)
 	}
-	fmt.Fprintf(h, "go=%s os=%s arch=%s pkg=%s ldflags=%s\n",
+	fmt.Fprintf(h, "go=%s os=%s arch=%s pkg=%s flags=-v ldflags=%s\n",
 		strings.TrimSpace(string(goVersion)), runtime.GOOS, runtime.GOARCH, t.Package, t.LDFlags)
 	files := []string{filepath.Join(t.Module, "go.mod"), filepath.Join(t.Module, "go.sum")}
 	for _, dir := range t.Sources {
