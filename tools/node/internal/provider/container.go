@@ -95,6 +95,7 @@ func (c *containerRuntime) runToCompletion() bool {
 			c.pr.initFailed = true
 			c.pr.mu.Unlock()
 			c.pr.notifyStatus()
+			c.pr.releaseIfCompleted()
 			return false
 		}
 		failures++
@@ -148,6 +149,7 @@ func (c *containerRuntime) setFinal() {
 	c.final = true
 	c.pr.mu.Unlock()
 	c.pr.notifyStatus()
+	c.pr.releaseIfCompleted()
 }
 
 // backoff waits before restart n (the first is immediate, then 10 s doubling

@@ -120,11 +120,26 @@ func runWithTTY(ctx context.Context, cmd *exec.Cmd, attach api.AttachIO) error {
 	if err != nil {
 		return fmt.Errorf("exec with tty: %w", err)
 	}
+	// Resizes stop before the pty closes (deferred above).
+	resizeDone := make(chan struct{})
+	var resizing sync.WaitGroup
+	resizing.Add(1)
 	go func() {
-		for size := range attach.Resize() {
-			_ = pty.Setsize(ptmx, &pty.Winsize{Rows: size.Height, Cols: size.Width})
+		defer resizing.Done()
+		sizes := attach.Resize()
+		for {
+			select {
+			case <-resizeDone:
+				return
+			case size, ok := <-sizes:
+				if !ok {
+					return
+				}
+				_ = pty.Setsize(ptmx, &pty.Winsize{Rows: size.Height, Cols: size.Width})
+			}
 		}
 	}()
+	defer func() { close(resizeDone); resizing.Wait() }()
 	if in := attach.Stdin(); in != nil {
 		go func() { _, _ = io.Copy(ptmx, in) }()
 	}

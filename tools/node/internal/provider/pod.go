@@ -44,6 +44,7 @@ type podRuntime struct {
 	mains        []*containerRuntime
 	warned       map[string]bool // event messages already emitted
 	tornDown     bool
+	released     bool // completed: sandbox and network already freed
 	created      time.Time
 	wasReady     bool
 }
@@ -309,6 +310,35 @@ func (pr *podRuntime) allContainers() []*containerRuntime {
 	pr.mu.Lock()
 	defer pr.mu.Unlock()
 	return append(append([]*containerRuntime{}, pr.inits...), pr.mains...)
+}
+
+// releaseIfCompleted frees the sandbox and network of a pod that will run
+// nothing more (Succeeded or Failed), as a kubelet does; its directory (and
+// so its logs) stays until the pod is deleted.
+func (pr *podRuntime) releaseIfCompleted() {
+	pr.mu.Lock()
+	done := pr.initFailed || (pr.initDone && len(pr.mains) > 0)
+	for _, c := range pr.mains {
+		done = done && c.final
+	}
+	if !done || pr.released || pr.deleting {
+		pr.mu.Unlock()
+		return
+	}
+	pr.released = true
+	sb, n, uid := pr.sb, pr.net, string(pr.pod.UID)
+	pr.mu.Unlock()
+	if sb != nil {
+		sb.Stop()
+	}
+	if n != nil {
+		if err := netsetup.DeletePodNetwork(*n); err != nil {
+			pr.p.cfg.Log.Error("deleting a completed pod's network failed", "pod", pr.key, "err", err)
+		}
+	}
+	if err := pr.p.cfg.IPAM.Release(uid); err != nil {
+		pr.p.cfg.Log.Error("releasing a completed pod's IP failed", "pod", pr.key, "err", err)
+	}
 }
 
 // teardown removes the pod's network and files.

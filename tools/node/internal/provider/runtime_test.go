@@ -329,3 +329,43 @@ func TestMissingCommandCrashLoops(t *testing.T) {
 	}
 	waitFor(t, "pods gone", 10*time.Second, func() bool { pods, _ := p.GetPods(ctx); return len(pods) == 0 })
 }
+
+func TestCompletedPodFreesItsNetworkAndKeepsLogs(t *testing.T) {
+	p, n := newTestProvider(t)
+	ctx := context.Background()
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "job", Namespace: "default", UID: "44444444-aaaa-bbbb-cccc-000000000001"},
+		Spec: corev1.PodSpec{RestartPolicy: corev1.RestartPolicyNever, Containers: []corev1.Container{
+			{Name: "c", Image: "busybox", Command: []string{"sh", "-c", "echo done"}},
+		}},
+	}
+	if err := p.CreatePod(ctx, pod); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "Succeeded", 10*time.Second, func() bool {
+		got := n.last(pod.UID)
+		return got != nil && got.Status.Phase == corev1.PodSucceeded
+	})
+	netns, _ := netsetup.NamesFor(string(pod.UID))
+	waitFor(t, "network freed", 5*time.Second, func() bool {
+		_, err := os.Stat("/run/netns/" + netns)
+		return err != nil
+	})
+	if owners := p.cfg.IPAM.Owners(); len(owners) != 0 {
+		t.Fatalf("a completed pod still holds an IP: %v", owners)
+	}
+	logs, err := p.GetContainerLogs(ctx, "default", "job", "c", api.ContainerLogOpts{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text, _ := io.ReadAll(logs); string(text) != "done\n" {
+		t.Fatalf("logs of the completed pod = %q", text)
+	}
+	d := pod.DeepCopy()
+	zero := int64(0)
+	d.DeletionGracePeriodSeconds = &zero
+	if err := p.DeletePod(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "pod gone", 10*time.Second, func() bool { pods, _ := p.GetPods(ctx); return len(pods) == 0 })
+}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"sync"
 	"syscall"
 	"time"
 
@@ -26,10 +27,11 @@ type Config struct {
 
 // Sandbox holds a running pod's namespaces.
 type Sandbox struct {
-	cfg      Config
-	pause    *exec.Cmd
-	waitDone chan struct{}
-	ns       map[int]*os.File // CLONE_NEW* -> namespace file
+	cfg       Config
+	pause     *exec.Cmd
+	waitDone  chan struct{}
+	ns        map[int]*os.File // CLONE_NEW* -> namespace file
+	closeOnce sync.Once
 }
 
 // Start creates the pod's PID, UTS and IPC namespaces with pod-init as PID 1,
@@ -73,15 +75,18 @@ func (s *Sandbox) InitPid() int { return s.pause.Process.Pid }
 
 // Stop kills every process of the pod (killing PID 1 of a PID namespace
 // kills all of it) and waits for the init process to go.
+// Stopping twice is harmless.
 func (s *Sandbox) Stop() {
 	_ = s.pause.Process.Signal(syscall.SIGKILL)
 	select {
 	case <-s.waitDone:
 	case <-time.After(5 * time.Second):
 	}
-	for _, f := range s.ns {
-		f.Close()
-	}
+	s.closeOnce.Do(func() {
+		for _, f := range s.ns {
+			f.Close()
+		}
+	})
 }
 
 // ContainerSpec is one container process to start in the sandbox.
