@@ -170,6 +170,13 @@ func testGarbageCollection(t *testing.T) {
 		t.Fatalf("create owned pod: %v", err)
 	}
 	podUIDs = append(podUIDs, string(child.UID))
+	if nodeBuilt() {
+		// A running pod: collection goes through the node's graceful stop.
+		eventually(t, 30*time.Second, "gc-child Running", func(ctx context.Context) (bool, error) {
+			p, err := core.Pods("default").Get(ctx, "gc-child", metav1.GetOptions{})
+			return err == nil && p.Status.Phase == corev1.PodRunning, err
+		})
+	}
 	if err := core.ConfigMaps("default").Delete(ctx, owner.Name, metav1.DeleteOptions{}); err != nil {
 		t.Fatalf("delete owner: %v", err)
 	}

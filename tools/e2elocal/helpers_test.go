@@ -71,12 +71,17 @@ func eventually(t *testing.T, timeout time.Duration, what string, cond func(ctx 
 	}
 }
 
-// nodeBuilt fails the test with what to do when arl-node is missing.
+// requireNode fails the test with what to do when arl-node is missing.
 func requireNode(t *testing.T) {
 	t.Helper()
-	if _, err := os.Stat(filepath.Join(repo, "bin", "arl-node")); err != nil {
-		t.Fatalf("bin/arl-node is not built (module tools/node, ./cmd/arl-node): this test needs the node: %v", err)
+	if !nodeBuilt() {
+		t.Fatalf("bin/arl-node is not built (module tools/node, ./cmd/arl-node; arl-local build builds it): this test needs the node")
 	}
+}
+
+func nodeBuilt() bool {
+	_, err := os.Stat(filepath.Join(repo, "bin", "arl-node"))
+	return err == nil
 }
 
 // recordedPIDs reads the pid files of the state directory.

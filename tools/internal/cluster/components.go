@@ -15,6 +15,7 @@ type Component struct {
 	// Optional components whose binary is missing are skipped with a
 	// warning (the node, until it is built).
 	Optional bool
+	Port     int // the port it listens on, checked free before it starts
 }
 
 // controllers run by kube-controller-manager: what pods, deployments, jobs,
@@ -51,7 +52,7 @@ func Components(l Layout) []Component {
 }
 
 func etcd(l Layout) Component {
-	return Component{Name: "etcd", Binary: "etcd", Args: []string{
+	return Component{Name: "etcd", Binary: "etcd", Port: l.Net.EtcdClientPort, Args: []string{
 		"--name=arl-local",
 		"--data-dir=" + l.File("etcd"),
 		"--listen-client-urls=" + l.Net.EtcdClientURL(),
@@ -66,7 +67,7 @@ func etcd(l Layout) Component {
 
 func apiserver(l Layout) Component {
 	p := l.PKI
-	return Component{Name: "kube-apiserver", Binary: "kube-apiserver", Args: []string{
+	return Component{Name: "kube-apiserver", Binary: "kube-apiserver", Port: l.Net.APIServerPort, Args: []string{
 		"--etcd-servers=" + l.Net.EtcdClientURL(),
 		"--bind-address=0.0.0.0",
 		fmt.Sprintf("--secure-port=%d", l.Net.APIServerPort),
@@ -103,7 +104,7 @@ func apiserver(l Layout) Component {
 func controllerManager(l Layout) Component {
 	p := l.PKI
 	kubeconfig := p(controllerName + ".kubeconfig")
-	return Component{Name: "kube-controller-manager", Binary: "kube-controller-manager", Args: []string{
+	return Component{Name: "kube-controller-manager", Binary: "kube-controller-manager", Port: l.Net.ControllerPort, Args: []string{
 		"--kubeconfig=" + kubeconfig,
 		"--authentication-kubeconfig=" + kubeconfig,
 		"--authorization-kubeconfig=" + kubeconfig,
@@ -125,7 +126,7 @@ func controllerManager(l Layout) Component {
 func scheduler(l Layout) Component {
 	p := l.PKI
 	kubeconfig := p(schedulerName + ".kubeconfig")
-	return Component{Name: "kube-scheduler", Binary: "kube-scheduler", Args: []string{
+	return Component{Name: "kube-scheduler", Binary: "kube-scheduler", Port: l.Net.SchedulerPort, Args: []string{
 		"--kubeconfig=" + kubeconfig,
 		"--authentication-kubeconfig=" + kubeconfig,
 		"--authorization-kubeconfig=" + kubeconfig,
@@ -163,5 +164,5 @@ func node(l Layout) Component {
 			args = append(args, "--image-binary="+ib.image+"="+filepath.Join(l.Bin, ib.binary))
 		}
 	}
-	return Component{Name: "arl-node", Binary: "arl-node", Args: args, Optional: true}
+	return Component{Name: "arl-node", Binary: "arl-node", Args: args, Optional: true, Port: l.Net.KubeletPort}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"strings"
 	"sync"
@@ -168,6 +169,9 @@ func start(l Layout, r *reporter, comp Component) error {
 		r.Printf("%s: already running (pid %d)", comp.Name, pid)
 		return nil
 	}
+	if err := portFree(comp.Port); err != nil {
+		return fmt.Errorf("start %s: %w: another local cluster (another state directory or checkout?) may run on instance %d; stop it, or pick another --instance", comp.Name, err, l.Net.Instance)
+	}
 	pid, err := proc.Start(proc.Spec{
 		Path:    l.BinPath(comp.Binary),
 		Args:    comp.Args,
@@ -218,6 +222,15 @@ func printUsage(out io.Writer, l Layout) {
 // EnvLines are the shell lines that point kubectl at the local cluster.
 func EnvLines(l Layout) string {
 	return fmt.Sprintf("export KUBECONFIG=%s\nexport PATH=%s:$PATH\n", l.Kubeconfig(), l.Bin)
+}
+
+// portFree fails when something already listens on port.
+func portFree(port int) error {
+	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		return fmt.Errorf("port %d is in use", port)
+	}
+	return ln.Close()
 }
 
 func exists(path string) bool {
