@@ -89,7 +89,7 @@ func (c *containerRuntime) runToCompletion() bool {
 			c.setFinal()
 			return true
 		}
-		if c.pr.pod.Spec.RestartPolicy == corev1.RestartPolicyNever {
+		if c.pr.currentPod().Spec.RestartPolicy == corev1.RestartPolicyNever {
 			c.setFinal()
 			c.pr.mu.Lock()
 			c.pr.initFailed = true
@@ -135,7 +135,7 @@ func (c *containerRuntime) shouldRestart(code int32) bool {
 	if c.restartable() {
 		return true
 	}
-	switch c.pr.pod.Spec.RestartPolicy {
+	switch c.pr.currentPod().Spec.RestartPolicy {
 	case corev1.RestartPolicyNever:
 		return false
 	case corev1.RestartPolicyOnFailure:

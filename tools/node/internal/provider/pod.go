@@ -11,6 +11,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/arl-infra/arl/tools/node/internal/netsetup"
 	"github.com/arl-infra/arl/tools/node/internal/sandbox"
@@ -20,6 +21,7 @@ import (
 type podRuntime struct {
 	p   *Provider
 	key string
+	uid types.UID // never changes, so read without the lock
 	dir string
 
 	ctx    context.Context // cancelled when the pod is deleted
@@ -52,7 +54,7 @@ type podRuntime struct {
 func newPodRuntime(p *Provider, pod *corev1.Pod) *podRuntime {
 	ctx, cancel := context.WithCancel(context.Background())
 	pr := &podRuntime{
-		p: p, key: podKey(pod.Namespace, pod.Name),
+		p: p, key: podKey(pod.Namespace, pod.Name), uid: pod.UID,
 		dir: filepath.Join(p.cfg.StateDir, "pods", string(pod.UID)),
 		ctx: ctx, cancel: cancel, pod: pod, warned: map[string]bool{}, created: time.Now(),
 	}
@@ -191,6 +193,13 @@ func (pr *podRuntime) setupSandbox() error {
 	pr.net, pr.sb, pr.podIP = &n, sb, addr.String()
 	pr.mu.Unlock()
 	return nil
+}
+
+// currentPod is the latest pod object; treat it as read-only.
+func (pr *podRuntime) currentPod() *corev1.Pod {
+	pr.mu.Lock()
+	defer pr.mu.Unlock()
+	return pr.pod
 }
 
 func (pr *podRuntime) update(pod *corev1.Pod) {

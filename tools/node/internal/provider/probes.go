@@ -85,7 +85,7 @@ func (c *containerRuntime) probeLoop(ctx context.Context, kind probeKind, p *cor
 			// not count towards the threshold (which assumes full periods).
 			successes, failures = 0, failures+1
 			if failures >= failureNeeded {
-				c.pr.event(c.pr.pod, corev1.EventTypeWarning, "Unhealthy", fmt.Sprintf("%s probe failed: %v", kind, err))
+				c.pr.event(c.pr.currentPod(), corev1.EventTypeWarning, "Unhealthy", fmt.Sprintf("%s probe failed: %v", kind, err))
 				c.probeResult(kind, false)
 				if kind != probeReadiness {
 					return // the container is being restarted
@@ -135,10 +135,11 @@ func (c *containerRuntime) probeResult(kind probeKind, ok bool) {
 
 func (c *containerRuntime) restartUnhealthy(kind probeKind) {
 	grace := 30 * time.Second
-	if g := c.pr.pod.Spec.TerminationGracePeriodSeconds; g != nil {
+	pod := c.pr.currentPod()
+	if g := pod.Spec.TerminationGracePeriodSeconds; g != nil {
 		grace = time.Duration(*g) * time.Second
 	}
-	c.pr.event(c.pr.pod, corev1.EventTypeNormal, "Killing", fmt.Sprintf("Container %s failed %s probe, will be restarted", c.spec.Name, kind))
+	c.pr.event(pod, corev1.EventTypeNormal, "Killing", fmt.Sprintf("Container %s failed %s probe, will be restarted", c.spec.Name, kind))
 	go c.kill(grace)
 }
 

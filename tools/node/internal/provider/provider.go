@@ -79,9 +79,15 @@ func (p *Provider) notifier() func(*corev1.Pod) {
 func (p *Provider) CreatePod(_ context.Context, pod *corev1.Pod) error {
 	key := podKey(pod.Namespace, pod.Name)
 	p.mu.Lock()
-	if old, ok := p.pods[key]; ok && old.pod.UID == pod.UID {
+	old, had := p.pods[key]
+	if had && old.uid == pod.UID {
 		p.mu.Unlock()
 		return nil
+	}
+	if had {
+		// A pod of the same name with another UID: the old one is gone
+		// from the apiserver, so it must not keep running here.
+		go old.delete(time.Second)
 	}
 	pr := newPodRuntime(p, pod.DeepCopy())
 	p.pods[key] = pr
@@ -95,7 +101,7 @@ func (p *Provider) CreatePod(_ context.Context, pod *corev1.Pod) error {
 // UpdatePod takes the new labels and annotations; nothing restarts.
 func (p *Provider) UpdatePod(_ context.Context, pod *corev1.Pod) error {
 	pr := p.lookup(pod.Namespace, pod.Name)
-	if pr == nil || pr.pod.UID != pod.UID {
+	if pr == nil || pr.uid != pod.UID {
 		return errdefs.NotFoundf("pod %s/%s is not running on this node", pod.Namespace, pod.Name)
 	}
 	pr.update(pod)
@@ -106,7 +112,7 @@ func (p *Provider) UpdatePod(_ context.Context, pod *corev1.Pod) error {
 // period) in the background, then removes the pod object at once.
 func (p *Provider) DeletePod(_ context.Context, pod *corev1.Pod) error {
 	pr := p.lookup(pod.Namespace, pod.Name)
-	if pr == nil || pr.pod.UID != pod.UID {
+	if pr == nil || pr.uid != pod.UID {
 		return errdefs.NotFoundf("pod %s/%s is not running on this node", pod.Namespace, pod.Name)
 	}
 	grace := 30 * time.Second

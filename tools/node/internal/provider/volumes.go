@@ -141,9 +141,7 @@ func (pr *podRuntime) serviceAccountToken(ctx context.Context, pod *corev1.Pod, 
 // refreshTokens rewrites projected volumes holding service-account tokens
 // well before the tokens expire (a kubelet refreshes at 80% of their life).
 func (pr *podRuntime) refreshTokens() {
-	pr.mu.Lock()
-	pod := pr.pod
-	pr.mu.Unlock()
+	pod := pr.currentPod()
 	period := time.Duration(0)
 	for _, v := range pod.Spec.Volumes {
 		if v.Projected == nil {
@@ -175,7 +173,10 @@ func (pr *podRuntime) refreshTokens() {
 		}
 		for _, v := range pod.Spec.Volumes {
 			if v.Projected != nil {
-				if _, err := pr.prepareVolume(pr.ctx, pod, v, pr.podIP); err != nil {
+				pr.mu.Lock()
+				podIP := pr.podIP
+				pr.mu.Unlock()
+				if _, err := pr.prepareVolume(pr.ctx, pod, v, podIP); err != nil {
 					pr.p.cfg.Log.Warn("refreshing projected volume failed", "pod", pr.key, "volume", v.Name, "err", err)
 				}
 			}
