@@ -36,6 +36,7 @@ func TestLocalCluster(t *testing.T) {
 	t.Run("StatusShowsComponents", testStatus)
 	t.Run("NodeReady", testNodeReady)
 	t.Run("PodRunsAsProcess", testPodRunning)
+	t.Run("LogsExecPortForward", testKubeletAPI)
 	t.Run("GarbageCollectorDeletesOwnedPod", testGarbageCollection)
 	t.Run("WarmRestartUnder10s", testWarmRestart)
 	t.Run("DownLeavesNothing", testDownLeavesNothing)

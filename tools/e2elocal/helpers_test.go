@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
@@ -185,3 +186,5 @@ func leftNetns(t *testing.T, uids []string) []string {
 func bridgeExists() bool {
 	return exec.Command("ip", "link", "show", bridge).Run() == nil
 }
+
+func intOrString(port int) intstr.IntOrString { return intstr.FromInt32(int32(port)) }
