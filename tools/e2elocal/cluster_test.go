@@ -6,6 +6,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -37,6 +40,7 @@ func TestLocalCluster(t *testing.T) {
 	t.Run("NodeReady", testNodeReady)
 	t.Run("PodRunsAsProcess", testPodRunning)
 	t.Run("LogsExecPortForward", testKubeletAPI)
+	t.Run("DownOfAStaleStateDirSparesTheRunningCluster", testStaleDown)
 	t.Run("GarbageCollectorDeletesOwnedPod", testGarbageCollection)
 	t.Run("WarmRestartUnder10s", testWarmRestart)
 	t.Run("DownLeavesNothing", testDownLeavesNothing)
@@ -236,5 +240,26 @@ func testDownLeavesNothing(t *testing.T) {
 	}
 	if left := recordedPIDs(t); len(left) > 0 {
 		t.Errorf("pid files left after down: %v", left)
+	}
+}
+
+// testStaleDown runs down on another state directory of the same instance
+// (one that once ran a node): the running cluster's bridge and pods stay.
+func testStaleDown(t *testing.T) {
+	requireNode(t)
+	stale := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(stale, "node"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(arlLocal, "--repo="+repo, "--state-dir="+stale, fmt.Sprintf("--instance=%d", instance), "down")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("down on a stale state dir: %v\n%s", err, out)
+	}
+	if !bridgeExists() {
+		t.Fatalf("down on a stale state dir removed the running cluster's bridge %s:\n%s", bridge, out)
+	}
+	if pids := processesWithEnv(marker); len(pids) == 0 {
+		t.Fatalf("down on a stale state dir stopped the running cluster's pods:\n%s", out)
 	}
 }

@@ -71,9 +71,17 @@ func Down(ctx context.Context, opts DownOptions) error {
 
 // nodeCleanup runs `arl-node cleanup`, which removes the pods' network
 // namespaces, mounts, processes and the bridge even after a crash.
+//
+// The bridge is machine-wide per instance, so cleanup is skipped when this
+// state directory never ran a node, or when another cluster of the same
+// instance still serves the kubelet port (a stale state directory).
 func nodeCleanup(ctx context.Context, l Layout, r *reporter) error {
 	bin := l.BinPath("arl-node")
-	if !exists(bin) {
+	if !exists(bin) || !exists(l.NodeState()) {
+		return nil
+	}
+	if err := portFree(l.Net.KubeletPort); err != nil {
+		r.Printf("warning: arl-node cleanup skipped: another cluster of instance %d runs (%v); bridge %s is its", l.Net.Instance, err, l.Net.Bridge)
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
