@@ -243,6 +243,10 @@ func (pr *podRuntime) statusLocked() corev1.PodStatus {
 		}
 	}
 	st := computeStatus(snap, metav1.Now())
+	// The apiserver sets the QoS class at creation and rejects any change.
+	if q := pr.pod.Status.QOSClass; q != "" {
+		st.QOSClass = q
+	}
 	pr.conds = st.Conditions
 	if !pr.wasReady && podIsReady(st) {
 		pr.wasReady = true
