@@ -3,8 +3,11 @@ SHELL := /usr/bin/env bash
 BIN := $(CURDIR)/bin
 export GOFLAGS := -buildvcs=false
 
-.PHONY: help run test local-up local-down local-status deploy-operator bench bench-sidecar \
+.PHONY: help run test deploy-operator bench bench-sidecar \
 	generate proto-tools proto manifests sdk-python gazelle check-generated
+
+include tools/local.mk
+include operator/Makefile
 
 help: ## list targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 22
@@ -14,15 +17,6 @@ run: ## the main job: local cluster + operator + the manual's quick start
 
 test: ## every test: drift checks, Go unit + envtest, local cluster e2e, Python SDK
 	tools/scripts/test-all.sh
-
-local-up: ## start the local cluster (builds it on first use) and install the operator
-	tools/scripts/local-up.sh
-
-local-down: ## stop the local cluster; leaves no process, mount or namespace
-	$(BIN)/arl-local down
-
-local-status: ## what of the local cluster runs
-	$(BIN)/arl-local status
 
 deploy-operator: ## (re)install the CRDs and the operator into $$KUBECONFIG's cluster
 	tools/scripts/deploy-operator.sh
@@ -41,6 +35,14 @@ proto: proto-tools ## lint the protos and regenerate their Go code
 	tools/scripts/fetch-googleapis.sh
 	$(BIN)/buf lint
 	$(BIN)/buf generate
+
+manifests: operator-manifests operator-generate ## CRDs, RBAC, webhook config and deepcopy from the Go types
+
+sdk-python: ## the Python SDK's models (from the CRDs) and Connect stubs (from the protos)
+	$(MAKE) -C sdk/python/arl-client generate
+
+gazelle: ## regenerate every BUILD.bazel file
+	tools/scripts/gazelle.sh
 
 generate: proto manifests sdk-python gazelle ## regenerate everything generated
 

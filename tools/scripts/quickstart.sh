@@ -6,7 +6,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 "$ROOT/tools/scripts/install-deps.sh"
-"$ROOT/tools/scripts/local-up.sh"
+make -C "$ROOT" --no-print-directory local-up
 
 step "kubectl apply -f examples/quickstart/warmpool.yaml sandbox.yaml"
 kubectl apply -f "$ROOT/examples/quickstart/warmpool.yaml"

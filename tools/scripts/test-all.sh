@@ -45,16 +45,17 @@ suite() {
 
 suite generated check "$ROOT/tools/scripts/check-generated.sh"
 suite go-sidecar go bash -c "cd sidecar && go test -count=1 -v ./..."
-suite go-tools-node go bash -c "cd tools/node && go test -count=1 -v ./..."
-suite go-tools go bash -c "cd tools && go test -count=1 -v ./..."
+suite go-tools-node go bash -c "cd tools/node && GOWORK=off go test -count=1 -v ./..."
+suite go-tools go bash -c "cd tools && GOWORK=off go test -count=1 -v ./..."
 step "envtest assets (etcd + kube-apiserver from the local control-plane build)"
-(cd "$ROOT" && go build -o "$BIN/arl-local" ./tools/cmd/arl-local) && "$BIN/arl-local" envtest-assets "$ROOT/.state/envtest" \
-  || die "building the envtest assets failed"
-export KUBEBUILDER_ASSETS="$ROOT/.state/envtest"
+make --no-print-directory envtest-assets || die "building the envtest assets failed"
+export KUBEBUILDER_ASSETS="$BIN/envtest-assets"
 suite go-operator go bash -c "cd operator && go test -count=1 -v ./..."
 
+suite local-cluster go bash -c "cd tools && GOWORK=off go test -tags e2elocal -count=1 -timeout 30m -v ./e2elocal/"
+
 step "local cluster + operator"
-if "$ROOT/tools/scripts/local-up.sh" 2>&1 | tee "$LOGS/local-up.log"; then
+if make --no-print-directory local-up 2>&1 | tee "$LOGS/local-up.log" && [ "${PIPESTATUS[0]}" = 0 ]; then
   suite e2e go bash -c "cd e2e && go test -count=1 -v -timeout 40m ./..."
   suite sdk-python pytest bash -c "cd sdk/python/arl-client && python3 -m pytest -v --integration"
 else
