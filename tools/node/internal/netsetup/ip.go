@@ -28,3 +28,19 @@ func ipOutput(args ...string) (string, error) {
 	}
 	return string(out), nil
 }
+
+// ipBatch runs commands through one `ip -batch -`, inside netns if set.
+func ipBatch(netns string, commands []string) error {
+	args := []string{"-batch", "-"}
+	if netns != "" {
+		args = append([]string{"-n", netns}, args...)
+	}
+	cmd := exec.Command("ip", args...)
+	cmd.Stdin = strings.NewReader(strings.Join(commands, "\n") + "\n")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("ip %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+	}
+	return nil
+}

@@ -82,19 +82,25 @@ func CreatePodNetwork(id string, addr netip.Addr, bits int, bridge string) (PodN
 	netns, veth := NamesFor(id)
 	n := PodNetwork{Netns: netns, Veth: veth, IP: addr}
 	_ = DeletePodNetwork(n) // leftovers of an earlier attempt
-	steps := [][]string{
-		{"netns", "add", netns},
-		{"link", "add", veth, "type", "veth", "peer", "name", "eth0", "address", MACFor(addr), "netns", netns},
-		{"link", "set", veth, "master", bridge, "up"},
-		{"-n", netns, "addr", "add", fmt.Sprintf("%s/%d", addr, bits), "dev", "eth0"},
-		{"-n", netns, "link", "set", "eth0", "up"},
-		{"-n", netns, "link", "set", "lo", "up"},
+	// Two `ip -batch` runs (host side, then inside the namespace) instead
+	// of six processes.
+	host := []string{
+		"netns add " + netns,
+		fmt.Sprintf("link add %s type veth peer name eth0 address %s netns %s", veth, MACFor(addr), netns),
+		fmt.Sprintf("link set %s master %s up", veth, bridge),
 	}
-	for _, s := range steps {
-		if err := ip(s...); err != nil {
-			_ = DeletePodNetwork(n)
-			return PodNetwork{}, fmt.Errorf("pod network %s: %w", netns, err)
-		}
+	inside := []string{
+		fmt.Sprintf("addr add %s/%d dev eth0", addr, bits),
+		"link set eth0 up",
+		"link set lo up",
+	}
+	if err := ipBatch("", host); err != nil {
+		_ = DeletePodNetwork(n)
+		return PodNetwork{}, fmt.Errorf("pod network %s: %w", netns, err)
+	}
+	if err := ipBatch(netns, inside); err != nil {
+		_ = DeletePodNetwork(n)
+		return PodNetwork{}, fmt.Errorf("pod network %s: %w", netns, err)
 	}
 	return n, nil
 }
@@ -128,9 +134,9 @@ func DeletePodNetwork(n PodNetwork) error {
 }
 
 // DeletePodNetworksIn removes every pod network namespace (by name prefix)
-// whose eth0 address lies in cidr or that has no eth0 address left: what a
-// crash between creating a network and recording it leaves. (A veth goes
-// with its namespace.) Other nodes' pods, in other CIDRs, are left alone.
+// whose eth0 address lies in cidr: what a crash between creating a network
+// and recording it leaves. (A veth goes with its namespace.) Other nodes'
+// pods, in other CIDRs, are left alone.
 func DeletePodNetworksIn(cidr netip.Prefix) error {
 	var errs []string
 	entries, _ := os.ReadDir("/run/netns")
@@ -139,9 +145,11 @@ func DeletePodNetworksIn(cidr netip.Prefix) error {
 			continue
 		}
 		out, _ := ipOutput("-n", e.Name(), "-4", "-o", "addr", "show", "dev", "eth0")
+		// A namespace without an address yet may be another node's pod
+		// being created right now: only addresses in cidr say it is ours.
 		fields := strings.Fields(out)
-		inCIDR := len(fields) < 4
-		if !inCIDR {
+		inCIDR := false
+		if len(fields) >= 4 {
 			if p, err := netip.ParsePrefix(fields[3]); err == nil {
 				inCIDR = cidr.Contains(p.Addr())
 			}

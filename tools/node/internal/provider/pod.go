@@ -232,6 +232,10 @@ func (pr *podRuntime) statusLocked() corev1.PodStatus {
 		Final:        map[string]bool{},
 		SandboxReady: pr.sandboxReady, InitDone: pr.initDone, InitFailed: pr.initFailed,
 		PodIP: pr.podIP, HostIP: pr.p.cfg.HostIP, StartTime: pr.startTime, Previous: pr.conds,
+		QOSClass: pr.pod.Status.QOSClass,
+	}
+	if snap.QOSClass == "" {
+		snap.QOSClass = qosClass(&pr.pod.Spec)
 	}
 	for _, c := range pr.inits {
 		snap.InitSt = append(snap.InitSt, c.statusLocked())

@@ -25,6 +25,8 @@ type podSnapshot struct {
 	Previous     []corev1.PodCondition
 	Message      string
 	Reason       string
+	// QOSClass is what the apiserver set at creation (immutable).
+	QOSClass corev1.PodQOSClass
 }
 
 // computeStatus builds a pod status the way a kubelet reports it.
@@ -36,7 +38,7 @@ func computeStatus(s podSnapshot, now metav1.Time) corev1.PodStatus {
 		StartTime:             s.StartTime,
 		ContainerStatuses:     s.ContainerSt,
 		InitContainerStatuses: s.InitSt,
-		QOSClass:              corev1.PodQOSBestEffort,
+		QOSClass:              s.QOSClass,
 		Message:               s.Message,
 		Reason:                s.Reason,
 	}
@@ -126,4 +128,30 @@ func computePhase(s podSnapshot) corev1.PodPhase {
 		return corev1.PodRunning
 	}
 	return corev1.PodPending
+}
+
+// qosClass classifies a pod as the apiserver does, for a pod object whose
+// status does not carry the class yet.
+func qosClass(spec *corev1.PodSpec) corev1.PodQOSClass {
+	all := append(append([]corev1.Container{}, spec.InitContainers...), spec.Containers...)
+	any, guaranteed := false, true
+	for _, c := range all {
+		for _, r := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
+			req, hasReq := c.Resources.Requests[r]
+			lim, hasLim := c.Resources.Limits[r]
+			if hasReq || hasLim {
+				any = true
+			}
+			if !hasLim || (hasReq && req.Cmp(lim) != 0) {
+				guaranteed = false
+			}
+		}
+	}
+	switch {
+	case !any:
+		return corev1.PodQOSBestEffort
+	case guaranteed:
+		return corev1.PodQOSGuaranteed
+	}
+	return corev1.PodQOSBurstable
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -99,5 +100,32 @@ func TestConditionTransitionTimeKept(t *testing.T) {
 				t.Errorf("Initialized changed status but kept its old transition time")
 			}
 		}
+	}
+}
+
+func TestQOSClass(t *testing.T) {
+	res := func(req, lim string) corev1.ResourceRequirements {
+		r := corev1.ResourceRequirements{}
+		if req != "" {
+			r.Requests = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(req), corev1.ResourceMemory: resource.MustParse("64Mi")}
+		}
+		if lim != "" {
+			r.Limits = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(lim), corev1.ResourceMemory: resource.MustParse("64Mi")}
+		}
+		return r
+	}
+	cases := map[corev1.PodQOSClass]corev1.PodSpec{
+		corev1.PodQOSBestEffort: {Containers: []corev1.Container{{Name: "a"}}},
+		corev1.PodQOSBurstable:  {Containers: []corev1.Container{{Name: "a", Resources: res("10m", "")}}},
+		corev1.PodQOSGuaranteed: {Containers: []corev1.Container{{Name: "a", Resources: res("", "100m")}}},
+	}
+	for want, spec := range cases {
+		if got := qosClass(&spec); got != want {
+			t.Errorf("qosClass = %s, want %s", got, want)
+		}
+	}
+	snap := podSnapshot{QOSClass: corev1.PodQOSBurstable, InitDone: true}
+	if st := computeStatus(snap, metav1.Now()); st.QOSClass != corev1.PodQOSBurstable {
+		t.Fatalf("the status must keep the apiserver's QoS class (it is immutable), got %q", st.QOSClass)
 	}
 }
