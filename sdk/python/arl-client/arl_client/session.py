@@ -224,7 +224,9 @@ class SandboxSession:
         """Runs steps as a Task in the sandbox and returns the finished Task as a dict.
 
         ``result['status']['state']`` is Succeeded or Failed (a step exited
-        non-zero: see ``stdout``, ``stderr``, ``exitCode``).
+        non-zero: see ``stdout``, ``stderr``, ``exitCode``). ``stdout`` and
+        ``stderr`` are always present ("" when empty, which the apiserver
+        omits).
 
         Raises:
             ValueError: a step is invalid (checked before anything is sent).
@@ -258,6 +260,7 @@ class SandboxSession:
             ) from None
         finally:
             watcher.forget(task_name)
+        _fill_output_fields(result)
         logger.debug(
             "task %s %s in %.1f ms", task_name, result["status"].get("state"),
             (time.monotonic() - started) * 1000,
@@ -452,6 +455,16 @@ class SandboxSession:
                 f"sandbox {self.namespace}/{self.name} still exists {self.cleanup_timeout:g}s "
                 "after its deletion (a finalizer?)"
             ) from None
+
+
+def _fill_output_fields(task: dict[str, Any]) -> None:
+    """The apiserver omits empty strings (``omitempty``): a task that printed
+    nothing has no status.stderr. Fill them in so the manual's
+    ``result['status']['stderr']`` works for every finished task."""
+    status = task.setdefault("status", {})
+    status.setdefault("stdout", "")
+    status.setdefault("stderr", "")
+    status.setdefault("exitCode", None)
 
 
 def api_message(error: ApiException) -> str:

@@ -41,6 +41,13 @@ def test_execute_returns_the_task_as_a_dict(pool):
     assert result["status"]["exitCode"] == 0
 
 
+def test_empty_output_fields_are_present(pool):
+    with SandboxSession(pool, namespace=NAMESPACE) as session:
+        result = session.execute([{"name": "quiet", "type": "Command", "command": ["test", "-f", "/nonexistent"]}])
+    assert result["status"]["state"] == "Failed"
+    assert (result["status"]["stdout"], result["status"]["stderr"], result["status"]["exitCode"]) == ("", "", 1)
+
+
 def test_failed_step_comes_back_as_a_failed_task(pool):
     with SandboxSession(pool, namespace=NAMESPACE) as session:
         result = session.execute([
