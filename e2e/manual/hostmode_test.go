@@ -140,7 +140,7 @@ func TestHostModeWay1WithToken(t *testing.T) {
 	pod := fw.JSONPath(t, "sandbox/my-workspace", ".status.podName")
 	ip := fw.JSONPath(t, "sandbox/my-workspace", ".status.podIP")
 	out, err := fw.Shell(context.Background(), `curl -s -o /dev/stderr -w '%{http_code}' -X POST http://`+ip+`:8080/execute -H "Content-Type: application/json" -d '{"command":["true"]}' 2>&1`)
-	if err != nil || !strings.HasSuffix(out, "401") || !strings.Contains(out, "unauthenticated") {
+	if err != nil || !strings.HasSuffix(out, "401") || !strings.HasPrefix(out, "{") || !strings.Contains(out, "token") {
 		t.Errorf("a call without the token got %q (err %v); want 401 with a JSON body", out, err)
 	}
 	token, err := fw.Shell(context.Background(), `kubectl get secret `+pod+` -o jsonpath='{.data.token}' | base64 -d`)
@@ -208,8 +208,32 @@ func TestHostModeWay2Flask(t *testing.T) {
 	if got := taskField(t, "test-flask", ".status.stdout"); got != "Hello from ARL Host Mode!" {
 		t.Errorf("test-flask stdout = %q", got)
 	}
+	// The manual's stop task, `pkill -f flask`, matches no process: the
+	// server's command line is `python /workspace/app.py` (in any container,
+	// not only here), so pkill exits 1 and the task ends Failed, promptly.
 	fw.K(t, "apply", "-f", fw.Example("host-mode/stop-flask.yaml"))
-	fw.WaitFor(t, "task/stop-flask", ".status.state", "Succeeded", 30*time.Second)
+	fw.WaitFor(t, "task/stop-flask", ".status.state", "Failed", 30*time.Second)
+	if code := taskField(t, "stop-flask", ".status.exitCode"); code != "1" {
+		t.Errorf("stop-flask exitCode = %q, want pkill's 1 (no process matched)", code)
+	}
+	// The manual's alternative, ["kill", "PID"], stops it.
+	fw.K(t, "delete", "task", "kill-flask", "--ignore-not-found", "--wait=true")
+	fw.ApplyYAML(t, `apiVersion: arl.infra.io/v1alpha1
+kind: Task
+metadata:
+  name: kill-flask
+spec:
+  sandboxRef: my-workspace
+  timeout: 10s
+  steps:
+    - name: stop-server
+      type: Command
+      command: ["kill", "`+pid+`"]
+    - name: check-stopped
+      type: Command
+      command: ["bash", "-c", "for i in $(seq 1 50); do curl -s http://localhost:5000 >/dev/null || exit 0; sleep 0.1; done; exit 1"]
+`)
+	fw.WaitFor(t, "task/kill-flask", ".status.state", "Succeeded", 30*time.Second)
 }
 
 // Way 3: an interactive shell with kubectl exec -it.

@@ -39,3 +39,9 @@ func taskField(t *testing.T, name, path string) string {
 	t.Helper()
 	return fw.JSONPath(t, "task/"+name, path)
 }
+
+// stepState is the recorded state of one step ("" when the step has none).
+func stepState(t *testing.T, task, step string) string {
+	t.Helper()
+	return taskField(t, task, `.status.steps[?(@.name=="`+step+`")].state`)
+}
