@@ -4,9 +4,8 @@
 # tree, fails when Go code or a go.mod changes without regenerating, and passes
 # again after tools/scripts/gazelle.sh.
 #
-# The copy holds the Bazel files, these scripts and the proto module (its
-# go.work uses ./proto only), so the result does not depend on the state of the
-# other modules. Needs go (with bazel-gazelle in the module cache or the Go
+# The copy holds the Bazel files, these scripts and the proto module only, so
+# the result does not depend on the state of the other modules. Needs go (with bazel-gazelle in the module cache or the Go
 # module proxy reachable), git and jq. Prints go-test-like lines and a summary.
 set -uo pipefail
 
@@ -142,18 +141,24 @@ TestGoDepsNamingOverridesFollowed() {
 		{ cp "$repo/proto/internal/cel/BUILD.bazel" "$log"; fail "the label does not follow go_deps' naming for cel-go"; }
 }
 
-TestModuleOutsideGoWorkFails() {
-	mkdir -p "$repo/stray"
+TestNewModuleJoinsBazelWork() {
+	mkdir -p "$repo/stray/internal/x"
 	printf 'module github.com/arl-infra/arl/stray\n\ngo 1.26.8\n' >"$repo/stray/go.mod"
-	check && { fail "check passed although stray/go.mod is not in go.work"; return 1; }
-	grep -qF 'go.work does not use stray' "$log" || fail "the failure does not name stray"
+	printf 'package x\n' >"$repo/stray/internal/x/x.go"
+	check && { fail "check passed although stray/go.mod is missing from bazel.go.work"; return 1; }
+	grep -qF ' M bazel.go.work' "$log" || fail "the failure does not name bazel.go.work" || return 1
+	regenerate || fail "gazelle.sh failed" || return 1
+	grep -qxF $'\t./stray' "$repo/bazel.go.work" || fail "bazel.go.work does not use ./stray" || return 1
+	grep -qxF '# gazelle:prefix github.com/arl-infra/arl/stray' "$repo/stray/BUILD.bazel" ||
+		fail "stray/BUILD.bazel lacks its prefix directive" || return 1
+	check || fail "check still fails after regenerating"
 }
 
 for test in TestRegeneratedTreePasses TestGazelleTwiceChangesNothing \
 	TestAddedImportWithoutRegeneratingFails TestNewPackageWithoutBuildFileFails \
 	TestWorkspaceModuleImportResolvesLocally TestNewDirectRequirementUpdatesModuleBazel \
 	TestImportedIndirectRequirementFails TestHandAddedAttributesSurvive \
-	TestGoDepsNamingOverridesFollowed TestModuleOutsideGoWorkFails; do
+	TestGoDepsNamingOverridesFollowed TestNewModuleJoinsBazelWork; do
 	run "$test"
 done
 echo "check-generated_test: $passed passed, $failed failed"
