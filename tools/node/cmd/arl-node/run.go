@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"k8s.io/client-go/util/workqueue"
 	"log/slog"
 	"net/http"
 	"os"
@@ -105,6 +106,16 @@ func run(ctx context.Context, log *slog.Logger, o runOptions) error {
 			cfg.InformerResyncPeriod = time.Minute
 			return nil
 		},
+		// A status write conflicts whenever the pod changed since the
+		// informer saw it (the operator labels pods as it allocates them);
+		// the retry succeeds once the informer catches up, milliseconds
+		// later. client-go's default limiter doubles up to 1000 s per item,
+		// which left busy pods' readiness unreported for seconds.
+		nodeutil.WithPodControllerConfigOverrides(func(cfg *node.PodControllerConfig) error {
+			cfg.SyncPodStatusFromProviderRateLimiter = workqueue.NewTypedItemExponentialFailureRateLimiter[any](time.Millisecond, 100*time.Millisecond)
+			cfg.SyncPodsFromKubernetesRateLimiter = workqueue.NewTypedItemExponentialFailureRateLimiter[any](time.Millisecond, time.Second)
+			return nil
+		}),
 	}
 	if o.kubeletCert != "" {
 		tlsOpt, err := kubeletTLS(o)
