@@ -29,20 +29,34 @@ func setupMounts(mounts []Mount) error {
 	if err := unix.Mount("proc", "/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
 		return fmt.Errorf("mount /proc: %w", err)
 	}
-	for _, m := range mounts {
-		if err := bindMount(m); err != nil {
+	// Open every source before mounting anything: a volume mounted at, say,
+	// /tmp would otherwise hide the sources of later volumes when the node's
+	// state directory lives under /tmp.
+	sources := make([]int, len(mounts))
+	for i, m := range mounts {
+		fd, err := unix.Open(m.Source, unix.O_PATH|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return fmt.Errorf("volume source for %s: %w", m.Target, err)
+		}
+		defer unix.Close(fd)
+		sources[i] = fd
+	}
+	for i, m := range mounts {
+		if err := bindMount(m, sources[i]); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func bindMount(m Mount) error {
-	info, err := os.Stat(m.Source)
-	if err != nil {
+// bindMount binds the already opened source (an O_PATH descriptor) at the
+// mount's target.
+func bindMount(m Mount, source int) error {
+	var st unix.Stat_t
+	if err := unix.Fstat(source, &st); err != nil {
 		return fmt.Errorf("volume source for %s: %w", m.Target, err)
 	}
-	if info.IsDir() {
+	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
 		if err := os.MkdirAll(m.Target, 0o755); err != nil {
 			return fmt.Errorf("create mount point %s: %w", m.Target, err)
 		}
@@ -58,7 +72,7 @@ func bindMount(m Mount) error {
 			f.Close()
 		}
 	}
-	if err := unix.Mount(m.Source, m.Target, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+	if err := unix.Mount(fmt.Sprintf("/proc/self/fd/%d", source), m.Target, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 		return fmt.Errorf("bind %s at %s: %w", m.Source, m.Target, err)
 	}
 	if m.ReadOnly {

@@ -257,3 +257,26 @@ func TestStopKillsEverythingAndCleanupFindsNothing(t *testing.T) {
 		t.Fatalf("network namespace %s still exists", n.NetnsPath())
 	}
 }
+
+// A volume mounted at /tmp must not hide the sources of the volumes after it
+// when the node's state directory lives under /tmp (as t.TempDir does).
+func TestVolumeAtTmpDoesNotHideLaterSources(t *testing.T) {
+	p := startPod(t, "tmpvol", "10.250.0.11")
+	if !strings.HasPrefix(p.dir, "/tmp/") {
+		t.Fatalf("the pod dir %s is not under /tmp: this test needs TMPDIR=/tmp", p.dir)
+	}
+	tmpVol, dataVol := filepath.Join(p.dir, "tmp"), filepath.Join(p.dir, "data")
+	for _, d := range []string{tmpVol, dataVol} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dataVol, "x"), []byte("data-volume"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mounts := []sandbox.Mount{{Source: tmpVol, Target: "/tmp"}, {Source: dataVol, Target: "/arl-test-data"}}
+	out, code := p.run(t, mounts, "cat", "/arl-test-data/x")
+	if code != 0 || out != "data-volume" {
+		t.Fatalf("reading the second volume gave %q (exit %d)", out, code)
+	}
+}
