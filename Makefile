@@ -41,10 +41,13 @@ manifests: operator-manifests operator-generate ## CRDs, RBAC, webhook config an
 sdk-python: ## the Python SDK's models (from the CRDs) and Connect stubs (from the protos)
 	$(MAKE) -C sdk/python/arl-client generate
 
-gazelle: ## regenerate every BUILD.bazel file
+gazelle: ## regenerate every BUILD.bazel, bazel.go.work and MODULE.bazel's use_repo (gazelle)
 	tools/scripts/gazelle.sh
 
 generate: proto manifests sdk-python gazelle ## regenerate everything generated
 
 check-generated: ## fail when generated code is out of date
 	tools/scripts/check-generated.sh
+
+check-generated-test: ## prove the drift check fails on a Go import added without regenerating
+	tools/scripts/check-generated_test.sh

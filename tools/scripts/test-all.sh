@@ -44,12 +44,13 @@ suite() {
 "$ROOT/tools/scripts/install-deps.sh" || die "installing dependencies failed"
 
 suite generated check "$ROOT/tools/scripts/check-generated.sh"
-suite go-sidecar go bash -c "cd sidecar && go test -count=1 -v ./..."
-suite go-tools-node go bash -c "cd tools/node && GOWORK=off go test -count=1 -v ./..."
-suite go-tools go bash -c "cd tools && GOWORK=off go test -count=1 -v ./..."
+suite generated-test go "$ROOT/tools/scripts/check-generated_test.sh"
 step "envtest assets (etcd + kube-apiserver from the local control-plane build)"
 make --no-print-directory envtest-assets || die "building the envtest assets failed"
 export KUBEBUILDER_ASSETS="$BIN/envtest-assets"
+suite go-sidecar go bash -c "cd sidecar && go test -count=1 -v ./..."
+suite go-tools-node go bash -c "cd tools/node && GOWORK=off go test -count=1 -v ./..."
+suite go-tools go bash -c "cd tools && GOWORK=off go test -count=1 -v ./..."
 suite go-operator go bash -c "cd operator && go test -count=1 -v ./..."
 
 suite local-cluster go bash -c "cd tools && GOWORK=off go test -tags e2elocal -count=1 -timeout 30m -v ./e2elocal/"
