@@ -92,6 +92,16 @@ func runContainerInit(args []string) int {
 	if err := json.Unmarshal([]byte(args[0]), &spec); err != nil {
 		return fail(2, "container-init: parse spec: %v", err)
 	}
+	// An absolute command (a mapped image's binary) may live under a
+	// directory a volume is about to cover (an emptyDir at /tmp with the
+	// repository under /tmp): hold it open, and exec it through the
+	// descriptor if the mounts hide its path.
+	heldFD := -1
+	if len(spec.Argv) > 0 && filepath.IsAbs(spec.Argv[0]) {
+		if fd, err := unix.Open(spec.Argv[0], unix.O_PATH|unix.O_CLOEXEC, 0); err == nil {
+			heldFD = fd
+		}
+	}
 	if err := setupMounts(spec.Mounts); err != nil {
 		return fail(128, "container-init: %v", err)
 	}
@@ -107,6 +117,9 @@ func runContainerInit(args []string) int {
 		return fail(128, "no command specified")
 	}
 	path, err := exec.LookPath(spec.Argv[0])
+	if err != nil && heldFD >= 0 {
+		path, err = fmt.Sprintf("/proc/self/fd/%d", heldFD), nil
+	}
 	if err != nil {
 		if errors.Is(err, exec.ErrDot) {
 			path, err = filepath.Abs(spec.Argv[0])

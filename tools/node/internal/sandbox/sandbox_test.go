@@ -280,3 +280,30 @@ func TestVolumeAtTmpDoesNotHideLaterSources(t *testing.T) {
 		t.Fatalf("reading the second volume gave %q (exit %d)", out, code)
 	}
 }
+
+// A mapped image's binary under /tmp still runs when a volume covers /tmp.
+func TestBinaryUnderCoveredTmpStillRuns(t *testing.T) {
+	p := startPod(t, "tmpbin", "10.250.0.12")
+	echo, err := exec.LookPath("echo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(echo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(p.dir, "bin", "arl-echo")
+	tmpVol := filepath.Join(p.dir, "tmp")
+	for _, d := range []string{filepath.Dir(bin), tmpVol} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(bin, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out, code := p.run(t, []sandbox.Mount{{Source: tmpVol, Target: "/tmp"}}, bin, "mapped-binary-ran")
+	if code != 0 || strings.TrimSpace(out) != "mapped-binary-ran" {
+		t.Fatalf("running %s under a covered /tmp gave %q (exit %d)", bin, out, code)
+	}
+}
