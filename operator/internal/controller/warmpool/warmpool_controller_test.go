@@ -201,8 +201,9 @@ func TestTemplateChangeReplacesIdlePodsOnly(t *testing.T) {
 	oldHash := taken.Annotations[arlv1.AnnotationTemplateHash]
 
 	current := getPool(t, c, pool)
+	orig := current.DeepCopy()
 	current.Spec.Template.Spec.Containers[0].Image = "python:3.12-slim"
-	if err := c.Update(context.Background(), current); err != nil {
+	if err := c.Patch(context.Background(), current, client.MergeFrom(orig)); err != nil {
 		t.Fatal(err)
 	}
 	testenv.Eventually(t, waitFor, "idle pods rebuilt from the new template", func() (bool, error) {
@@ -227,11 +228,7 @@ func TestTemplateChangeReplacesIdlePodsOnly(t *testing.T) {
 func TestPoolScalesDown(t *testing.T) {
 	pool, c := newPool(t, 4)
 	waitPods(t, c, pool, 4)
-	current := getPool(t, c, pool)
-	current.Spec.Replicas = ptr.To[int32](1)
-	if err := c.Update(context.Background(), current); err != nil {
-		t.Fatal(err)
-	}
+	setReplicas(t, c, pool, 1)
 	waitPods(t, c, pool, 1)
 	testenv.Eventually(t, waitFor, "status replicas 1", func() (bool, error) {
 		st := getPool(t, c, pool).Status
@@ -240,11 +237,7 @@ func TestPoolScalesDown(t *testing.T) {
 
 	// The deletions were observed, so scaling up again is not held back by
 	// expectations (their timeout is 30s).
-	current = getPool(t, c, pool)
-	current.Spec.Replicas = ptr.To[int32](3)
-	if err := c.Update(context.Background(), current); err != nil {
-		t.Fatal(err)
-	}
+	setReplicas(t, c, pool, 3)
 	testenv.Eventually(t, 5*time.Second, "3 pods again", func() (bool, error) {
 		n := len(poolPods(t, c, pool))
 		return n == 3, fmt.Errorf("%d pods", n)
@@ -275,4 +268,16 @@ func TestDeletingThePoolDeletesAllocatedPods(t *testing.T) {
 		err := c.Get(context.Background(), client.ObjectKeyFromObject(taken), &corev1.Pod{})
 		return apierrors.IsNotFound(err), err
 	})
+}
+
+// setReplicas changes spec.replicas with a merge patch, which the
+// controller's concurrent status writes cannot make conflict.
+func setReplicas(t *testing.T, c client.Client, pool *arlv1.WarmPool, n int32) {
+	t.Helper()
+	current := getPool(t, c, pool)
+	orig := current.DeepCopy()
+	current.Spec.Replicas = ptr.To(n)
+	if err := c.Patch(context.Background(), current, client.MergeFrom(orig)); err != nil {
+		t.Fatal(err)
+	}
 }
