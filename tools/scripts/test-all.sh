@@ -3,7 +3,7 @@
 # module, then the local cluster with the operator and the end-to-end suites
 # (Go e2e of the manual's examples, the Python SDK's pytest). Installs what it
 # needs. Prints a summary; exits non-zero if anything failed.
-#   ARL_KEEP_CLUSTER=1  leave the local cluster running afterwards
+#   ARL_KEEP_CLUSTER=1  leave the test cluster (KUBECONFIG=.state/test/kubeconfig) running afterwards
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -55,7 +55,12 @@ suite go-operator go bash -c "cd operator && go test -count=1 -v ./..."
 
 suite local-cluster go bash -c "cd tools && GOWORK=off go test -tags e2elocal -count=1 -timeout 30m -v ./e2elocal/"
 
-step "local cluster + operator"
+# The end-to-end suites get a cluster of their own (instance 2, its own
+# state, ports, bridge and pod range), so `make test` neither needs nor
+# disturbs a developer's cluster from `make local-up`, and starts clean.
+export ARL_STATE_DIR="$ROOT/.state/test" ARL_LOCAL_INSTANCE=2 KUBECONFIG="$ROOT/.state/test/kubeconfig"
+"$BIN/arl-local" down --purge >/dev/null 2>&1 || true
+step "local cluster (instance 2) + operator"
 if make --no-print-directory local-up 2>&1 | tee "$LOGS/local-up.log" && [ "${PIPESTATUS[0]}" = 0 ]; then
   suite e2e go bash -c "cd e2e && go test -count=1 -v -timeout 40m ./..."
   suite sdk-python pytest bash -c "cd sdk/python/arl-client && python3 -m pytest -v --integration"
@@ -64,7 +69,7 @@ else
   total_fail=$((total_fail + 1))
 fi
 if [ -z "${ARL_KEEP_CLUSTER:-}" ]; then
-  "$BIN/arl-local" down || true
+  "$BIN/arl-local" down --purge || true
 fi
 
 echo
