@@ -6,6 +6,7 @@ package indexer
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -39,6 +40,24 @@ func Setup(ctx context.Context, fi client.FieldIndexer) error {
 		}
 	}
 	return nil
+}
+
+// Ensure registers the index named field unless it is registered already
+// (controllers call it from their Setup so they also work without Setup).
+func Ensure(ctx context.Context, fi client.FieldIndexer, field string) error {
+	for _, idx := range All() {
+		if idx.Field != field {
+			continue
+		}
+		err := fi.IndexField(ctx, idx.Object, idx.Field, idx.Extract)
+		// client-go refuses a second indexer of the same name with "indexer
+		// conflict"; the function is this one, so the index is there.
+		if err != nil && !strings.Contains(err.Error(), "indexer conflict") {
+			return fmt.Errorf("index %T by %s: %w", idx.Object, idx.Field, err)
+		}
+		return nil
+	}
+	return fmt.Errorf("no index named %q", field)
 }
 
 // TaskSandboxRef extracts spec.sandboxRef of a Task.

@@ -1,6 +1,7 @@
 package indexer
 
 import (
+	"context"
 	"slices"
 	"testing"
 
@@ -44,5 +45,11 @@ func TestIndexFunctions(t *testing.T) {
 			t.Errorf("index %s registered twice", idx.Field)
 		}
 		seen[idx.Field] = true
+	}
+}
+
+func TestEnsureRefusesAnUnknownIndex(t *testing.T) {
+	if err := Ensure(context.Background(), nil, "spec.nothing"); err == nil {
+		t.Fatal("Ensure of an unknown index returned no error")
 	}
 }

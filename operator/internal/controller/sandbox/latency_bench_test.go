@@ -96,7 +96,9 @@ func BenchmarkSandboxCreateToReady(b *testing.B) {
 	b.StopTimer()
 	slices.Sort(lat)
 	slices.Sort(creates)
-	p := func(d []time.Duration, q float64) float64 { return float64(d[int(q*float64(len(d)-1))].Microseconds()) / 1000 }
+	p := func(d []time.Duration, q float64) float64 {
+		return float64(d[int(q*float64(len(d)-1))].Microseconds()) / 1000
+	}
 	b.ReportMetric(p(lat, 0.5), "p50-ms")
 	b.ReportMetric(p(lat, 0.99), "p99-ms")
 	// One API write (the Sandbox create itself), for scale: create -> Ready

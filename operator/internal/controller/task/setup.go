@@ -3,7 +3,6 @@ package task
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -25,7 +24,7 @@ import (
 // with mgr.
 func Setup(mgr ctrl.Manager, opts Options) error {
 	opts = opts.withDefaults()
-	if err := RegisterIndexes(context.Background(), mgr.GetFieldIndexer()); err != nil {
+	if err := indexer.Ensure(context.Background(), mgr.GetFieldIndexer(), arlv1.TaskSandboxRefField); err != nil {
 		return err
 	}
 	var rec recorder.EventRecorder
@@ -55,19 +54,6 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 		Complete(r)
 	if err != nil {
 		return fmt.Errorf("build task controller: %w", err)
-	}
-	return nil
-}
-
-// RegisterIndexes registers the Task index by spec.sandboxRef (the same
-// function as indexer.Setup's). main.go may have registered it already
-// through indexer.Setup, so registering it again is not an error.
-func RegisterIndexes(ctx context.Context, fi client.FieldIndexer) error {
-	err := fi.IndexField(ctx, &arlv1.Task{}, arlv1.TaskSandboxRefField, indexer.TaskSandboxRef)
-	// client-go refuses a second indexer of the same name with "indexer
-	// conflict"; the function is this one, so the index is there.
-	if err != nil && !strings.Contains(err.Error(), "indexer conflict") {
-		return fmt.Errorf("index tasks by %s: %w", arlv1.TaskSandboxRefField, err)
 	}
 	return nil
 }

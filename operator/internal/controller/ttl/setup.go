@@ -3,7 +3,6 @@ package ttl
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -22,7 +21,7 @@ import (
 // the Task index by spec.sandboxRef they read.
 func Setup(mgr ctrl.Manager, opts Options) error {
 	opts = opts.withDefaults()
-	if err := registerTaskIndex(context.Background(), mgr.GetFieldIndexer()); err != nil {
+	if err := indexer.Ensure(context.Background(), mgr.GetFieldIndexer(), arlv1.TaskSandboxRefField); err != nil {
 		return err
 	}
 	var rec recorder.EventRecorder
@@ -45,16 +44,6 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 		Complete(&SandboxTTLReconciler{client: mgr.GetClient(), eventer: eventer{rec}})
 	if err != nil {
 		return fmt.Errorf("build sandbox TTL controller: %w", err)
-	}
-	return nil
-}
-
-// registerTaskIndex registers the Task index by spec.sandboxRef unless
-// indexer.Setup or the Task controller already did.
-func registerTaskIndex(ctx context.Context, fi client.FieldIndexer) error {
-	err := fi.IndexField(ctx, &arlv1.Task{}, arlv1.TaskSandboxRefField, indexer.TaskSandboxRef)
-	if err != nil && !strings.Contains(err.Error(), "indexer conflict") {
-		return fmt.Errorf("index tasks by %s: %w", arlv1.TaskSandboxRefField, err)
 	}
 	return nil
 }
