@@ -42,16 +42,25 @@ func OperatorDir() string {
 	return filepath.Join(filepath.Dir(file), "..", "..")
 }
 
+// RequireAssets reports ErrNoAssets unless KUBEBUILDER_ASSETS names a folder
+// with a kube-apiserver.
+func RequireAssets() error {
+	assets := os.Getenv("KUBEBUILDER_ASSETS")
+	if assets == "" {
+		return ErrNoAssets
+	}
+	if _, err := os.Stat(filepath.Join(assets, "kube-apiserver")); err != nil {
+		return fmt.Errorf("%w (%v)", ErrNoAssets, err)
+	}
+	return nil
+}
+
 // Start boots etcd and kube-apiserver with the CRDs; with webhooks, the
 // generated ValidatingWebhookConfiguration is installed pointing at a local
 // webhook server whose options are in Env.WebhookInstallOptions.
 func Start(webhooks bool) (*Env, error) {
-	assets := os.Getenv("KUBEBUILDER_ASSETS")
-	if assets == "" {
-		return nil, ErrNoAssets
-	}
-	if _, err := os.Stat(filepath.Join(assets, "kube-apiserver")); err != nil {
-		return nil, fmt.Errorf("%w (%v)", ErrNoAssets, err)
+	if err := RequireAssets(); err != nil {
+		return nil, err
 	}
 	scheme := k8sruntime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))

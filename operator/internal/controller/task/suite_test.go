@@ -30,6 +30,7 @@ import (
 
 	arlv1 "github.com/arl-infra/arl/operator/api/v1alpha1"
 	"github.com/arl-infra/arl/operator/internal/indexer"
+	"github.com/arl-infra/arl/operator/internal/testenv"
 )
 
 // The envtest suite: a real kube-apiserver and etcd (KUBEBUILDER_ASSETS), a
@@ -71,10 +72,8 @@ func TestMain(m *testing.M) {
 }
 
 func runSuite(m *testing.M) (int, error) {
-	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
-		return 1, errors.New("KUBEBUILDER_ASSETS is not set: run `make envtest-assets` at the repository root " +
-			"(it builds bin/arl-kube and links etcd and kube-apiserver into bin/envtest-assets), " +
-			"then KUBEBUILDER_ASSETS=$PWD/bin/envtest-assets go test ./...")
+	if err := testenv.RequireAssets(); err != nil {
+		return 1, err
 	}
 	ctrl.SetLogger(zap.New(zap.UseDevMode(true), zap.Level(zapLevel())))
 	_ = clientgoscheme.AddToScheme(testScheme)

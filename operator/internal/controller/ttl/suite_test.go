@@ -21,6 +21,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	arlv1 "github.com/arl-infra/arl/operator/api/v1alpha1"
+	"github.com/arl-infra/arl/operator/internal/testenv"
 )
 
 // The envtest suite: a real kube-apiserver and etcd (KUBEBUILDER_ASSETS)
@@ -46,10 +47,8 @@ func TestMain(m *testing.M) {
 }
 
 func runSuite(m *testing.M) (int, error) {
-	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
-		return 1, errors.New("KUBEBUILDER_ASSETS is not set: run `make envtest-assets` at the repository root " +
-			"(it builds bin/arl-kube and links etcd and kube-apiserver into bin/envtest-assets), " +
-			"then KUBEBUILDER_ASSETS=$PWD/bin/envtest-assets go test ./...")
+	if err := testenv.RequireAssets(); err != nil {
+		return 1, err
 	}
 	level := zapcore.ErrorLevel
 	if os.Getenv("ARL_TEST_VERBOSE") != "" {
