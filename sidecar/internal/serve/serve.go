@@ -14,6 +14,7 @@ import (
 
 	"github.com/arl-infra/arl/sidecar/internal/agentclient"
 	"github.com/arl-infra/arl/sidecar/internal/files"
+	"github.com/arl-infra/arl/sidecar/internal/idempotency"
 	"github.com/arl-infra/arl/sidecar/internal/process"
 	"github.com/arl-infra/arl/sidecar/internal/server"
 	"github.com/arl-infra/arl/sidecar/internal/service"
@@ -82,6 +83,7 @@ func New(cfg Config) (*Sidecar, error) {
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		Metrics:      metrics,
 		Logger:       cfg.Logger,
+		Idempotency:  idempotency.New(idempotency.DefaultOptions()),
 	})
 	if err != nil {
 		s.Close()

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/arl-infra/arl/proto/gen/arl/sidecar/v1/sidecarv1connect"
+	"github.com/arl-infra/arl/sidecar/internal/idempotency"
 	"github.com/arl-infra/arl/sidecar/internal/service"
 )
 
@@ -33,6 +34,9 @@ type Config struct {
 	MaxBodyBytes int
 	Metrics      *Metrics
 	Logger       *slog.Logger
+	// Idempotency, when set, runs keyed calls once (see package
+	// idempotency); the agent, reached only through the sidecar, has none.
+	Idempotency *idempotency.Store
 }
 
 // NewHandler builds the sidecar's whole HTTP handler.
@@ -47,9 +51,14 @@ func NewHandler(cfg Config) (http.Handler, error) {
 		cfg.Metrics = NewMetrics()
 	}
 	observe := &observeInterceptor{log: cfg.Logger, requests: cfg.Metrics.requests}
+	interceptors := []connect.Interceptor{observe, newAuthInterceptor(cfg.Token)}
+	if cfg.Idempotency != nil {
+		interceptors = append(interceptors, cfg.Idempotency)
+	}
 	handlerOpts := []connect.HandlerOption{
-		// observe first (outermost) so it also sees auth failures.
-		connect.WithInterceptors(observe, newAuthInterceptor(cfg.Token)),
+		// observe first (outermost) so it also sees auth failures; only
+		// authenticated calls reach the idempotency store.
+		connect.WithInterceptors(interceptors...),
 		connect.WithCodec(jsonCodec{}),
 		connect.WithReadMaxBytes(cfg.MaxBodyBytes),
 		// Compressing small answers costs more than it saves on a pod network.

@@ -85,9 +85,16 @@ type ExecuteRequest struct {
 	// server's ceiling for foreground runs and no limit in the background.
 	TimeoutSeconds int32 `protobuf:"varint,5,opt,name=timeout_seconds,json=timeoutSeconds,proto3" json:"timeout_seconds,omitempty"`
 	// Bytes written to the process's stdin before it is closed.
-	Stdin         []byte `protobuf:"bytes,6,opt,name=stdin,proto3" json:"stdin,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Stdin []byte `protobuf:"bytes,6,opt,name=stdin,proto3" json:"stdin,omitempty"`
+	// Makes the call idempotent: a repeated call with the same key (while the
+	// first runs, or within the server's retention after it ended) runs
+	// nothing and answers with the first call's result; the same key with a
+	// different request is refused (INVALID_ARGUMENT), and a key whose result
+	// was evicted is refused (ALREADY_EXISTS). The first call runs to its end
+	// even when its caller goes away. Empty: no deduplication.
+	IdempotencyKey string `protobuf:"bytes,7,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *ExecuteRequest) Reset() {
@@ -160,6 +167,13 @@ func (x *ExecuteRequest) GetStdin() []byte {
 		return x.Stdin
 	}
 	return nil
+}
+
+func (x *ExecuteRequest) GetIdempotencyKey() string {
+	if x != nil {
+		return x.IdempotencyKey
+	}
+	return ""
 }
 
 type ExecuteResponse struct {
@@ -1483,10 +1497,12 @@ func (x *ResetResponse) GetProcessesKilled() int32 {
 }
 
 type WriteFilesRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Files         []*File                `protobuf:"bytes,1,rep,name=files,proto3" json:"files,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Files []*File                `protobuf:"bytes,1,rep,name=files,proto3" json:"files,omitempty"`
+	// As ExecuteRequest.idempotency_key.
+	IdempotencyKey string `protobuf:"bytes,2,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *WriteFilesRequest) Reset() {
@@ -1524,6 +1540,13 @@ func (x *WriteFilesRequest) GetFiles() []*File {
 		return x.Files
 	}
 	return nil
+}
+
+func (x *WriteFilesRequest) GetIdempotencyKey() string {
+	if x != nil {
+		return x.IdempotencyKey
+	}
+	return ""
 }
 
 type File struct {
@@ -1898,7 +1921,7 @@ var File_arl_sidecar_v1_sidecar_proto protoreflect.FileDescriptor
 
 const file_arl_sidecar_v1_sidecar_proto_rawDesc = "" +
 	"\n" +
-	"\x1carl/sidecar/v1/sidecar.proto\x12\x0earl.sidecar.v1\x1a\x1cgoogle/api/annotations.proto\"\x9d\x02\n" +
+	"\x1carl/sidecar/v1/sidecar.proto\x12\x0earl.sidecar.v1\x1a\x1cgoogle/api/annotations.proto\"\xc6\x02\n" +
 	"\x0eExecuteRequest\x12\x18\n" +
 	"\acommand\x18\x01 \x03(\tR\acommand\x12\x1f\n" +
 	"\vworking_dir\x18\x02 \x01(\tR\n" +
@@ -1908,7 +1931,8 @@ const file_arl_sidecar_v1_sidecar_proto_rawDesc = "" +
 	"background\x18\x04 \x01(\bR\n" +
 	"background\x12'\n" +
 	"\x0ftimeout_seconds\x18\x05 \x01(\x05R\x0etimeoutSeconds\x12\x14\n" +
-	"\x05stdin\x18\x06 \x01(\fR\x05stdin\x1a6\n" +
+	"\x05stdin\x18\x06 \x01(\fR\x05stdin\x12'\n" +
+	"\x0fidempotency_key\x18\a \x01(\tR\x0eidempotencyKey\x1a6\n" +
 	"\bEnvEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xb0\x02\n" +
@@ -2011,9 +2035,10 @@ const file_arl_sidecar_v1_sidecar_proto_rawDesc = "" +
 	"\rResetResponse\x12\x18\n" +
 	"\asuccess\x18\x01 \x01(\bR\asuccess\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12)\n" +
-	"\x10processes_killed\x18\x03 \x01(\x05R\x0fprocessesKilled\"?\n" +
+	"\x10processes_killed\x18\x03 \x01(\x05R\x0fprocessesKilled\"h\n" +
 	"\x11WriteFilesRequest\x12*\n" +
-	"\x05files\x18\x01 \x03(\v2\x14.arl.sidecar.v1.FileR\x05files\"H\n" +
+	"\x05files\x18\x01 \x03(\v2\x14.arl.sidecar.v1.FileR\x05files\x12'\n" +
+	"\x0fidempotency_key\x18\x02 \x01(\tR\x0eidempotencyKey\"H\n" +
 	"\x04File\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x18\n" +
 	"\acontent\x18\x02 \x01(\fR\acontent\x12\x12\n" +

@@ -18,7 +18,7 @@ STREAM_STDOUT: Stream
 STREAM_STDERR: Stream
 
 class ExecuteRequest(_message.Message):
-    __slots__ = ("command", "working_dir", "env", "background", "timeout_seconds", "stdin")
+    __slots__ = ("command", "working_dir", "env", "background", "timeout_seconds", "stdin", "idempotency_key")
     class EnvEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -32,13 +32,15 @@ class ExecuteRequest(_message.Message):
     BACKGROUND_FIELD_NUMBER: _ClassVar[int]
     TIMEOUT_SECONDS_FIELD_NUMBER: _ClassVar[int]
     STDIN_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     command: _containers.RepeatedScalarFieldContainer[str]
     working_dir: str
     env: _containers.ScalarMap[str, str]
     background: bool
     timeout_seconds: int
     stdin: bytes
-    def __init__(self, command: _Optional[_Iterable[str]] = ..., working_dir: _Optional[str] = ..., env: _Optional[_Mapping[str, str]] = ..., background: _Optional[bool] = ..., timeout_seconds: _Optional[int] = ..., stdin: _Optional[bytes] = ...) -> None: ...
+    idempotency_key: str
+    def __init__(self, command: _Optional[_Iterable[str]] = ..., working_dir: _Optional[str] = ..., env: _Optional[_Mapping[str, str]] = ..., background: _Optional[bool] = ..., timeout_seconds: _Optional[int] = ..., stdin: _Optional[bytes] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
 
 class ExecuteResponse(_message.Message):
     __slots__ = ("stdout", "stderr", "exit_code", "done", "pid", "timed_out", "stdout_truncated", "stderr_truncated", "signal", "duration_ms")
@@ -257,10 +259,12 @@ class ResetResponse(_message.Message):
     def __init__(self, success: _Optional[bool] = ..., message: _Optional[str] = ..., processes_killed: _Optional[int] = ...) -> None: ...
 
 class WriteFilesRequest(_message.Message):
-    __slots__ = ("files",)
+    __slots__ = ("files", "idempotency_key")
     FILES_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     files: _containers.RepeatedCompositeFieldContainer[File]
-    def __init__(self, files: _Optional[_Iterable[_Union[File, _Mapping]]] = ...) -> None: ...
+    idempotency_key: str
+    def __init__(self, files: _Optional[_Iterable[_Union[File, _Mapping]]] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
 
 class File(_message.Message):
     __slots__ = ("path", "content", "mode")

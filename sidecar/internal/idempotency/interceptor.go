@@ -1,0 +1,86 @@
+package idempotency
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+
+	"connectrpc.com/connect"
+	"google.golang.org/protobuf/proto"
+)
+
+// keyed is a request message that may carry an idempotency key.
+type keyed interface {
+	proto.Message
+	GetIdempotencyKey() string
+}
+
+var (
+	errKeyReused = errors.New("idempotency key already used for a different request")
+	errEvicted   = errors.New("a call with this idempotency key already ran; its result is no longer kept")
+)
+
+// WrapUnary runs a keyed call once. The first call runs detached from its
+// caller's cancellation (so its result is kept even when the caller goes
+// away); repeats wait for it and share its response, which handlers only
+// read. Calls without a key pass through.
+func (s *Store) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
+	return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
+		msg, ok := req.Any().(keyed)
+		if !ok || msg.GetIdempotencyKey() == "" {
+			return next(ctx, req)
+		}
+		fp, err := fingerprint(msg)
+		if err != nil {
+			return nil, connect.NewError(connect.CodeInternal, fmt.Errorf("fingerprint request: %w", err))
+		}
+		e, first := s.claim(req.Spec().Procedure+" "+msg.GetIdempotencyKey(), fp)
+		if e.fingerprint != fp {
+			return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("%w: %q", errKeyReused, msg.GetIdempotencyKey()))
+		}
+		if first {
+			go func() {
+				resp, err := next(context.WithoutCancel(ctx), req)
+				size := 0
+				if err == nil {
+					if m, ok := resp.Any().(proto.Message); ok {
+						size = proto.Size(m)
+					}
+				}
+				s.finish(e, resp, err, size)
+			}()
+		}
+		select {
+		case <-e.done:
+		case <-ctx.Done():
+			code := connect.CodeCanceled
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				code = connect.CodeDeadlineExceeded
+			}
+			return nil, connect.NewError(code, ctx.Err())
+		}
+		if e.evicted {
+			return nil, connect.NewError(connect.CodeAlreadyExists, fmt.Errorf("%w: %q", errEvicted, msg.GetIdempotencyKey()))
+		}
+		return e.resp, e.err
+	}
+}
+
+// WrapStreamingClient passes through: only unary calls carry keys.
+func (s *Store) WrapStreamingClient(next connect.StreamingClientFunc) connect.StreamingClientFunc {
+	return next
+}
+
+// WrapStreamingHandler passes through: only unary calls carry keys.
+func (s *Store) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
+	return next
+}
+
+func fingerprint(m proto.Message) ([sha256.Size]byte, error) {
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
+	if err != nil {
+		return [sha256.Size]byte{}, err
+	}
+	return sha256.Sum256(b), nil
+}
