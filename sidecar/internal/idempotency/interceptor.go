@@ -8,6 +8,7 @@ import (
 
 	"connectrpc.com/connect"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
 // keyed is a request message that may carry an idempotency key.
@@ -77,7 +78,19 @@ func (s *Store) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.
 	return next
 }
 
+// volatileFields are left out of a request's fingerprint: a repeat sent
+// later asks for the time left, and the first call's timeout applies.
+var volatileFields = []protoreflect.Name{"timeout_seconds"}
+
+// fingerprint identifies what a request asks for.
 func fingerprint(m proto.Message) ([sha256.Size]byte, error) {
+	m = proto.Clone(m)
+	fields := m.ProtoReflect().Descriptor().Fields()
+	for _, name := range volatileFields {
+		if fd := fields.ByName(name); fd != nil {
+			m.ProtoReflect().Clear(fd)
+		}
+	}
 	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
 	if err != nil {
 		return [sha256.Size]byte{}, err

@@ -37,7 +37,9 @@ func TestKeyedExecuteRunsOnce(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	later, err := sc.client().Execute(ctx, connect.NewRequest(req))
+	// A repeat sent later asks for the time left: that is the same request.
+	repeat := &sidecarv1.ExecuteRequest{Command: req.Command, IdempotencyKey: req.IdempotencyKey, TimeoutSeconds: 7}
+	later, err := sc.client().Execute(ctx, connect.NewRequest(repeat))
 	if err != nil {
 		t.Fatal(err)
 	}

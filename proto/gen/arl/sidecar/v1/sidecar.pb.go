@@ -89,7 +89,8 @@ type ExecuteRequest struct {
 	// Makes the call idempotent: a repeated call with the same key (while the
 	// first runs, or within the server's retention after it ended) runs
 	// nothing and answers with the first call's result; the same key with a
-	// different request is refused (INVALID_ARGUMENT), and a key whose result
+	// different request (timeout_seconds aside: the first call's applies) is
+	// refused (INVALID_ARGUMENT), and a key whose result
 	// was evicted is refused (ALREADY_EXISTS). The first call runs to its end
 	// even when its caller goes away. Empty: no deduplication.
 	IdempotencyKey string `protobuf:"bytes,7,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
