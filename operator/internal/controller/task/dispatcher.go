@@ -216,8 +216,11 @@ func (d *dispatcher) requeueLater(task *arlv1.Task, after time.Duration) {
 	time.AfterFunc(after, send)
 }
 
-// run claims an attempt, runs its steps, records the outcome, and goes on
-// with the next attempt while retries remain.
+// run runs an attempt, records its outcome, and goes on with the next
+// attempt while retries remain. The steps start at once, each under its
+// idempotency key; the attempt's claim (state Running, the step Running) is
+// written only when the steps outlive ClaimDelay, so a quick attempt costs a
+// single status write.
 func (d *dispatcher) run(ctx context.Context, j job) {
 	d.setState(j.key, j.task.UID, localRunning)
 	runningTasks.Inc()
@@ -240,26 +243,27 @@ func (d *dispatcher) run(ctx context.Context, j job) {
 		if resumeFrom == 0 {
 			p.attempt++
 		}
-		claimed := task.DeepCopy()
-		claimed.Status = claimedStatus(task, p, time.Now())
-		if err := d.client.Status().Update(ctx, claimed); err != nil {
+		start := time.Now()
+		deadline := start.Add(attemptBudget(task, p, d.opts.DefaultTimeout))
+		outcome := make(chan attemptOutcome, 1)
+		attemptTask := task
+		go func() { outcome <- d.runner.runAttempt(ctx, ctx.Done(), attemptTask, p, j.target, deadline) }()
+		started := time.AfterFunc(startedEventDelay, func() { d.eventStarted(attemptTask, p) })
+
+		out, claimed, err := d.awaitAttempt(ctx, task, p, start, outcome)
+		started.Stop() // a quick attempt's start is told by its outcome event
+		if err != nil {
+			// The attempt belongs to another writer (or the task is gone):
+			// its steps ran under the same keys as that writer's, so they
+			// ran once; that writer records them.
 			d.release(j.key, j.task.UID)
-			switch {
-			case apierrors.IsNotFound(err):
-			case apierrors.IsConflict(err):
-				d.requeueLater(task, 0) // the cache was behind; look again
-			default:
-				log.Error(err, "could not record the attempt; nothing ran", "attempt", p.attempt)
-				d.requeueLater(task, time.Second)
+			if !errors.Is(err, errTaskGone) {
+				log.Info("attempt recorded by another writer; not recording it here", "attempt", p.attempt, "reason", err.Error())
+				d.requeueLater(task, 0)
 			}
 			return
 		}
-		started := time.AfterFunc(startedEventDelay, func() { d.eventStarted(claimed, p) })
-
-		deadline := time.Now().Add(attemptBudget(claimed, p, d.opts.DefaultTimeout))
-		out := d.runner.runAttempt(ctx, ctx.Done(), claimed, p, j.target, deadline)
-		started.Stop() // a quick attempt's start is told by its outcome event
-		done, v, err := d.recordOutcome(ctx, claimed, p, out, time.Now())
+		done, v, err := d.recordOutcome(ctx, task, claimed, p, out, start, time.Now())
 		if err != nil {
 			d.release(j.key, j.task.UID)
 			if errors.Is(err, errTaskGone) {
@@ -293,6 +297,66 @@ func (d *dispatcher) run(ctx context.Context, j job) {
 	}
 }
 
+// awaitAttempt waits for the attempt's steps. When they outlive ClaimDelay
+// it writes the claim meanwhile and returns it; claimed is nil when the
+// attempt ended first (or the claim could not be written: the outcome write
+// then records everything at once). An error means the task is gone or
+// another writer holds the attempt.
+func (d *dispatcher) awaitAttempt(ctx context.Context, task *arlv1.Task, p plan, start time.Time, outcome <-chan attemptOutcome) (attemptOutcome, *arlv1.Task, error) {
+	timer := time.NewTimer(d.opts.ClaimDelay)
+	defer timer.Stop()
+	select {
+	case out := <-outcome:
+		return out, nil, nil
+	case <-timer.C:
+	}
+	if ctx.Err() != nil {
+		return <-outcome, nil, nil
+	}
+	claimed, err := d.writeClaim(ctx, task, p, start)
+	out := <-outcome
+	switch {
+	case errors.Is(err, errTaskGone), errors.Is(err, errClaimLost):
+		return out, nil, err
+	case err != nil:
+		d.log.Error(err, "could not record that the attempt runs; its outcome will say it", "task", client.ObjectKeyFromObject(task), "attempt", p.attempt)
+		return out, nil, nil
+	}
+	return out, claimed, nil
+}
+
+// writeClaim records that the attempt runs. A conflict re-reads the task and
+// writes again while the live task is still where the attempt started.
+func (d *dispatcher) writeClaim(ctx context.Context, task *arlv1.Task, p plan, start time.Time) (*arlv1.Task, error) {
+	key := client.ObjectKeyFromObject(task)
+	base := task
+	for {
+		obj := base.DeepCopy()
+		obj.Status = claimedStatus(base, p, start)
+		err := d.client.Status().Update(ctx, obj)
+		switch {
+		case err == nil:
+			return obj, nil
+		case apierrors.IsNotFound(err):
+			return nil, errTaskGone
+		case !apierrors.IsConflict(err):
+			return nil, err
+		}
+		statusWriteConflicts.Inc()
+		live := &arlv1.Task{}
+		if err := d.live.Get(ctx, key, live); err != nil {
+			if apierrors.IsNotFound(err) {
+				return nil, errTaskGone
+			}
+			return nil, err
+		}
+		if !attemptStartsFrom(live, task.UID, p) {
+			return nil, errClaimLost
+		}
+		base = live
+	}
+}
+
 // attemptBudget is the time an attempt has left: spec.timeout, less what
 // the steps of a paused attempt already took.
 func attemptBudget(task *arlv1.Task, p plan, defaultTimeout time.Duration) time.Duration {
@@ -308,18 +372,29 @@ func attemptBudget(task *arlv1.Task, p plan, defaultTimeout time.Duration) time.
 	return max(budget, 0)
 }
 
-// recordOutcome writes what the steps did. A conflict re-reads the task and
-// applies the same outcome again; the steps are never run again for it.
-func (d *dispatcher) recordOutcome(ctx context.Context, claimed *arlv1.Task, p plan, out attemptOutcome, end time.Time) (*arlv1.Task, verdict, error) {
+// recordOutcome writes what the steps did: on top of the claim when it was
+// written, else claim and outcome in one write based on the task the
+// attempt started from. A conflict re-reads the task and applies the same
+// outcome again while the live task still carries this attempt (or, claim
+// unwritten, is still where it started); the steps are never run again.
+func (d *dispatcher) recordOutcome(ctx context.Context, task, claimed *arlv1.Task, p plan, out attemptOutcome, start, end time.Time) (*arlv1.Task, verdict, error) {
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), resultWriteBudget)
 	defer cancel()
-	key := client.ObjectKeyFromObject(claimed)
+	key := client.ObjectKeyFromObject(task)
 	base := claimed
+	if base == nil {
+		base = task
+	}
 	backoff := 50 * time.Millisecond
 	for {
+		from := base
+		if claimed == nil {
+			from = base.DeepCopy()
+			from.Status = claimedStatus(base, p, start)
+		}
 		obj := base.DeepCopy()
 		var v verdict
-		obj.Status, v = finishedStatus(base, p, out, d.opts.OutputLimitBytes, end)
+		obj.Status, v = finishedStatus(from, p, out, d.opts.OutputLimitBytes, end)
 		err := d.client.Status().Update(wctx, obj)
 		if err == nil {
 			return obj, v, nil
@@ -348,11 +423,31 @@ func (d *dispatcher) recordOutcome(ctx context.Context, claimed *arlv1.Task, p p
 			}
 			continue
 		}
-		if !holdsClaim(live, claimed.UID, p) {
+		if claimed != nil && !holdsClaim(live, task.UID, p) || claimed == nil && !attemptStartsFrom(live, task.UID, p) {
 			return nil, v, errClaimLost
 		}
 		base = live
 	}
+}
+
+// attemptStartsFrom reports whether the live task is where the attempt
+// started: not finished, no other attempt recorded, and the attempt's first
+// step next.
+func attemptStartsFrom(live *arlv1.Task, uid types.UID, p plan) bool {
+	if live.UID != uid || live.IsFinished() {
+		return false
+	}
+	if live.Status.State != arlv1.TaskStateRunning {
+		return p.resumeFrom == 0 && live.Status.Attempts == p.attempt-1
+	}
+	next, ok := resumePoint(live)
+	if !ok || next != p.resumeFrom {
+		return false
+	}
+	if p.resumeFrom == 0 {
+		return live.Status.Attempts == p.attempt-1
+	}
+	return live.Status.Attempts == p.attempt
 }
 
 // holdsClaim reports whether the live task still carries this worker's

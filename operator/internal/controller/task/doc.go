@@ -13,24 +13,37 @@
 //
 // # Never run a step twice
 //
-// A worker records an attempt before running it: one optimistic-lock status
-// write sets state Running, attempts=N and marks the step about to run as
-// Running. Only the writer whose write succeeded runs it. After the steps, a
-// second write records the outcome; a conflict there re-reads the Task and
-// applies the same outcome again, and never runs a step again. So a task
-// that succeeds costs two status writes.
+// Every step is sent with an idempotency key, task/<uid>/<attempt>/<step>:
+// the sidecar records the key before it runs the step and answers any
+// repeat of it (while it runs, or up to ten minutes after) with the first
+// run's result, without running anything (sidecar package idempotency). So
+// a step re-sent after a status-write conflict, a stale cache or an
+// operator restart runs once.
+//
+// A worker starts an attempt's steps at once. When they outlive
+// Options.ClaimDelay (100ms) it records the attempt meanwhile with one
+// optimistic-lock status write: state Running, attempts=N, the step about
+// to run marked Running. After the steps, one more write records the
+// outcome; a quicker attempt is recorded by that write alone, so a short
+// task costs one status write. A conflict on either write re-reads the
+// task and writes again only while the live task still is where the
+// attempt started (or carries its claim); otherwise another writer holds
+// the attempt, and the steps it sent under the same keys ran once.
 //
 // When the operator stops gracefully (SIGTERM, manager shutdown) a running
 // step is not cancelled: it runs to its end, and the worker records the
 // steps done so far with reason Paused before exiting. The next operator
 // resumes the same attempt at the next step.
 //
-// When the operator stops abruptly (crash, kill, lost lease), the task is
-// left Running with a step marked Running that no worker of the new
-// operator holds. That step may have run, so the new operator fails the
-// task with reason OperatorRestarted, even when retries remain: retries are
-// for failures whose outcome is known, and running the step again is
-// exactly what must not happen.
+// When the operator stops abruptly (crash, kill, lost lease) before an
+// attempt's claim was written, the task still shows where the attempt
+// started: the next operator sends the same keys and records the first
+// run's results. After the claim was written, the task is left Running
+// with a step marked Running that no worker of the new operator holds. That
+// step may have run (and the sidecar may have forgotten it), so the new
+// operator fails the task with reason OperatorRestarted, even when retries
+// remain: retries are for failures whose outcome is known, and running the
+// step again is exactly what must not happen.
 //
 // # Attempts, timeouts and results
 //

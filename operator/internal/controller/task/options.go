@@ -32,6 +32,11 @@ type Options struct {
 	RecorderName string
 	// EventsDisabled records no Events (the operator's --events=false).
 	EventsDisabled bool
+	// ClaimDelay is how long an attempt runs before its Running state is
+	// written (default 100ms): an attempt that ends sooner costs one status
+	// write instead of two. Steps carry idempotency keys, so a step is never
+	// run twice whether or not the claim was written.
+	ClaimDelay time.Duration
 }
 
 // Defaults of Options.
@@ -41,6 +46,7 @@ const (
 	DefaultMaxConcurrentReconciles = 4
 	DefaultTaskTimeout             = 30 * time.Second
 	DefaultRecorderName            = "arl-task-controller"
+	DefaultClaimDelay              = 100 * time.Millisecond
 )
 
 func (o Options) withDefaults() Options {
@@ -61,6 +67,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.DefaultTimeout <= 0 {
 		o.DefaultTimeout = DefaultTaskTimeout
+	}
+	if o.ClaimDelay <= 0 {
+		o.ClaimDelay = DefaultClaimDelay
 	}
 	if o.RecorderName == "" {
 		o.RecorderName = DefaultRecorderName

@@ -59,7 +59,7 @@ func (r *stepRunner) runAttempt(ctx context.Context, stop <-chan struct{}, task 
 			default:
 			}
 		}
-		s := r.runStep(ctx, task.Spec.Steps[i], p.attempt, tg, deadline)
+		s := r.runStep(ctx, task.Spec.Steps[i], stepKey(task, p.attempt, i), p.attempt, tg, deadline)
 		out.steps = append(out.steps, s)
 		if s.failReason != "" {
 			return out
@@ -68,7 +68,13 @@ func (r *stepRunner) runAttempt(ctx context.Context, stop <-chan struct{}, task 
 	return out
 }
 
-func (r *stepRunner) runStep(ctx context.Context, step arlv1.TaskStep, attempt int32, tg sandboxTarget, deadline time.Time) stepOutcome {
+// stepKey is the sidecar idempotency key of one step of one attempt: the
+// sidecar runs a step once per key, however often it is sent.
+func stepKey(task *arlv1.Task, attempt int32, step int) string {
+	return fmt.Sprintf("task/%s/%d/%d", task.UID, attempt, step)
+}
+
+func (r *stepRunner) runStep(ctx context.Context, step arlv1.TaskStep, key string, attempt int32, tg sandboxTarget, deadline time.Time) stepOutcome {
 	start := time.Now()
 	out := stepOutcome{status: arlv1.StepStatus{
 		Name:      step.Name,
@@ -83,9 +89,9 @@ func (r *stepRunner) runStep(ctx context.Context, step arlv1.TaskStep, attempt i
 		callCtx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline.Add(rpcGrace))
 		switch step.Type {
 		case arlv1.StepTypeFilePatch:
-			r.writeFile(callCtx, step, tg, &out)
+			r.writeFile(callCtx, step, key, tg, &out)
 		case arlv1.StepTypeCommand:
-			r.execute(callCtx, step, tg, deadline, &out)
+			r.execute(callCtx, step, key, tg, deadline, &out)
 		default:
 			out.failReason = arlv1.TaskReasonSidecarError
 			out.status.Message = fmt.Sprintf("unknown step type %q", step.Type)
@@ -113,8 +119,8 @@ func (r *stepRunner) runStep(ctx context.Context, step arlv1.TaskStep, attempt i
 	return out
 }
 
-func (r *stepRunner) writeFile(ctx context.Context, step arlv1.TaskStep, tg sandboxTarget, out *stepOutcome) {
-	req := &sidecarv1.WriteFilesRequest{Files: []*sidecarv1.File{{Path: step.Path, Content: []byte(step.Content)}}}
+func (r *stepRunner) writeFile(ctx context.Context, step arlv1.TaskStep, key string, tg sandboxTarget, out *stepOutcome) {
+	req := &sidecarv1.WriteFilesRequest{Files: []*sidecarv1.File{{Path: step.Path, Content: []byte(step.Content)}}, IdempotencyKey: key}
 	_, err := withTokenRetry(ctx, r, tg, func(token string) (*connect.Response[sidecarv1.WriteFilesResponse], error) {
 		return r.clients.Client(tg.addr).WriteFiles(ctx, sidecarclient.WithToken(connect.NewRequest(req), token))
 	})
@@ -126,7 +132,7 @@ func (r *stepRunner) writeFile(ctx context.Context, step arlv1.TaskStep, tg sand
 	out.status.ExitCode = &zero
 }
 
-func (r *stepRunner) execute(ctx context.Context, step arlv1.TaskStep, tg sandboxTarget, deadline time.Time, out *stepOutcome) {
+func (r *stepRunner) execute(ctx context.Context, step arlv1.TaskStep, key string, tg sandboxTarget, deadline time.Time, out *stepOutcome) {
 	workDir := step.WorkDir
 	if workDir == "" {
 		workDir = tg.workDir
@@ -136,6 +142,7 @@ func (r *stepRunner) execute(ctx context.Context, step arlv1.TaskStep, tg sandbo
 		WorkingDir:     workDir,
 		Env:            step.Env,
 		TimeoutSeconds: timeoutSeconds(time.Until(deadline)),
+		IdempotencyKey: key,
 	}
 	resp, err := withTokenRetry(ctx, r, tg, func(token string) (*connect.Response[sidecarv1.ExecuteResponse], error) {
 		return r.clients.Client(tg.addr).Execute(ctx, sidecarclient.WithToken(connect.NewRequest(req), token))

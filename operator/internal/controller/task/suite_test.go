@@ -233,7 +233,7 @@ func createFixtures(ctx context.Context, ns string) error {
 
 // startManager runs a manager with the Task controller that sees
 // only namespace ns; done closes when it has stopped.
-func startManager(ctx context.Context, ns string) (<-chan struct{}, error) {
+func startManager(ctx context.Context, ns string, tune ...func(*Options)) (<-chan struct{}, error) {
 	mgr, err := ctrl.NewManager(restConfig, ctrl.Options{
 		Scheme:                 testScheme,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
@@ -254,7 +254,11 @@ func startManager(ctx context.Context, ns string) (<-chan struct{}, error) {
 	if err := indexer.Setup(ctx, mgr.GetFieldIndexer()); err != nil {
 		return nil, fmt.Errorf("indexer.Setup: %w", err)
 	}
-	if err := Setup(mgr, Options{SidecarPort: sidecarPort, MaxConcurrentTasks: 32}); err != nil {
+	opts := Options{SidecarPort: sidecarPort, MaxConcurrentTasks: 32}
+	for _, f := range tune {
+		f(&opts)
+	}
+	if err := Setup(mgr, opts); err != nil {
 		return nil, fmt.Errorf("task.Setup: %w", err)
 	}
 	done := make(chan struct{})
