@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime/pprof"
 	"slices"
 	"text/tabwriter"
@@ -39,6 +40,7 @@ func main() {
 	warmup := flag.Int("warmup", 50, "untimed calls per mode before the first run")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the timed runs to this file")
 	binary := flag.String("binary", "", "bench a separate `arl-sidecar serve` process started from this binary instead of the in-process server")
+	agent := flag.String("agent", "", "also bench Execute through an in-executor agent (as in a pool pod): `arl-sidecar agent` started from this binary")
 	flag.Parse()
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -53,14 +55,14 @@ func main() {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	if err := run(*n, *runs, *warmup, *binary); err != nil {
+	if err := run(*n, *runs, *warmup, *binary, *agent); err != nil {
 		fmt.Fprintln(os.Stderr, "sidecar-bench:", err)
 		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
 
-func run(n, runs, warmup int, binary string) error {
+func run(n, runs, warmup int, binary, agentBinary string) error {
 	workspace, err := os.MkdirTemp("", "sidecar-bench-")
 	if err != nil {
 		return err
@@ -117,6 +119,7 @@ func run(n, runs, warmup int, binary string) error {
 		}
 		return nil
 	}
+	keyed := 0
 	modes := []mode{
 		{"floor: exec.Command(\"true\").Run()", func() error { return exec.Command("true").Run() }},
 		{"process manager, no RPC", func() error {
@@ -142,6 +145,14 @@ func run(n, runs, warmup int, binary string) error {
 		}},
 		{"Connect JSON (HTTP/1.1)", func() error {
 			resp, err := jsonClient.Execute(ctx, connect.NewRequest(req))
+			if err != nil {
+				return err
+			}
+			return checkExit(resp.Msg.GetExitCode(), nil)
+		}},
+		{"gRPC with an idempotency key", func() error {
+			keyed++
+			resp, err := grpcClient.Execute(ctx, connect.NewRequest(&sidecarv1.ExecuteRequest{Command: req.Command, IdempotencyKey: fmt.Sprint("bench/", keyed)}))
 			if err != nil {
 				return err
 			}
@@ -176,6 +187,22 @@ func run(n, runs, warmup int, binary string) error {
 			}
 			return nil
 		}},
+	}
+
+	if agentBinary != "" {
+		agentURL, stop, err := startAgentPair(agentBinary, workspace, quiet)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		viaAgent := sidecarv1connect.NewSidecarServiceClient(h2cClient, agentURL, connect.WithGRPC())
+		modes = append(modes, mode{"gRPC through the agent (a pool pod's path)", func() error {
+			resp, err := viaAgent.Execute(ctx, connect.NewRequest(req))
+			if err != nil {
+				return err
+			}
+			return checkExit(resp.Msg.GetExitCode(), nil)
+		}})
 	}
 
 	for _, m := range modes {
@@ -260,4 +287,32 @@ func startBinary(binary, addr, workspace string) (func(), error) {
 	}
 	stop()
 	return nil, fmt.Errorf("%s serve on %s never became healthy", binary, addr)
+}
+
+// startAgentPair starts `arl-sidecar agent` as its own process and an
+// in-process sidecar that forwards process calls to it over its socket.
+func startAgentPair(binary, workspace string, log *slog.Logger) (string, func(), error) {
+	socket := filepath.Join(workspace, "agent.sock")
+	cmd := exec.Command(binary, "agent", "--socket="+socket, "--workspace="+workspace, "--", "sleep", "infinity")
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return "", nil, fmt.Errorf("start %s agent: %w", binary, err)
+	}
+	stopAgent := func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		_ = cmd.Wait()
+	}
+	sc, err := serve.New(serve.Config{Workspace: workspace, AgentSocket: socket, MaxOutputBytes: 1 << 20, MaxBodyBytes: 16 << 20, MaxForegroundTimeout: time.Minute, Logger: log})
+	if err != nil {
+		stopAgent()
+		return "", nil, err
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		stopAgent()
+		return "", nil, err
+	}
+	srv := server.NewHTTPServer(sc.Handler)
+	go srv.Serve(l)
+	return "http://" + l.Addr().String(), func() { srv.Close(); sc.Close(); stopAgent() }, nil
 }
