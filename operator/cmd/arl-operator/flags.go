@@ -4,12 +4,15 @@ import (
 	"flag"
 	"os"
 	"time"
+
+	"github.com/arl-infra/arl/operator/internal/controller/task"
 )
 
 // config is everything the flags set.
 type config struct {
 	metricsAddr      string
 	probeAddr        string
+	pprofAddr        string
 	leaderElect      bool
 	leaderElectionNS string
 	leaseDuration    time.Duration
@@ -26,6 +29,7 @@ type config struct {
 
 	maxConcurrentTasks int
 	taskWorkers        int
+	taskClaimDelay     time.Duration
 	warmPoolWorkers    int
 	sandboxWorkers     int
 	events             bool
@@ -44,6 +48,7 @@ func bindFlags(fs *flag.FlagSet) *config {
 	c := &config{}
 	fs.StringVar(&c.metricsAddr, "metrics-bind-address", ":8080", "address of the Prometheus metrics endpoint; \"0\" turns it off")
 	fs.StringVar(&c.probeAddr, "health-probe-bind-address", ":8081", "address of /healthz and /readyz")
+	fs.StringVar(&c.pprofAddr, "pprof-bind-address", "", "address of Go's /debug/pprof endpoints (off when empty)")
 	fs.BoolVar(&c.leaderElect, "leader-elect", false, "elect one active replica (the Deployment turns it on)")
 	fs.StringVar(&c.leaderElectionNS, "leader-election-namespace", "", "namespace of the leader lease (default: --namespace)")
 	fs.DurationVar(&c.leaseDuration, "leader-lease-duration", 15*time.Second, "leader lease duration")
@@ -60,6 +65,7 @@ func bindFlags(fs *flag.FlagSet) *config {
 
 	fs.IntVar(&c.maxConcurrentTasks, "max-concurrent-tasks", 64, "tasks whose steps run at the same time")
 	fs.IntVar(&c.taskWorkers, "task-workers", 4, "reconcile workers of the Task controller")
+	fs.DurationVar(&c.taskClaimDelay, "task-claim-delay", task.DefaultClaimDelay, "how long a task attempt runs before its Running state is written (a quicker one is recorded by one write)")
 	fs.IntVar(&c.warmPoolWorkers, "warmpool-workers", 2, "reconcile workers of the WarmPool controller")
 	fs.IntVar(&c.sandboxWorkers, "sandbox-workers", 8, "reconcile workers of the Sandbox controller")
 	fs.BoolVar(&c.events, "events", true, "record Kubernetes events")

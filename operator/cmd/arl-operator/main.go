@@ -102,6 +102,7 @@ func run(ctx context.Context, cfg *config) error {
 	if err := task.Setup(mgr, task.Options{
 		MaxConcurrentTasks:      cfg.maxConcurrentTasks,
 		MaxConcurrentReconciles: cfg.taskWorkers,
+		ClaimDelay:              cfg.taskClaimDelay,
 	}); err != nil {
 		return fmt.Errorf("set up Task controller: %w", err)
 	}

@@ -21,6 +21,7 @@ func managerOptions(c *config, scheme *runtime.Scheme) ctrl.Options {
 		Cache:                         cacheOptions(c),
 		Metrics:                       metricsserver.Options{BindAddress: c.metricsAddr},
 		HealthProbeBindAddress:        c.probeAddr,
+		PprofBindAddress:              c.pprofAddr,
 		LeaderElection:                c.leaderElect,
 		LeaderElectionID:              "arl-operator.arl.infra.io",
 		LeaderElectionNamespace:       leaseNS,
