@@ -5,6 +5,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/workqueue"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -113,13 +114,30 @@ func (r *SandboxReconciler) waitingSandboxesOfPool(ctx context.Context, obj clie
 	return waitingSandboxes(ctx, r.Client, obj.GetNamespace(), obj.GetName())
 }
 
-// sandboxOfTask maps a Task to the sandbox it names.
-func sandboxOfTask(_ context.Context, obj client.Object) []reconcile.Request {
+// sandboxOfTask maps a Task to the sandbox it names when the task's start
+// or completion is later than the sandbox's status.lastTaskTime: at the
+// status's one-second precision a busy sandbox is reconciled about once a
+// second, not once per task event.
+func (r *SandboxReconciler) sandboxOfTask(ctx context.Context, obj client.Object) []reconcile.Request {
 	task, ok := obj.(*arlv1.Task)
 	if !ok || task.Spec.SandboxRef == "" {
 		return nil
 	}
-	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: task.Namespace, Name: task.Spec.SandboxRef}}}
+	key := types.NamespacedName{Namespace: task.Namespace, Name: task.Spec.SandboxRef}
+	var sb arlv1.Sandbox
+	if err := r.Get(ctx, key, &sb); err == nil && !newerThan(lastTaskTime([]arlv1.Task{*task}), sb.Status.LastTaskTime) {
+		return nil
+	}
+	return []reconcile.Request{{NamespacedName: key}}
+}
+
+// newerThan reports whether t is set and later than ref (at the API's
+// one-second precision).
+func newerThan(t, ref *metav1.Time) bool {
+	if t == nil {
+		return false
+	}
+	return ref == nil || t.Unix() > ref.Unix()
 }
 
 // taskTimesChanged passes task creations and changes of the start or

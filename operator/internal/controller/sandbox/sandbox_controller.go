@@ -254,7 +254,7 @@ func (r *SandboxReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&corev1.Pod{}, &podHandler{reader: mgr.GetClient()}).
 		Watches(&arlv1.WarmPool{}, handler.EnqueueRequestsFromMapFunc(r.waitingSandboxesOfPool),
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		Watches(&arlv1.Task{}, handler.EnqueueRequestsFromMapFunc(sandboxOfTask),
+		Watches(&arlv1.Task{}, handler.EnqueueRequestsFromMapFunc(r.sandboxOfTask),
 			builder.WithPredicates(taskTimesChanged())).
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(r.Workers, 1)}).
 		Named("sandbox").
