@@ -19,11 +19,12 @@ func TestProbes(t *testing.T) {
 		ObjectMeta: metav1.ObjectMeta{Name: "probed", Namespace: "default", UID: "33333333-aaaa-bbbb-cccc-000000000001"},
 		Spec: corev1.PodSpec{TerminationGracePeriodSeconds: &grace, Containers: []corev1.Container{
 			{
-				// Serves only after 1.5 s; the startup probe (3 x 1 s allowed)
-				// must not kill it meanwhile, and readiness must follow quickly.
+				// Serves only after 1.5 s; the startup probe (10 x 1 s allowed:
+				// Python starts slowly on a loaded machine) must not kill it
+				// meanwhile, and readiness must follow quickly.
 				Name: "slow", Image: "python:3.9-slim",
 				Command: []string{"sh", "-c", "sleep 1.5; exec python3 -m http.server 5000"},
-				StartupProbe: &corev1.Probe{PeriodSeconds: 1, FailureThreshold: 3,
+				StartupProbe: &corev1.Probe{PeriodSeconds: 1, FailureThreshold: 10,
 					ProbeHandler: corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromInt32(5000)}}},
 				ReadinessProbe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Port: intstr.FromString("http")}}},
 				Ports:          []corev1.ContainerPort{{Name: "http", ContainerPort: 5000}},
