@@ -114,10 +114,14 @@ func run(ctx context.Context, cfg *config) error {
 		if err := arlwebhook.Setup(mgr); err != nil {
 			return err
 		}
-		if err := (&certs.CABundleReconciler{
+		bundle := &certs.CABundleReconciler{
 			Client: mgr.GetClient(), ConfigName: cfg.webhookConfigName, CABundle: caBundle,
-		}).SetupWithManager(mgr); err != nil {
+		}
+		if err := bundle.SetupWithManager(mgr); err != nil {
 			return fmt.Errorf("set up caBundle controller: %w", err)
+		}
+		if err := mgr.AddReadyzCheck("webhook-cabundle", bundle.Checker); err != nil {
+			return fmt.Errorf("add caBundle readiness check: %w", err)
 		}
 		if err := mgr.AddReadyzCheck("webhook", mgr.GetWebhookServer().StartedChecker()); err != nil {
 			return fmt.Errorf("add webhook readiness check: %w", err)

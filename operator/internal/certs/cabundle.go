@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/http"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	"k8s.io/utils/ptr"
@@ -60,4 +61,21 @@ func (r *CABundleReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		// Every replica serves webhooks, so every replica keeps the bundle.
 		WithOptions(controller.Options{NeedLeaderElection: ptr.To(false)}).
 		Complete(r)
+}
+
+// Checker is a readiness check that passes once every webhook of the
+// configuration carries the operator's CA, so "Ready" means the API server
+// can call the webhooks (a fresh install applies the configuration without
+// a caBundle, and the operator patches it in).
+func (r *CABundleReconciler) Checker(_ *http.Request) error {
+	cfg := &admissionregistrationv1.ValidatingWebhookConfiguration{}
+	if err := r.Get(context.Background(), client.ObjectKey{Name: r.ConfigName}, cfg); err != nil {
+		return fmt.Errorf("read webhook configuration %s: %w", r.ConfigName, err)
+	}
+	for _, w := range cfg.Webhooks {
+		if !bytes.Equal(w.ClientConfig.CABundle, r.CABundle) {
+			return fmt.Errorf("webhook %s of %s does not carry the operator's CA yet", w.Name, r.ConfigName)
+		}
+	}
+	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
@@ -80,6 +81,9 @@ func TestEnsureSharesOneCertificateAndPatchesTheCABundle(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := &CABundleReconciler{Client: env.Client, ConfigName: cfg.Name, CABundle: c.CACert}
+	if err := r.Checker(nil); err == nil || !strings.Contains(err.Error(), "does not carry the operator's CA") {
+		t.Fatalf("readiness before the patch: %v, want not ready", err)
+	}
 	if _, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: client.ObjectKeyFromObject(cfg)}); err != nil {
 		t.Fatal(err)
 	}
@@ -89,5 +93,8 @@ func TestEnsureSharesOneCertificateAndPatchesTheCABundle(t *testing.T) {
 	}
 	if !bytes.Equal(got.Webhooks[0].ClientConfig.CABundle, c.CACert) {
 		t.Error("caBundle not patched")
+	}
+	if err := r.Checker(nil); err != nil {
+		t.Errorf("readiness after the patch: %v", err)
 	}
 }

@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -43,8 +44,40 @@ func installOperator(ctx context.Context, l Layout, r *reporter, timeout time.Du
 		return fmt.Errorf("operator deployment %s/%s not available: %w\n%s\nsee: kubectl -n %s describe pods; kubectl -n %s logs deploy/%s",
 			operatorNamespace, operatorDeployment, err, out, operatorNamespace, operatorNamespace, operatorDeployment)
 	}
-	r.Printf("operator: available")
+	if err := waitForWebhooks(ctx, l, timeout); err != nil {
+		return err
+	}
+	r.Printf("operator: available, webhooks answer")
 	return nil
+}
+
+// webhookProbe is a Task the operator's webhook admits; creating it with
+// --dry-run=server goes through the webhook and stores nothing.
+const webhookProbe = `{"apiVersion":"arl.infra.io/v1alpha1","kind":"Task","metadata":{"name":"arl-local-webhook-probe","namespace":"default"},"spec":{"sandboxRef":"x","steps":[{"name":"a","type":"Command","command":["true"]}]}}`
+
+// waitForWebhooks waits until the API server can call the operator's
+// webhooks: the Deployment can be available a moment before the API server
+// trusts the certificate the operator just put in the configuration.
+func waitForWebhooks(ctx context.Context, l Layout, timeout time.Duration) error {
+	probe := l.File("webhook-probe.json")
+	if err := os.WriteFile(probe, []byte(webhookProbe), 0o644); err != nil {
+		return fmt.Errorf("write webhook probe: %w", err)
+	}
+	deadline := time.Now().Add(timeout)
+	for {
+		out, err := kubectl(ctx, l, "create", "--dry-run=server", "-f", probe)
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the operator's webhooks do not answer after %s: %s\nsee: kubectl -n %s logs deploy/%s", timeout, out, operatorNamespace, operatorDeployment)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
 
 // kubectl runs bin/kubectl as admin.
