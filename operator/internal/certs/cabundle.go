@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -66,10 +67,14 @@ func (r *CABundleReconciler) SetupWithManager(mgr ctrl.Manager) error {
 // Checker is a readiness check that passes once every webhook of the
 // configuration carries the operator's CA, so "Ready" means the API server
 // can call the webhooks (a fresh install applies the configuration without
-// a caBundle, and the operator patches it in).
+// a caBundle, and the operator patches it in). Without a configuration
+// there is nothing to wait for.
 func (r *CABundleReconciler) Checker(_ *http.Request) error {
 	cfg := &admissionregistrationv1.ValidatingWebhookConfiguration{}
 	if err := r.Get(context.Background(), client.ObjectKey{Name: r.ConfigName}, cfg); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil // no configuration: nobody calls the webhooks yet
+		}
 		return fmt.Errorf("read webhook configuration %s: %w", r.ConfigName, err)
 	}
 	for _, w := range cfg.Webhooks {
