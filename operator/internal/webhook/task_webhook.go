@@ -14,7 +14,13 @@ import (
 	arlv1 "github.com/arl-infra/arl/operator/api/v1alpha1"
 )
 
-// +kubebuilder:webhook:path=/validate-arl-infra-io-v1alpha1-task,mutating=false,failurePolicy=fail,sideEffects=None,groups=arl.infra.io,resources=tasks,verbs=create;update,versions=v1alpha1,name=vtask.arl.infra.io,admissionReviewVersions=v1
+// The API server calls the webhook only for a Task it cannot prove valid
+// itself: matchConditions (CEL) admit the common shapes (up to 8 steps,
+// plain workspace paths, simple durations and env names) without the
+// webhook's round trip, and send everything else, and every spec change,
+// here for the full checks and their messages. The CEL is stricter than
+// ValidateTask, never looser (the admission tests run every case of both).
+// +kubebuilder:webhook:path=/validate-arl-infra-io-v1alpha1-task,mutating=false,failurePolicy=fail,sideEffects=None,groups=arl.infra.io,resources=tasks,verbs=create;update,versions=v1alpha1,name=vtask.arl.infra.io,admissionReviewVersions=v1,patch=`{"matchConditions":[{"name":"may-be-invalid","expression":"request.operation == 'CREATE' ? !(has(object.spec) && has(object.spec.sandboxRef) && object.spec.sandboxRef != '' && (!has(object.spec.timeout) || object.spec.timeout.matches('^([1-9][0-9]{0,3}s|[1-9][0-9]{0,2}m|([1-9]|1[0-9]|2[0-3])h)$')) && (!has(object.spec.retries) || (object.spec.retries >= 0 && object.spec.retries <= 10)) && (!has(object.spec.ttlSecondsAfterFinished) || object.spec.ttlSecondsAfterFinished >= 0) && has(object.spec.steps) && size(object.spec.steps) > 0 && size(object.spec.steps) <= 8 && object.spec.steps.all(st, has(st.name) && st.name != '' && object.spec.steps.exists_one(o, has(o.name) && o.name == st.name) && has(st.type) && ((st.type == 'Command' && has(st.command) && size(st.command) > 0 && st.command[0] != '' && !has(st.content) && !has(st.path) && (!has(st.workDir) || st.workDir.startsWith('/')) && (!has(st.env) || st.env.all(k, k.matches('^[A-Za-z_][A-Za-z0-9_]*$')))) || (st.type == 'FilePatch' && has(st.path) && st.path.matches('^/workspace(/[A-Za-z0-9_][A-Za-z0-9_.-]*)+$') && !has(st.command) && !has(st.workDir) && !has(st.env))))) : (!has(object.spec) || !has(oldObject.spec) || object.spec != oldObject.spec)"}]}`
 
 // MaxTaskTimeout is the longest timeout a Task may ask for.
 const MaxTaskTimeout = 24 * time.Hour

@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -27,36 +28,55 @@ func goodTask() *arlv1.Task {
 	}
 }
 
+// taskCase is one Task spec and the denial expected (none: valid). The
+// admission tests send every case through the API server as well.
+type taskCase struct {
+	name   string
+	mutate func(*arlv1.Task)
+	want   []string // substrings of the message; none = valid
+}
+
+var taskCases = []taskCase{
+	{"manual quick start", func(*arlv1.Task) {}, nil},
+	{"nested path inside workspace", func(t *arlv1.Task) { t.Spec.Steps[0].Path = "/workspace/a/b/../c.py" }, nil},
+	{"missing sandboxRef", func(t *arlv1.Task) { t.Spec.SandboxRef = "" }, []string{"spec.sandboxRef", "Required"}},
+	{"no steps", func(t *arlv1.Task) { t.Spec.Steps = nil }, []string{"spec.steps", "at least one step"}},
+	{"unknown step type", func(t *arlv1.Task) { t.Spec.Steps[1].Type = "Shell" }, []string{"spec.steps[1].type", `"Shell"`, "FilePatch", "Command"}},
+	{"FilePatch without path", func(t *arlv1.Task) { t.Spec.Steps[0].Path = "" }, []string{"spec.steps[0].path", "needs the path"}},
+	{"relative path", func(t *arlv1.Task) { t.Spec.Steps[0].Path = "hello.py" }, []string{"spec.steps[0].path", "absolute path inside /workspace"}},
+	{"escaping path", func(t *arlv1.Task) { t.Spec.Steps[0].Path = "/workspace/../etc/passwd" }, []string{"spec.steps[0].path", "inside /workspace", "/etc/passwd"}},
+	{"the workspace itself", func(t *arlv1.Task) { t.Spec.Steps[0].Path = "/workspace/" }, []string{"spec.steps[0].path", "not the directory"}},
+	{"Command with empty argv", func(t *arlv1.Task) { t.Spec.Steps[1].Command = nil }, []string{"spec.steps[1].command", "argv"}},
+	{"Command with empty program", func(t *arlv1.Task) { t.Spec.Steps[1].Command = []string{""} }, []string{"spec.steps[1].command[0]"}},
+	{"relative workDir", func(t *arlv1.Task) { t.Spec.Steps[1].WorkDir = "src" }, []string{"spec.steps[1].workDir", "absolute"}},
+	{"FilePatch with command", func(t *arlv1.Task) { t.Spec.Steps[0].Command = []string{"ls"} }, []string{"spec.steps[0].command", "FilePatch step writes a file"}},
+	{"Command with content", func(t *arlv1.Task) { t.Spec.Steps[1].Content = "x" }, []string{"spec.steps[1].content", "FilePatch"}},
+	{"zero timeout", func(t *arlv1.Task) { t.Spec.Timeout = &metav1.Duration{} }, []string{"spec.timeout", "positive"}},
+	{"negative timeout", func(t *arlv1.Task) { t.Spec.Timeout = &metav1.Duration{Duration: -time.Second} }, []string{"spec.timeout", "positive"}},
+	{"huge timeout", func(t *arlv1.Task) { t.Spec.Timeout = &metav1.Duration{Duration: 25 * time.Hour} }, []string{"spec.timeout", "24h"}},
+	{"retries too high", func(t *arlv1.Task) { t.Spec.Retries = 11 }, []string{"spec.retries", "between 0 and 10"}},
+	{"retries negative", func(t *arlv1.Task) { t.Spec.Retries = -1 }, []string{"spec.retries", "between 0 and 10"}},
+	{"duplicate step names", func(t *arlv1.Task) { t.Spec.Steps[1].Name = "write-code" }, []string{"spec.steps[1].name", "Duplicate", "write-code"}},
+	{"several problems at once", func(t *arlv1.Task) { t.Spec.SandboxRef = ""; t.Spec.Retries = 99 }, []string{"spec.sandboxRef", "spec.retries"}},
+	{"hidden file in the workspace", func(t *arlv1.Task) { t.Spec.Steps[0].Path = "/workspace/.env" }, nil},
+	{"dot segment inside the workspace", func(t *arlv1.Task) { t.Spec.Steps[0].Path = "/workspace/./a.py" }, nil},
+	{"compound timeout", func(t *arlv1.Task) { t.Spec.Timeout = &metav1.Duration{Duration: 90 * time.Minute} }, nil},
+	{"timeout of exactly a day", func(t *arlv1.Task) { t.Spec.Timeout = &metav1.Duration{Duration: 24 * time.Hour} }, nil},
+	{"nine steps", func(t *arlv1.Task) {
+		for i := range 7 {
+			t.Spec.Steps = append(t.Spec.Steps, arlv1.TaskStep{Name: fmt.Sprint("more-", i), Type: arlv1.StepTypeCommand, Command: []string{"true"}})
+		}
+	}, nil},
+	{"env name with '='", func(t *arlv1.Task) { t.Spec.Steps[1].Env = map[string]string{"A=B": "c"} }, []string{"spec.steps[1].env[A=B]", "no '='"}},
+	{"lowercase and dotted env name", func(t *arlv1.Task) { t.Spec.Steps[1].Env = map[string]string{"my.var": "c"} }, nil},
+	{"FilePatch with workDir", func(t *arlv1.Task) { t.Spec.Steps[0].WorkDir = "/workspace" }, []string{"spec.steps[0].workDir", "Command steps only"}},
+	{"FilePatch with env", func(t *arlv1.Task) { t.Spec.Steps[0].Env = map[string]string{"A": "b"} }, []string{"spec.steps[0].env", "Command steps only"}},
+	{"Command with path", func(t *arlv1.Task) { t.Spec.Steps[1].Path = "/workspace/x" }, []string{"spec.steps[1].path", "FilePatch steps"}},
+}
+
 func TestValidateTask(t *testing.T) {
-	tests := []struct {
-		name   string
-		mutate func(*arlv1.Task)
-		want   []string // substrings of the message; none = valid
-	}{
-		{"manual quick start", func(*arlv1.Task) {}, nil},
-		{"nested path inside workspace", func(t *arlv1.Task) { t.Spec.Steps[0].Path = "/workspace/a/b/../c.py" }, nil},
-		{"missing sandboxRef", func(t *arlv1.Task) { t.Spec.SandboxRef = "" }, []string{"spec.sandboxRef", "Required"}},
-		{"no steps", func(t *arlv1.Task) { t.Spec.Steps = nil }, []string{"spec.steps", "at least one step"}},
-		{"unknown step type", func(t *arlv1.Task) { t.Spec.Steps[1].Type = "Shell" }, []string{"spec.steps[1].type", `"Shell"`, "FilePatch", "Command"}},
-		{"FilePatch without path", func(t *arlv1.Task) { t.Spec.Steps[0].Path = "" }, []string{"spec.steps[0].path", "needs the path"}},
-		{"relative path", func(t *arlv1.Task) { t.Spec.Steps[0].Path = "hello.py" }, []string{"spec.steps[0].path", "absolute path inside /workspace"}},
-		{"escaping path", func(t *arlv1.Task) { t.Spec.Steps[0].Path = "/workspace/../etc/passwd" }, []string{"spec.steps[0].path", "inside /workspace", "/etc/passwd"}},
-		{"the workspace itself", func(t *arlv1.Task) { t.Spec.Steps[0].Path = "/workspace/" }, []string{"spec.steps[0].path", "not the directory"}},
-		{"Command with empty argv", func(t *arlv1.Task) { t.Spec.Steps[1].Command = nil }, []string{"spec.steps[1].command", "argv"}},
-		{"Command with empty program", func(t *arlv1.Task) { t.Spec.Steps[1].Command = []string{""} }, []string{"spec.steps[1].command[0]"}},
-		{"relative workDir", func(t *arlv1.Task) { t.Spec.Steps[1].WorkDir = "src" }, []string{"spec.steps[1].workDir", "absolute"}},
-		{"FilePatch with command", func(t *arlv1.Task) { t.Spec.Steps[0].Command = []string{"ls"} }, []string{"spec.steps[0].command", "FilePatch step writes a file"}},
-		{"Command with content", func(t *arlv1.Task) { t.Spec.Steps[1].Content = "x" }, []string{"spec.steps[1].content", "FilePatch"}},
-		{"zero timeout", func(t *arlv1.Task) { t.Spec.Timeout = &metav1.Duration{} }, []string{"spec.timeout", "positive"}},
-		{"negative timeout", func(t *arlv1.Task) { t.Spec.Timeout = &metav1.Duration{Duration: -time.Second} }, []string{"spec.timeout", "positive"}},
-		{"huge timeout", func(t *arlv1.Task) { t.Spec.Timeout = &metav1.Duration{Duration: 25 * time.Hour} }, []string{"spec.timeout", "24h"}},
-		{"retries too high", func(t *arlv1.Task) { t.Spec.Retries = 11 }, []string{"spec.retries", "between 0 and 10"}},
-		{"retries negative", func(t *arlv1.Task) { t.Spec.Retries = -1 }, []string{"spec.retries", "between 0 and 10"}},
-		{"duplicate step names", func(t *arlv1.Task) { t.Spec.Steps[1].Name = "write-code" }, []string{"spec.steps[1].name", "Duplicate", "write-code"}},
-		{"several problems at once", func(t *arlv1.Task) { t.Spec.SandboxRef = ""; t.Spec.Retries = 99 }, []string{"spec.sandboxRef", "spec.retries"}},
-	}
 	v := &TaskValidator{}
-	for _, tt := range tests {
+	for _, tt := range taskCases {
 		t.Run(tt.name, func(t *testing.T) {
 			task := goodTask()
 			tt.mutate(task)
