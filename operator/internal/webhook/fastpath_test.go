@@ -6,16 +6,24 @@ import (
 	"strings"
 	"testing"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	arlv1 "github.com/arl-infra/arl/operator/api/v1alpha1"
 )
 
-const taskWebhookPath = "/validate-arl-infra-io-v1alpha1-task"
+const (
+	taskWebhookPath    = "/validate-arl-infra-io-v1alpha1-task"
+	sandboxWebhookPath = "/validate-arl-infra-io-v1alpha1-sandbox"
+)
 
 // taskWebhookCalls counts the requests the Task webhook has served.
-func taskWebhookCalls(t *testing.T) float64 {
+func taskWebhookCalls(t *testing.T) float64 { return webhookCalls(t, taskWebhookPath) }
+
+// webhookCalls counts the requests the webhook at path has served.
+func webhookCalls(t *testing.T, path string) float64 {
 	t.Helper()
 	families, err := metrics.Registry.Gather()
 	if err != nil {
@@ -28,7 +36,7 @@ func taskWebhookCalls(t *testing.T) float64 {
 		}
 		for _, m := range f.GetMetric() {
 			for _, l := range m.GetLabel() {
-				if l.GetName() == "webhook" && l.GetValue() == taskWebhookPath {
+				if l.GetName() == "webhook" && l.GetValue() == path {
 					total += m.GetCounter().GetValue()
 				}
 			}
@@ -103,5 +111,48 @@ func TestTaskUpdatesCallTheWebhookOnlyForSpecChanges(t *testing.T) {
 	changed.Spec.SandboxRef = "elsewhere"
 	if err := env.Client.Update(ctx, changed); err == nil || !strings.Contains(err.Error(), "immutable") {
 		t.Fatalf("spec change: %v, want immutable", err)
+	}
+}
+
+// The same for Sandboxes: what the webhook denies is denied, the manual's
+// shape skips the webhook.
+func TestSandboxMatchConditionsNeverAdmitWhatTheWebhookDenies(t *testing.T) {
+	env := suite.Env(t)
+	ctx := context.Background()
+	ns, err := env.Namespace(ctx, "fastsandbox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name    string
+		spec    arlv1.SandboxSpec
+		valid   bool
+		webhook bool
+	}{
+		{"the manual's", arlv1.SandboxSpec{PoolRef: "python-pool", KeepAlive: true}, true, false},
+		{"idle timeout", arlv1.SandboxSpec{PoolRef: "python-pool", IdleTimeoutSeconds: ptr.To[int32](600)}, true, false},
+		{"dotted pool name", arlv1.SandboxSpec{PoolRef: "pools.team-a"}, true, false},
+		{"uppercase pool name", arlv1.SandboxSpec{PoolRef: "Python-Pool"}, false, true},
+		{"pool name with underscore", arlv1.SandboxSpec{PoolRef: "python_pool"}, false, true},
+		{"no pool", arlv1.SandboxSpec{}, false, true},
+		{"zero idle timeout", arlv1.SandboxSpec{PoolRef: "p", IdleTimeoutSeconds: ptr.To[int32](0)}, false, true},
+	}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			sb := &arlv1.Sandbox{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("sb-%d", i), Namespace: ns}, Spec: tc.spec}
+			want, wantErr := ValidateSandbox(sb), !tc.valid
+			if (len(want) > 0) != wantErr {
+				t.Fatalf("case disagrees with ValidateSandbox: %v", want)
+			}
+			before := webhookCalls(t, sandboxWebhookPath)
+			err := env.Client.Create(ctx, sb)
+			calls := webhookCalls(t, sandboxWebhookPath) - before
+			if (err != nil) != wantErr {
+				t.Fatalf("create: %v, want denied=%v", err, wantErr)
+			}
+			if !tc.webhook && calls != 0 {
+				t.Errorf("the webhook was called %v times for a sandbox the matchConditions prove valid", calls)
+			}
+		})
 	}
 }

@@ -10,7 +10,10 @@ import (
 	arlv1 "github.com/arl-infra/arl/operator/api/v1alpha1"
 )
 
-// +kubebuilder:webhook:path=/validate-arl-infra-io-v1alpha1-sandbox,mutating=false,failurePolicy=fail,sideEffects=None,groups=arl.infra.io,resources=sandboxes,verbs=create;update,versions=v1alpha1,name=vsandbox.arl.infra.io,admissionReviewVersions=v1
+// As for Tasks, matchConditions let the API server admit a Sandbox it can
+// prove valid (CEL, stricter than ValidateSandbox) without calling the
+// webhook: a Sandbox create is on the path of every new session.
+// +kubebuilder:webhook:path=/validate-arl-infra-io-v1alpha1-sandbox,mutating=false,failurePolicy=fail,sideEffects=None,groups=arl.infra.io,resources=sandboxes,verbs=create;update,versions=v1alpha1,name=vsandbox.arl.infra.io,admissionReviewVersions=v1,patch=`{"matchConditions":[{"name":"may-be-invalid","expression":"request.operation == 'CREATE' ? !(has(object.spec) && has(object.spec.poolRef) && size(object.spec.poolRef) <= 253 && object.spec.poolRef.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*$') && (!has(object.spec.idleTimeoutSeconds) || object.spec.idleTimeoutSeconds > 0) && has(object.metadata.name) && size(object.metadata.name) <= 63) : (!has(object.spec) || !has(oldObject.spec) || object.spec != oldObject.spec)"}]}`
 
 // SandboxValidator validates Sandboxes at admission.
 type SandboxValidator struct{}
