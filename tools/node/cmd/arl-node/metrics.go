@@ -19,6 +19,9 @@ import (
 func serveMetrics(ctx context.Context, log *slog.Logger, addr string) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if err := reg.Register(apiRequests); err != nil {
+		return fmt.Errorf("register metrics: %w", err)
+	}
 	if err := provider.RegisterMetrics(reg); err != nil {
 		return fmt.Errorf("register metrics: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -28,27 +29,31 @@ type podRuntime struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // the lifecycle goroutine and container supervisors
 
-	notifyMu sync.Mutex // keeps status notifications in order
+	notifyMu      sync.Mutex // guards reportPending
+	reportPending bool       // a status report is scheduled
+	reportMu      sync.Mutex // keeps status reports in order
 
-	mu           sync.Mutex
-	pod          *corev1.Pod
-	podIP        string
-	startTime    *metav1.Time
-	conds        []corev1.PodCondition
-	sandboxReady bool
-	initDone     bool
-	initFailed   bool
-	deleting     bool
-	net          *netsetup.PodNetwork
-	sb           *sandbox.Sandbox
-	volumes      map[string]string // volume name -> host path
-	inits        []*containerRuntime
-	mains        []*containerRuntime
-	warned       map[string]bool // event messages already emitted
-	tornDown     bool
-	released     bool // completed: sandbox and network already freed
-	created      time.Time
-	wasReady     bool
+	mu            sync.Mutex
+	pod           *corev1.Pod
+	podIP         string
+	startTime     *metav1.Time
+	conds         []corev1.PodCondition
+	sandboxReady  bool
+	initDone      bool
+	initFailed    bool
+	deleting      bool
+	net           *netsetup.PodNetwork
+	sb            *sandbox.Sandbox
+	volumes       map[string]string // volume name -> host path
+	inits         []*containerRuntime
+	mains         []*containerRuntime
+	warned        map[string]bool // event messages already emitted
+	tornDown      bool
+	released      bool // completed: sandbox and network already freed
+	created       time.Time
+	wasReady      bool
+	gone          bool // the API object is deleted: report no more status
+	reportedReady bool // the Ready condition of the last status reported
 }
 
 func newPodRuntime(p *Provider, pod *corev1.Pod) *podRuntime {
@@ -87,8 +92,10 @@ func (pr *podRuntime) run() {
 	}
 	pr.mu.Lock()
 	pr.sandboxReady = true
+	pod := pr.pod
 	pr.mu.Unlock()
 	pr.notifyStatus()
+	pr.announceImages(pod)
 	go pr.refreshTokens()
 
 	for _, c := range pr.inits {
@@ -259,17 +266,6 @@ func (pr *podRuntime) statusLocked() corev1.PodStatus {
 	return st
 }
 
-// notifyStatus reports the current status to virtual-kubelet.
-func (pr *podRuntime) notifyStatus() {
-	pr.notifyMu.Lock()
-	defer pr.notifyMu.Unlock()
-	cb := pr.p.notifier()
-	if cb == nil {
-		return
-	}
-	cb(pr.snapshotPod())
-}
-
 // delete stops the pod in the background and removes its API object as
 // soon as its processes are gone.
 func (pr *podRuntime) delete(grace time.Duration) {
@@ -287,11 +283,21 @@ func (pr *podRuntime) delete(grace time.Duration) {
 		stopped := time.Since(start)
 		pr.teardown()
 		pr.markTerminated()
-		pr.notifyStatus()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		if err := pr.p.removePodObject(ctx, pod.Namespace, pod.Name, pod.UID); err != nil {
+		removed, err := pr.p.removePodObject(ctx, pod.Namespace, pod.Name, pod.UID)
+		if err != nil {
 			pr.p.cfg.Log.Error("removing deleted pod object failed; virtual-kubelet will after the grace period", "pod", pr.key, "err", err)
+		}
+		if removed {
+			// Nobody can see a status any more: write none.
+			pr.mu.Lock()
+			pr.gone = true
+			pr.mu.Unlock()
+		} else {
+			// virtual-kubelet deletes the object once the grace period is
+			// over; report the terminal status it expects meanwhile.
+			pr.reportStatusNow()
 		}
 		pr.p.forget(pr)
 		podDeleteDuration.Observe(time.Since(start).Seconds())
@@ -317,6 +323,7 @@ func (pr *podRuntime) stopProcesses(grace time.Duration) {
 	pr.mu.Unlock()
 	if sb != nil {
 		sb.Stop()
+		countChildCPU(childPodInit, sb.TakeExitState())
 	}
 	if !waitGroupTimeout(&pr.wg, 5*time.Second) {
 		pr.p.cfg.Log.Error("pod's supervisors did not finish after the pod was killed", "pod", pr.key)
@@ -347,6 +354,7 @@ func (pr *podRuntime) releaseIfCompleted() {
 	pr.mu.Unlock()
 	if sb != nil {
 		sb.Stop()
+		countChildCPU(childPodInit, sb.TakeExitState())
 	}
 	if n != nil {
 		if err := netsetup.DeletePodNetwork(*n); err != nil {
@@ -423,4 +431,18 @@ func podIsReady(st corev1.PodStatus) bool {
 		}
 	}
 	return false
+}
+
+// announceImages records, in one event for the whole pod, that its images
+// are not pulled and what each container runs instead.
+func (pr *podRuntime) announceImages(pod *corev1.Pod) {
+	var parts []string
+	for _, c := range append(append([]corev1.Container{}, pod.Spec.InitContainers...), pod.Spec.Containers...) {
+		if _, binary, _ := pr.p.cfg.Images.Argv(c.Image, c.Command, c.Args); binary != "" {
+			parts = append(parts, fmt.Sprintf("%s (%q) runs the local binary %s", c.Name, c.Image, binary))
+		} else {
+			parts = append(parts, fmt.Sprintf("%s (%q) runs on the host's filesystem with the node's PATH", c.Name, c.Image))
+		}
+	}
+	pr.event(pod, corev1.EventTypeNormal, "RunningOnHost", "Images are not pulled: "+strings.Join(parts, "; "))
 }

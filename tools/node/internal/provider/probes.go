@@ -23,11 +23,16 @@ const (
 	probeLiveness  probeKind = "Liveness"
 )
 
-// fastProbeInterval is how often a readiness or startup probe with no
-// initial delay runs until its first success. A kubelet waits a full period
-// (10 s by default) between tries; this node retries every 100 ms so pods
-// turn Ready within milliseconds of being able to serve.
-const fastProbeInterval = 100 * time.Millisecond
+// A readiness or startup probe with no initial delay is retried quickly
+// until its first success: after firstFastProbeInterval, doubling up to
+// fastProbeInterval. A kubelet waits a full period (10 s by default) between
+// tries; this node's pods turn Ready within milliseconds of being able to
+// serve. A refused connection costs microseconds, so the short first
+// intervals are cheap.
+const (
+	firstFastProbeInterval = 10 * time.Millisecond
+	fastProbeInterval      = 100 * time.Millisecond
+)
 
 // startProbes runs the container's probes for the current run.
 func (c *containerRuntime) startProbes(ctx context.Context, podIP string) {
@@ -65,6 +70,7 @@ func (c *containerRuntime) probeLoop(ctx context.Context, kind probeKind, p *cor
 	// pod's own pace).
 	fastUntil := time.Now().Add(2 * period)
 	successes, failures, everSucceeded := 0, 0, false
+	fastWait := firstFastProbeInterval
 	for {
 		fast = fast && !everSucceeded && time.Now().Before(fastUntil)
 		err := c.probeOnce(ctx, p, podIP, timeout)
@@ -94,7 +100,8 @@ func (c *containerRuntime) probeLoop(ctx context.Context, kind probeKind, p *cor
 		}
 		wait := period
 		if fast && !everSucceeded {
-			wait = fastProbeInterval
+			wait = fastWait
+			fastWait = min(2*fastWait, fastProbeInterval)
 		}
 		if !sleepCtx(ctx, wait) {
 			return
@@ -158,7 +165,9 @@ func (c *containerRuntime) probeOnce(ctx context.Context, p *corev1.Probe, podIP
 		if err := startKillable(ctx, cmd); err != nil {
 			return err
 		}
-		if err := cmd.Wait(); err != nil {
+		err := cmd.Wait()
+		countChildCPU(childExec, cmd.ProcessState)
+		if err != nil {
 			return fmt.Errorf("command %q: %w", p.Exec.Command, err)
 		}
 		return ctx.Err()
