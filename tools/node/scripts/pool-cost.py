@@ -82,9 +82,11 @@ def cmdline(pid):
         return []
 
 
-def find_pid(pattern):
+def find_pid(path):
+    """The process whose argv[0] is path."""
     for d in os.listdir("/proc"):
-        if d.isdigit() and pattern in b" ".join(cmdline(d)).decode(errors="replace"):
+        argv = cmdline(d) if d.isdigit() else []
+        if argv and argv[0].decode(errors="replace") == path:
             return int(d)
     return None
 

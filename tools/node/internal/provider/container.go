@@ -23,18 +23,18 @@ type containerRuntime struct {
 	spec corev1.Container
 	init bool
 
-	state, last  corev1.ContainerState
-	restarts     int32
-	ready        bool
-	started      bool
-	final        bool
-	pid          int
-	env          []string
-	containerID  string
-	imageID      string
-	run          int32         // index of the current (or last) run's log
-	runDone      chan struct{} // closed when the current run's process exited
-	startedCh    chan struct{} // closed once the container first started
+	state, last corev1.ContainerState
+	restarts    int32
+	ready       bool
+	started     bool
+	final       bool
+	pid         int
+	env         []string
+	containerID string
+	imageID     string
+	run         int32         // index of the current (or last) run's log
+	runDone     chan struct{} // closed when the current run's process exited
+	startedCh   chan struct{} // closed once the container first started
 }
 
 func newContainerRuntime(pr *podRuntime, spec corev1.Container, init bool) *containerRuntime {

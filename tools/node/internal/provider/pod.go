@@ -29,31 +29,33 @@ type podRuntime struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // the lifecycle goroutine and container supervisors
 
-	notifyMu      sync.Mutex // guards reportPending
-	reportPending bool       // a status report is scheduled
-	reportMu      sync.Mutex // keeps status reports in order
+	notifyMu        sync.Mutex  // guards the two fields below
+	reportTimer     *time.Timer // runs reportStatusNow once the status settled
+	unreportedSince time.Time   // the first change not reported yet (zero: none)
+	reportMu        sync.Mutex  // keeps status reports in order
 
-	mu            sync.Mutex
-	pod           *corev1.Pod
-	podIP         string
-	startTime     *metav1.Time
-	conds         []corev1.PodCondition
-	sandboxReady  bool
-	initDone      bool
-	initFailed    bool
-	deleting      bool
-	net           *netsetup.PodNetwork
-	sb            *sandbox.Sandbox
-	volumes       map[string]string // volume name -> host path
-	inits         []*containerRuntime
-	mains         []*containerRuntime
-	warned        map[string]bool // event messages already emitted
-	tornDown      bool
-	released      bool // completed: sandbox and network already freed
-	created       time.Time
-	wasReady      bool
-	gone          bool // the API object is deleted: report no more status
-	reportedReady bool // the Ready condition of the last status reported
+	mu                sync.Mutex
+	pod               *corev1.Pod
+	podIP             string
+	startTime         *metav1.Time
+	conds             []corev1.PodCondition
+	sandboxReady      bool
+	initDone          bool
+	initFailed        bool
+	deleting          bool
+	net               *netsetup.PodNetwork
+	sb                *sandbox.Sandbox
+	volumes           map[string]string // volume name -> host path
+	inits             []*containerRuntime
+	mains             []*containerRuntime
+	warned            map[string]bool // event messages already emitted
+	tornDown          bool
+	released          bool // completed: sandbox and network already freed
+	created           time.Time
+	wasReady          bool
+	gone              bool              // the API object is deleted: report no more status
+	reported          *corev1.PodStatus // the last status reported
+	reportedReadiness string            // its readinessLocked
 }
 
 func newPodRuntime(p *Provider, pod *corev1.Pod) *podRuntime {
@@ -71,6 +73,7 @@ func newPodRuntime(p *Provider, pod *corev1.Pod) *podRuntime {
 	for _, c := range pod.Spec.Containers {
 		pr.mains = append(pr.mains, newContainerRuntime(pr, c, false))
 	}
+	pr.reportedReadiness = pr.readinessLocked() // what the new pod object says
 	return pr
 }
 
