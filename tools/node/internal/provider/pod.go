@@ -269,8 +269,8 @@ func (pr *podRuntime) statusLocked() corev1.PodStatus {
 	return st
 }
 
-// delete stops the pod in the background and removes its API object as
-// soon as its processes are gone.
+// delete stops the pod in the background, removes its API object as soon
+// as its processes are gone, then its network and files.
 func (pr *podRuntime) delete(grace time.Duration) {
 	pr.mu.Lock()
 	if pr.deleting {
@@ -284,7 +284,6 @@ func (pr *podRuntime) delete(grace time.Duration) {
 		start := time.Now()
 		pr.stopProcesses(grace)
 		stopped := time.Since(start)
-		pr.teardown()
 		pr.markTerminated()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
@@ -302,6 +301,10 @@ func (pr *podRuntime) delete(grace time.Duration) {
 			// over; report the terminal status it expects meanwhile.
 			pr.reportStatusNow()
 		}
+		// The network, IP and files go after the object: nothing the
+		// apiserver shows depends on them, and a pod's replacement gets
+		// another address meanwhile.
+		pr.teardown()
 		pr.p.forget(pr)
 		podDeleteDuration.Observe(time.Since(start).Seconds())
 		pr.p.cfg.Log.Info("pod deleted", "pod", pr.key, "processesGone", stopped, "total", time.Since(start))
