@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -15,10 +16,13 @@ import (
 	"github.com/arl-infra/arl/tools/node/internal/provider"
 )
 
-// serveMetrics serves /metrics on addr until ctx ends.
+// serveMetrics serves /metrics and /debug/pprof/ on addr until ctx ends.
 func serveMetrics(ctx context.Context, log *slog.Logger, addr string) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if err := reg.Register(apiRequests); err != nil {
+		return fmt.Errorf("register metrics: %w", err)
+	}
 	if err := provider.RegisterMetrics(reg); err != nil {
 		return fmt.Errorf("register metrics: %w", err)
 	}
@@ -28,6 +32,9 @@ func serveMetrics(ctx context.Context, log *slog.Logger, addr string) error {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	// Profiles of the node itself, for measuring what a pod costs it.
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := srv.Serve(l); err != nil && err != http.ErrServerClosed {

@@ -43,6 +43,7 @@ func run(ctx context.Context, log *slog.Logger, o runOptions) error {
 	if err != nil {
 		return fmt.Errorf("find own binary: %w", err)
 	}
+	podInit := initBinary(self)
 	if err := writeNodeRecord(stateDir, nodeRecord{PodCIDR: o.podCIDR, Bridge: o.bridge}); err != nil {
 		return err
 	}
@@ -55,6 +56,7 @@ func run(ctx context.Context, log *slog.Logger, o runOptions) error {
 		return fmt.Errorf("load kubeconfig %s: %w", o.kubeconfig, err)
 	}
 	restCfg.QPS, restCfg.Burst = 100, 200
+	tuneAPIClient(restCfg)
 	client, err := kubernetes.NewForConfig(restCfg)
 	if err != nil {
 		return fmt.Errorf("create client: %w", err)
@@ -84,7 +86,7 @@ func run(ctx context.Context, log *slog.Logger, o runOptions) error {
 	var prov *provider.Provider
 	newProvider := func(nodeutil.ProviderConfig) (nodeutil.Provider, node.NodeProvider, error) {
 		p, err := provider.New(provider.Config{
-			NodeName: o.nodeName, StateDir: stateDir, Self: self, Bridge: o.bridge, IPAM: ipam,
+			NodeName: o.nodeName, StateDir: stateDir, Self: podInit, Bridge: o.bridge, IPAM: ipam,
 			HostIP: gateway.String(), APIServerHost: o.apiserverHost, APIServerPort: o.apiserverPort,
 			NodePath: nodePath, Images: o.images, Client: client, Recorder: recorder, Log: log,
 		})
@@ -100,7 +102,7 @@ func run(ctx context.Context, log *slog.Logger, o runOptions) error {
 		func(cfg *nodeutil.NodeConfig) error {
 			cfg.HTTPListenAddr = o.kubeletAddr
 			cfg.Handler = mux
-			cfg.EventRecorder = recorder
+			cfg.EventRecorder = withoutVKSuccessEvents{recorder}
 			cfg.SkipDownwardAPIResolution = true // the provider resolves env, with the pod's IP
 			cfg.NumWorkers = 8
 			cfg.InformerResyncPeriod = time.Minute
@@ -147,7 +149,7 @@ func run(ctx context.Context, log *slog.Logger, o runOptions) error {
 	if err := removeConditionTaints(ctx, client, o.nodeName); err != nil {
 		return fmt.Errorf("remove not-ready taint: %w", err)
 	}
-	log.Info("node ready", "node", o.nodeName, "after", time.Since(start), "kubeletAddr", o.kubeletAddr, "bridge", o.bridge, "gateway", gateway)
+	log.Info("node ready", "node", o.nodeName, "after", time.Since(start), "kubeletAddr", o.kubeletAddr, "podInit", podInit, "bridge", o.bridge, "gateway", gateway)
 
 	select {
 	case err = <-errc:

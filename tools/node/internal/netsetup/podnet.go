@@ -94,11 +94,11 @@ func CreatePodNetwork(id string, addr netip.Addr, bits int, bridge string) (PodN
 		"link set eth0 up",
 		"link set lo up",
 	}
-	if err := ipBatch("", host); err != nil {
+	if err := ipBatch("", false, host); err != nil {
 		_ = DeletePodNetwork(n)
 		return PodNetwork{}, fmt.Errorf("pod network %s: %w", netns, err)
 	}
-	if err := ipBatch(netns, inside); err != nil {
+	if err := ipBatch(netns, false, inside); err != nil {
 		_ = DeletePodNetwork(n)
 		return PodNetwork{}, fmt.Errorf("pod network %s: %w", netns, err)
 	}
@@ -115,20 +115,21 @@ func MACFor(addr netip.Addr) string {
 }
 
 // DeletePodNetwork removes the veth and the namespace; missing ones are fine.
+// It looks for them in /sys and /run/netns and removes what it finds with
+// one `ip` process (none when nothing is left).
 func DeletePodNetwork(n PodNetwork) error {
-	var errs []string
-	if _, err := ipOutput("link", "show", "dev", n.Veth); err == nil {
-		if err := ip("link", "del", n.Veth); err != nil {
-			errs = append(errs, err.Error())
-		}
+	var commands []string
+	if _, err := os.Stat(filepath.Join("/sys/class/net", n.Veth)); err == nil {
+		commands = append(commands, "link del "+n.Veth)
 	}
 	if _, err := os.Stat(n.NetnsPath()); err == nil {
-		if err := ip("netns", "del", n.Netns); err != nil {
-			errs = append(errs, err.Error())
-		}
+		commands = append(commands, "netns del "+n.Netns)
 	}
-	if len(errs) > 0 {
-		return fmt.Errorf("delete pod network %s: %s", n.Netns, strings.Join(errs, "; "))
+	if len(commands) == 0 {
+		return nil
+	}
+	if err := ipBatch("", true, commands); err != nil {
+		return fmt.Errorf("delete pod network %s: %w", n.Netns, err)
 	}
 	return nil
 }

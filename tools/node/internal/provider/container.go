@@ -23,19 +23,18 @@ type containerRuntime struct {
 	spec corev1.Container
 	init bool
 
-	state, last  corev1.ContainerState
-	restarts     int32
-	ready        bool
-	started      bool
-	final        bool
-	pid          int
-	env          []string
-	containerID  string
-	imageID      string
-	run          int32         // index of the current (or last) run's log
-	runDone      chan struct{} // closed when the current run's process exited
-	startedCh    chan struct{} // closed once the container first started
-	everAnnounce bool
+	state, last corev1.ContainerState
+	restarts    int32
+	ready       bool
+	started     bool
+	final       bool
+	pid         int
+	env         []string
+	containerID string
+	imageID     string
+	run         int32         // index of the current (or last) run's log
+	runDone     chan struct{} // closed when the current run's process exited
+	startedCh   chan struct{} // closed once the container first started
 }
 
 func newContainerRuntime(pr *podRuntime, spec corev1.Container, init bool) *containerRuntime {
@@ -211,7 +210,7 @@ func (c *containerRuntime) runOnce() (int32, runOutcome, time.Duration) {
 	}
 	argv, binary, argvErr := cfg.Images.Argv(c.spec.Image, c.spec.Command, c.spec.Args)
 	argv = expandAll(argv, env)
-	c.announceImage(pod, binary)
+	c.announceImage(binary)
 
 	containerID := fmt.Sprintf("arl://%s-%s-%d", pod.UID, c.spec.Name, run)
 	lw, stdout, stderr, err := newLogWriter(logPath(pr.dir, c.spec.Name, run))
@@ -261,6 +260,7 @@ func (c *containerRuntime) runOnce() (int32, runOutcome, time.Duration) {
 	runCtx, stopProbes := context.WithCancel(pr.ctx)
 	c.startProbes(runCtx, podIP)
 	waitErr := cmd.Wait()
+	countChildCPU(childContainer, cmd.ProcessState)
 	stopProbes()
 	finishedAt := time.Now()
 	code := exitCode(cmd, waitErr)
@@ -325,25 +325,16 @@ func (c *containerRuntime) setWaiting(reason, msg string) {
 	c.pr.notifyStatus()
 }
 
-// announceImage records once per container that its image is not pulled.
-func (c *containerRuntime) announceImage(pod *corev1.Pod, binary string) {
+// announceImage records the image ID of the run (images are never pulled;
+// the pod's RunningOnHost event says so, see announceImages).
+func (c *containerRuntime) announceImage(binary string) {
 	c.pr.mu.Lock()
-	first := !c.everAnnounce
-	c.everAnnounce = true
+	defer c.pr.mu.Unlock()
 	if binary != "" {
 		c.imageID = "arl-node://binary" + binary
 	} else {
 		c.imageID = "arl-node://host/" + c.spec.Image
 	}
-	c.pr.mu.Unlock()
-	if !first {
-		return
-	}
-	msg := fmt.Sprintf("Image %q is not pulled: container %s runs on the host's filesystem with the node's PATH", c.spec.Image, c.spec.Name)
-	if binary != "" {
-		msg = fmt.Sprintf("Image %q is not pulled: container %s runs the local binary %s", c.spec.Image, c.spec.Name, binary)
-	}
-	c.pr.event(pod, corev1.EventTypeNormal, "RunningOnHost", msg)
 }
 
 // signal sends sig to the container's process group.

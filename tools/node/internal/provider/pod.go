@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -28,27 +29,33 @@ type podRuntime struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // the lifecycle goroutine and container supervisors
 
-	notifyMu sync.Mutex // keeps status notifications in order
+	notifyMu        sync.Mutex  // guards the two fields below
+	reportTimer     *time.Timer // runs reportStatusNow once the status settled
+	unreportedSince time.Time   // the first change not reported yet (zero: none)
+	reportMu        sync.Mutex  // keeps status reports in order
 
-	mu           sync.Mutex
-	pod          *corev1.Pod
-	podIP        string
-	startTime    *metav1.Time
-	conds        []corev1.PodCondition
-	sandboxReady bool
-	initDone     bool
-	initFailed   bool
-	deleting     bool
-	net          *netsetup.PodNetwork
-	sb           *sandbox.Sandbox
-	volumes      map[string]string // volume name -> host path
-	inits        []*containerRuntime
-	mains        []*containerRuntime
-	warned       map[string]bool // event messages already emitted
-	tornDown     bool
-	released     bool // completed: sandbox and network already freed
-	created      time.Time
-	wasReady     bool
+	mu                sync.Mutex
+	pod               *corev1.Pod
+	podIP             string
+	startTime         *metav1.Time
+	conds             []corev1.PodCondition
+	sandboxReady      bool
+	initDone          bool
+	initFailed        bool
+	deleting          bool
+	net               *netsetup.PodNetwork
+	sb                *sandbox.Sandbox
+	volumes           map[string]string // volume name -> host path
+	inits             []*containerRuntime
+	mains             []*containerRuntime
+	warned            map[string]bool // event messages already emitted
+	tornDown          bool
+	released          bool // completed: sandbox and network already freed
+	created           time.Time
+	wasReady          bool
+	gone              bool              // the API object is deleted: report no more status
+	reported          *corev1.PodStatus // the last status reported
+	reportedReadiness string            // its readinessLocked
 }
 
 func newPodRuntime(p *Provider, pod *corev1.Pod) *podRuntime {
@@ -66,6 +73,7 @@ func newPodRuntime(p *Provider, pod *corev1.Pod) *podRuntime {
 	for _, c := range pod.Spec.Containers {
 		pr.mains = append(pr.mains, newContainerRuntime(pr, c, false))
 	}
+	pr.reportedReadiness = pr.readinessLocked() // what the new pod object says
 	return pr
 }
 
@@ -87,8 +95,10 @@ func (pr *podRuntime) run() {
 	}
 	pr.mu.Lock()
 	pr.sandboxReady = true
+	pod := pr.pod
 	pr.mu.Unlock()
 	pr.notifyStatus()
+	pr.announceImages(pod)
 	go pr.refreshTokens()
 
 	for _, c := range pr.inits {
@@ -259,19 +269,8 @@ func (pr *podRuntime) statusLocked() corev1.PodStatus {
 	return st
 }
 
-// notifyStatus reports the current status to virtual-kubelet.
-func (pr *podRuntime) notifyStatus() {
-	pr.notifyMu.Lock()
-	defer pr.notifyMu.Unlock()
-	cb := pr.p.notifier()
-	if cb == nil {
-		return
-	}
-	cb(pr.snapshotPod())
-}
-
-// delete stops the pod in the background and removes its API object as
-// soon as its processes are gone.
+// delete stops the pod in the background, removes its API object as soon
+// as its processes are gone, then its network and files.
 func (pr *podRuntime) delete(grace time.Duration) {
 	pr.mu.Lock()
 	if pr.deleting {
@@ -285,14 +284,27 @@ func (pr *podRuntime) delete(grace time.Duration) {
 		start := time.Now()
 		pr.stopProcesses(grace)
 		stopped := time.Since(start)
-		pr.teardown()
 		pr.markTerminated()
-		pr.notifyStatus()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		if err := pr.p.removePodObject(ctx, pod.Namespace, pod.Name, pod.UID); err != nil {
+		removed, err := pr.p.removePodObject(ctx, pod.Namespace, pod.Name, pod.UID)
+		if err != nil {
 			pr.p.cfg.Log.Error("removing deleted pod object failed; virtual-kubelet will after the grace period", "pod", pr.key, "err", err)
 		}
+		if removed {
+			// Nobody can see a status any more: write none.
+			pr.mu.Lock()
+			pr.gone = true
+			pr.mu.Unlock()
+		} else {
+			// virtual-kubelet deletes the object once the grace period is
+			// over; report the terminal status it expects meanwhile.
+			pr.reportStatusNow()
+		}
+		// The network, IP and files go after the object: nothing the
+		// apiserver shows depends on them, and a pod's replacement gets
+		// another address meanwhile.
+		pr.teardown()
 		pr.p.forget(pr)
 		podDeleteDuration.Observe(time.Since(start).Seconds())
 		pr.p.cfg.Log.Info("pod deleted", "pod", pr.key, "processesGone", stopped, "total", time.Since(start))
@@ -317,6 +329,7 @@ func (pr *podRuntime) stopProcesses(grace time.Duration) {
 	pr.mu.Unlock()
 	if sb != nil {
 		sb.Stop()
+		countChildCPU(childPodInit, sb.TakeExitState())
 	}
 	if !waitGroupTimeout(&pr.wg, 5*time.Second) {
 		pr.p.cfg.Log.Error("pod's supervisors did not finish after the pod was killed", "pod", pr.key)
@@ -347,6 +360,7 @@ func (pr *podRuntime) releaseIfCompleted() {
 	pr.mu.Unlock()
 	if sb != nil {
 		sb.Stop()
+		countChildCPU(childPodInit, sb.TakeExitState())
 	}
 	if n != nil {
 		if err := netsetup.DeletePodNetwork(*n); err != nil {
@@ -423,4 +437,18 @@ func podIsReady(st corev1.PodStatus) bool {
 		}
 	}
 	return false
+}
+
+// announceImages records, in one event for the whole pod, that its images
+// are not pulled and what each container runs instead.
+func (pr *podRuntime) announceImages(pod *corev1.Pod) {
+	var parts []string
+	for _, c := range append(append([]corev1.Container{}, pod.Spec.InitContainers...), pod.Spec.Containers...) {
+		if _, binary, _ := pr.p.cfg.Images.Argv(c.Image, c.Command, c.Args); binary != "" {
+			parts = append(parts, fmt.Sprintf("%s (%q) runs the local binary %s", c.Name, c.Image, binary))
+		} else {
+			parts = append(parts, fmt.Sprintf("%s (%q) runs on the host's filesystem with the node's PATH", c.Name, c.Image))
+		}
+	}
+	pr.event(pod, corev1.EventTypeNormal, "RunningOnHost", "Images are not pulled: "+strings.Join(parts, "; "))
 }

@@ -174,10 +174,12 @@ func (p *Provider) forget(pr *podRuntime) {
 }
 
 // removePodObject deletes the API object now that its processes are gone,
-// instead of letting virtual-kubelet wait out the grace period.
-func (p *Provider) removePodObject(ctx context.Context, namespace, name string, uid types.UID) error {
+// instead of letting virtual-kubelet wait out the grace period. It reports
+// whether the object is gone (deleted now, already gone, or replaced by a
+// pod of another UID).
+func (p *Provider) removePodObject(ctx context.Context, namespace, name string, uid types.UID) (bool, error) {
 	if p.cfg.Client == nil {
-		return nil
+		return false, nil
 	}
 	zero := int64(0)
 	err := p.cfg.Client.CoreV1().Pods(namespace).Delete(ctx, name, metav1.DeleteOptions{
@@ -185,9 +187,9 @@ func (p *Provider) removePodObject(ctx context.Context, namespace, name string, 
 		Preconditions:      &metav1.Preconditions{UID: &uid},
 	})
 	if err != nil && !isNotFoundOrConflict(err) {
-		return fmt.Errorf("delete pod %s/%s: %w", namespace, name, err)
+		return false, fmt.Errorf("delete pod %s/%s: %w", namespace, name, err)
 	}
-	return nil
+	return true, nil
 }
 
 // Shutdown stops every pod (used when the node exits).

@@ -45,6 +45,8 @@ func (n *notified) add(p *corev1.Pod) {
 	n.pods = append(n.pods, p)
 }
 
+// last is the pod's latest reported status; an empty pod before the first
+// report (reports are coalesced, see statusCoalesceWindow).
 func (n *notified) last(uid types.UID) *corev1.Pod {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -53,7 +55,7 @@ func (n *notified) last(uid types.UID) *corev1.Pod {
 			return n.pods[i]
 		}
 	}
-	return nil
+	return &corev1.Pod{}
 }
 
 func newTestProvider(t *testing.T) (*Provider, *notified) {

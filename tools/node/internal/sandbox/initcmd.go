@@ -52,6 +52,10 @@ func runPodInit(args []string) int {
 		fmt.Fprintln(os.Stderr, "pod-init: usage: pod-init HOSTNAME [POD-DIR]")
 		return 2
 	}
+	if os.Getpid() != 1 {
+		fmt.Fprintln(os.Stderr, "pod-init: not PID 1 of a new PID namespace; only arl-node starts it")
+		return 2
+	}
 	if err := unix.Sethostname([]byte(args[0])); err != nil {
 		fmt.Fprintf(os.Stderr, "pod-init: set hostname: %v\n", err)
 		return 1
@@ -91,6 +95,12 @@ func runContainerInit(args []string) int {
 	var spec containerInitSpec
 	if err := json.Unmarshal([]byte(args[0]), &spec); err != nil {
 		return fail(2, "container-init: parse spec: %v", err)
+	}
+	// The node starts container-init in a new PID namespace, whose parent
+	// is outside it (ppid 0). Started by hand, it would mount a /proc over
+	// the host's: refuse.
+	if os.Getppid() != 0 {
+		return fail(2, "container-init: not in a pod's PID namespace; only arl-node starts it")
 	}
 	// An absolute command (a mapped image's binary) may live under a
 	// directory a volume is about to cover (an emptyDir at /tmp with the

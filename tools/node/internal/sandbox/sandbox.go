@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -32,6 +33,21 @@ type Sandbox struct {
 	waitDone  chan struct{}
 	ns        map[int]*os.File // CLONE_NEW* -> namespace file
 	closeOnce sync.Once
+	exitTaken atomic.Bool
+}
+
+// TakeExitState returns the init process's state once it has exited, to
+// the first caller only (nil otherwise): its CPU time includes every pod
+// process it reaped.
+func (s *Sandbox) TakeExitState() *os.ProcessState {
+	select {
+	case <-s.waitDone:
+		if s.exitTaken.CompareAndSwap(false, true) {
+			return s.pause.ProcessState
+		}
+	default:
+	}
+	return nil
 }
 
 // Start creates the pod's PID, UTS and IPC namespaces with pod-init as PID 1,
