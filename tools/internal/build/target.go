@@ -41,6 +41,13 @@ var Node = Target{
 	Sources: []string{"tools/node"}, Optional: true,
 }
 
+// NodeInit is the small pod-init/container-init helper the node starts in
+// every pod (the node falls back to re-running itself without it).
+var NodeInit = Target{
+	Name: "arl-node-init", Module: "tools/node", Package: "./cmd/arl-node-init",
+	Sources: []string{"tools/node"}, Optional: true,
+}
+
 // Sidecar is the in-pod ARL agent, run for the sidecar image.
 var Sidecar = Target{
 	Name: "arl-sidecar", Module: "sidecar", Package: "./cmd/arl-sidecar",
@@ -54,7 +61,7 @@ var Operator = Target{
 }
 
 // All lists every target in build order, the control plane first.
-var All = []Target{ControlPlane, Node, Sidecar, Operator}
+var All = []Target{ControlPlane, Node, NodeInit, Sidecar, Operator}
 
 // versionFlags stamps the Kubernetes version into a version package, so
 // the servers report v1.37.2 and `kubectl version` can parse it.
