@@ -49,6 +49,7 @@ type SandboxReconciler struct {
 
 	once      sync.Once
 	alloc     *allocator
+	written   *writtenStatuses
 	firstSeen sync.Map // sandbox UID -> time.Time
 }
 
@@ -65,13 +66,18 @@ func (r *SandboxReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	r.init()
 	sb := &arlv1.Sandbox{}
 	if err := r.Get(ctx, req.NamespacedName, sb); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.written.forget(req.NamespacedName)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if sb.DeletionTimestamp != nil {
 		r.firstSeen.Delete(sb.UID)
 		r.alloc.recorded(sb)
+		r.written.forget(req.NamespacedName)
 		return ctrl.Result{}, nil
 	}
+	r.written.catchUp(sb)
 
 	if sb.Status.PodName != "" {
 		// The cache shows the binding; the in-memory note is no longer needed.
@@ -117,6 +123,9 @@ func (r *SandboxReconciler) init() {
 	r.once.Do(func() {
 		if r.alloc == nil {
 			r.alloc = newAllocator(r.Client, r.Pods)
+		}
+		if r.written == nil {
+			r.written = newWrittenStatuses()
 		}
 	})
 }
@@ -230,16 +239,22 @@ func readyReason(st arlv1.SandboxStatus) string {
 	return ""
 }
 
-// updateStatus writes the status when it changed, as one merge patch.
+// updateStatus writes the status when it changed, as one merge patch, and
+// remembers it until the cache shows it.
 func (r *SandboxReconciler) updateStatus(ctx context.Context, sb *arlv1.Sandbox, status arlv1.SandboxStatus) error {
 	if equality.Semantic.DeepEqual(sb.Status, status) {
 		return nil
 	}
 	patch := client.MergeFrom(sb.DeepCopy())
 	sb.Status = status
-	if err := r.Status().Patch(ctx, sb, patch); err != nil && !apierrors.IsNotFound(err) {
+	if err := r.Status().Patch(ctx, sb, patch); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
 		return fmt.Errorf("patch status of sandbox %s/%s: %w", sb.Namespace, sb.Name, err)
 	}
+	statusWrites.Inc()
+	r.written.remember(sb)
 	return nil
 }
 
