@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
@@ -107,5 +108,40 @@ func TestWrittenStatusesCatchUp(t *testing.T) {
 		if _, kept := w.m[client.ObjectKeyFromObject(cached)]; kept != tc.wantKept {
 			t.Errorf("%s: memory kept = %v, want %v", tc.name, kept, tc.wantKept)
 		}
+	}
+}
+
+// A pass on a cached sandbox that was deleted meanwhile (its pod went with
+// it) stores nothing, so it emits no PodLost event either.
+func TestNoEventForATransitionThatWasNotStored(t *testing.T) {
+	pool, objs := poolAndPods(t, 1)
+	gone := &arlv1.Sandbox{ObjectMeta: metav1.ObjectMeta{Name: "gone", Namespace: "ns", UID: "gone-uid", ResourceVersion: "5"},
+		Spec:   arlv1.SandboxSpec{PoolRef: pool.Name},
+		Status: arlv1.SandboxStatus{Phase: arlv1.SandboxPhaseReady, PodName: "deleted-pod"}}
+	scheme := runtime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(arlv1.AddToScheme(scheme))
+	b := fake.NewClientBuilder().WithScheme(scheme).WithObjects(objs...).WithStatusSubresource(&arlv1.Sandbox{}).
+		WithInterceptorFuncs(interceptor.Funcs{
+			Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+				if got, ok := obj.(*arlv1.Sandbox); ok && key.Name == gone.Name {
+					gone.DeepCopyInto(got) // the stale cache still has it
+					return nil
+				}
+				return c.Get(ctx, key, obj, opts...)
+			},
+		})
+	for _, idx := range indexer.All() {
+		b = b.WithIndex(idx.Object, idx.Field, idx.Extract)
+	}
+	recorder := events.NewFakeRecorder(10)
+	r := &SandboxReconciler{Client: b.Build(), Recorder: recorder, Pods: podCfg}
+	if _, err := r.Reconcile(context.Background(), ctrl.Request{NamespacedName: client.ObjectKeyFromObject(gone)}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case ev := <-recorder.Events:
+		t.Errorf("event %q for a sandbox that no longer exists", ev)
+	default:
 	}
 }
