@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -200,7 +201,9 @@ func (b *bench) taskRun(ctx context.Context, n int) ([]time.Duration, []time.Dur
 
 // sandboxRun measures allocation from a warm pool: before each (untimed)
 // create it waits until the pool has an idle Ready pod, so a refill in
-// progress is part of the picture but an empty pool is not.
+// progress is part of the picture but an empty pool is not. One watch
+// follows the pool for the whole run (a watch per iteration would add its
+// own load to what is measured).
 func (b *bench) sandboxRun(ctx context.Context, n int) ([]time.Duration, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -211,13 +214,14 @@ func (b *bench) sandboxRun(ctx context.Context, n int) ([]time.Duration, error) 
 	if err != nil {
 		return nil, err
 	}
+	idle, err := b.followReadyReplicas(ctx, "bench-pool")
+	if err != nil {
+		return nil, err
+	}
 	prefix := fmt.Sprintf("bench-sb-%d-", time.Now().UnixNano())
 	var d []time.Duration
 	for i := range n {
-		if err := b.waitFor(ctx, poolGVR, "bench-pool", time.Minute, func(o *unstructured.Unstructured) bool {
-			idle, _, _ := unstructured.NestedInt64(o.Object, "status", "readyReplicas")
-			return idle >= 1
-		}); err != nil {
+		if err := idle.wait(time.Minute); err != nil {
 			return nil, fmt.Errorf("wait for an idle pod: %w", err)
 		}
 		name := fmt.Sprintf("%s%d", prefix, i)
@@ -234,6 +238,57 @@ func (b *bench) sandboxRun(ctx context.Context, n int) ([]time.Duration, error) 
 		}
 	}
 	return d, nil
+}
+
+// readyReplicas is the latest status.readyReplicas of a pool, as a watch
+// reports it.
+type readyReplicas struct {
+	mu      sync.Mutex
+	n       int64
+	changed chan struct{} // closed and replaced on every change
+}
+
+// followReadyReplicas watches pool until ctx ends.
+func (b *bench) followReadyReplicas(ctx context.Context, pool string) (*readyReplicas, error) {
+	w, err := b.dc.Resource(poolGVR).Namespace(b.ns).Watch(ctx, metav1.ListOptions{FieldSelector: "metadata.name=" + pool})
+	if err != nil {
+		return nil, err
+	}
+	r := &readyReplicas{changed: make(chan struct{})}
+	go func() {
+		defer w.Stop()
+		for ev := range w.ResultChan() {
+			o, ok := ev.Object.(*unstructured.Unstructured)
+			if !ok {
+				continue
+			}
+			n, _, _ := unstructured.NestedInt64(o.Object, "status", "readyReplicas")
+			r.mu.Lock()
+			r.n = n
+			close(r.changed)
+			r.changed = make(chan struct{})
+			r.mu.Unlock()
+		}
+	}()
+	return r, nil
+}
+
+// wait returns once the pool reports an idle Ready pod.
+func (r *readyReplicas) wait(timeout time.Duration) error {
+	deadline := time.After(timeout)
+	for {
+		r.mu.Lock()
+		n, changed := r.n, r.changed
+		r.mu.Unlock()
+		if n >= 1 {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-deadline:
+			return fmt.Errorf("no idle Ready pod within %s", timeout)
+		}
+	}
 }
 
 func waitName(ch <-chan string, name string, timeout time.Duration) error {

@@ -20,9 +20,14 @@ type SandboxValidator struct{}
 
 var _ admission.Validator[*arlv1.Sandbox] = &SandboxValidator{}
 
-// ValidateCreate checks a new Sandbox.
+// ValidateCreate checks a new Sandbox, and that its name fits the label
+// arl.infra.io/sandbox its pod gets (a longer name could never be bound).
 func (v *SandboxValidator) ValidateCreate(_ context.Context, sb *arlv1.Sandbox) (admission.Warnings, error) {
-	return nil, toInvalid("Sandbox", sb.Name, ValidateSandbox(sb))
+	errs := ValidateSandbox(sb)
+	if len(sb.Name) > validation.LabelValueMaxLength {
+		errs = append(errs, field.TooLong(field.NewPath("metadata", "name"), sb.Name, validation.LabelValueMaxLength))
+	}
+	return nil, toInvalid("Sandbox", sb.Name, errs)
 }
 
 // ValidateUpdate checks a changed Sandbox: poolRef may not change.

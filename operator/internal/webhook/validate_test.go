@@ -146,6 +146,11 @@ func TestValidateSandbox(t *testing.T) {
 	_, err = v.ValidateCreate(context.Background(), missing)
 	assertDenial(t, err, []string{"spec.poolRef", "Required"})
 
+	long := good.DeepCopy()
+	long.Name = strings.Repeat("a", 64)
+	_, err = v.ValidateCreate(context.Background(), long)
+	assertDenial(t, err, []string{"metadata.name", "63"})
+
 	moved := good.DeepCopy()
 	moved.Spec.PoolRef = "other-pool"
 	_, err = v.ValidateUpdate(context.Background(), good, moved)

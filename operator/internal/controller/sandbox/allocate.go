@@ -9,10 +9,10 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	arlv1 "github.com/arl-infra/arl/operator/api/v1alpha1"
 	"github.com/arl-infra/arl/operator/internal/controller/warmpool"
@@ -26,11 +26,12 @@ var errAllocationRace = errors.New("every idle pod seen was taken concurrently")
 // skipped as a candidate while the cache catches up.
 const claimMemory = 10 * time.Second
 
-// allocator binds idle pods to sandboxes. Binding is one optimistic patch of
-// the pod: its labels become state=allocated, sandbox=<name>, and its
-// controller reference moves from the pool to the sandbox (so deleting the
-// sandbox deletes the pod). The patch carries the resourceVersion the cache
-// showed, so two sandboxes can never both win the same pod.
+// allocator binds idle pods to sandboxes. Binding is one conditional patch
+// of the pod (bindPatch): its labels become state=allocated,
+// sandbox=<name>, and its controller reference moves from the pool to the
+// sandbox (so deleting the sandbox deletes the pod). The patch only applies
+// to an idle pod still controlled by the pool, so two sandboxes can never
+// both win the same pod.
 type allocator struct {
 	client client.Client
 	pods   warmpool.PodConfig
@@ -63,12 +64,13 @@ func (a *allocator) allocate(ctx context.Context, sb *arlv1.Sandbox, pool *arlv1
 	start := int(spread(string(sb.UID)) % uint32(len(candidates)))
 	for i := range candidates {
 		pod := candidates[(start+i)%len(candidates)]
-		bound, err := a.bind(ctx, sb, pod)
+		bound, err := a.bind(ctx, sb, pool, pod)
 		if err == nil {
 			return bound, nil
 		}
-		if apierrors.IsConflict(err) || apierrors.IsNotFound(err) {
+		if lostBindRace(err) {
 			allocationConflicts.Inc()
+			log.FromContext(ctx).V(1).Info("lost the race for a pod", "pod", pod.Name, "reason", err.Error())
 			a.remember(pod.UID)
 			continue
 		}
@@ -102,14 +104,14 @@ func (a *allocator) candidates(pool *arlv1.WarmPool, pods []corev1.Pod) []*corev
 	return out
 }
 
-// bind patches pod over to sb, conditional on the resourceVersion read.
-func (a *allocator) bind(ctx context.Context, sb *arlv1.Sandbox, cached *corev1.Pod) (*corev1.Pod, error) {
+// bind patches pod over to sb, conditional on it still being pool's idle pod.
+func (a *allocator) bind(ctx context.Context, sb *arlv1.Sandbox, pool *arlv1.WarmPool, cached *corev1.Pod) (*corev1.Pod, error) {
+	data, err := bindPatch(sb, pool, cached)
+	if err != nil {
+		return nil, err
+	}
 	pod := cached.DeepCopy()
-	patch := client.MergeFromWithOptions(cached, client.MergeFromWithOptimisticLock{})
-	pod.Labels[arlv1.LabelState] = arlv1.PodStateAllocated
-	pod.Labels[arlv1.LabelSandbox] = sb.Name
-	pod.OwnerReferences = []metav1.OwnerReference{*metav1.NewControllerRef(sb, arlv1.GroupVersion.WithKind("Sandbox"))}
-	if err := a.client.Patch(ctx, pod, patch); err != nil {
+	if err := a.client.Patch(ctx, pod, client.RawPatch(types.JSONPatchType, data)); err != nil {
 		return nil, err
 	}
 	a.remember(pod.UID)

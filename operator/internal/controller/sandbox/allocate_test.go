@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/utils/ptr"
@@ -49,6 +50,7 @@ func poolAndPods(t *testing.T, n int) (*arlv1.WarmPool, []client.Object) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		p.UID = types.UID("uid-" + p.Name)
 		podReady(p)
 		objs = append(objs, p)
 	}

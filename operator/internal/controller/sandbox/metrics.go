@@ -15,8 +15,12 @@ var (
 		Name: "arl_sandbox_allocation_conflicts_total",
 		Help: "Pod bindings lost to a concurrent writer (retried with another pod).",
 	})
+	statusWrites = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "arl_sandbox_status_writes_total",
+		Help: "Sandbox status writes (a sandbox that goes straight to Ready needs one).",
+	})
 )
 
 func init() {
-	metrics.Registry.MustRegister(allocationSeconds, allocationConflicts)
+	metrics.Registry.MustRegister(allocationSeconds, allocationConflicts, statusWrites)
 }

@@ -49,6 +49,7 @@ type SandboxReconciler struct {
 
 	once      sync.Once
 	alloc     *allocator
+	written   *writtenStatuses
 	firstSeen sync.Map // sandbox UID -> time.Time
 }
 
@@ -65,13 +66,18 @@ func (r *SandboxReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	r.init()
 	sb := &arlv1.Sandbox{}
 	if err := r.Get(ctx, req.NamespacedName, sb); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.written.forget(req.NamespacedName)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if sb.DeletionTimestamp != nil {
 		r.firstSeen.Delete(sb.UID)
 		r.alloc.recorded(sb)
+		r.written.forget(req.NamespacedName)
 		return ctrl.Result{}, nil
 	}
+	r.written.catchUp(sb)
 
 	if sb.Status.PodName != "" {
 		// The cache shows the binding; the in-memory note is no longer needed.
@@ -103,8 +109,13 @@ func (r *SandboxReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	}
 
 	status := computeStatus(sb, obs)
-	r.recordTransition(sb, status)
-	statusErr := r.updateStatus(ctx, sb, status)
+	previous := *sb.Status.DeepCopy()
+	wrote, statusErr := r.updateStatus(ctx, sb, status)
+	if wrote {
+		// Only a transition that was stored gets an event (not one computed
+		// from a cached sandbox that was deleted meanwhile).
+		r.recordTransition(sb, previous, status)
+	}
 	if err := errors.Join(workErr, statusErr); err != nil {
 		return ctrl.Result{}, err
 	}
@@ -119,6 +130,9 @@ func (r *SandboxReconciler) init() {
 	r.once.Do(func() {
 		if r.alloc == nil {
 			r.alloc = newAllocator(r.Client, r.Pods)
+		}
+		if r.written == nil {
+			r.written = newWrittenStatuses()
 		}
 	})
 }
@@ -189,16 +203,17 @@ func (r *SandboxReconciler) findBoundPod(ctx context.Context, sb *arlv1.Sandbox)
 	return nil, nil
 }
 
-// recordTransition emits one event per phase or reason change.
-func (r *SandboxReconciler) recordTransition(sb *arlv1.Sandbox, status arlv1.SandboxStatus) {
+// recordTransition emits one event per phase or reason change from
+// previous to status.
+func (r *SandboxReconciler) recordTransition(sb *arlv1.Sandbox, previous, status arlv1.SandboxStatus) {
 	if r.Recorder == nil {
 		return
 	}
-	oldReason, newReason := readyReason(sb.Status), readyReason(status)
-	if sb.Status.Phase == status.Phase && oldReason == newReason {
+	oldReason, newReason := readyReason(previous), readyReason(status)
+	if previous.Phase == status.Phase && oldReason == newReason {
 		return
 	}
-	if sb.Status.PodName == "" && status.PodName != "" {
+	if previous.PodName == "" && status.PodName != "" {
 		// One event for the common case of a pod that is Ready when taken.
 		ready := ""
 		if newReason == arlv1.SandboxReasonSidecarReady {
@@ -232,17 +247,23 @@ func readyReason(st arlv1.SandboxStatus) string {
 	return ""
 }
 
-// updateStatus writes the status when it changed, as one merge patch.
-func (r *SandboxReconciler) updateStatus(ctx context.Context, sb *arlv1.Sandbox, status arlv1.SandboxStatus) error {
+// updateStatus writes the status when it changed, as one merge patch, and
+// remembers it until the cache shows it. wrote reports a stored change.
+func (r *SandboxReconciler) updateStatus(ctx context.Context, sb *arlv1.Sandbox, status arlv1.SandboxStatus) (wrote bool, err error) {
 	if equality.Semantic.DeepEqual(sb.Status, status) {
-		return nil
+		return false, nil
 	}
 	patch := client.MergeFrom(sb.DeepCopy())
 	sb.Status = status
-	if err := r.Status().Patch(ctx, sb, patch); err != nil && !apierrors.IsNotFound(err) {
-		return fmt.Errorf("patch status of sandbox %s/%s: %w", sb.Namespace, sb.Name, err)
+	if err := r.Status().Patch(ctx, sb, patch); err != nil {
+		if apierrors.IsNotFound(err) {
+			return false, nil
+		}
+		return false, fmt.Errorf("patch status of sandbox %s/%s: %w", sb.Namespace, sb.Name, err)
 	}
-	return nil
+	statusWrites.Inc()
+	r.written.remember(sb)
+	return true, nil
 }
 
 // SetupWithManager watches Sandboxes, their pods, the pods becoming idle and

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -128,6 +129,9 @@ func TestSandboxTakesAReadyPodAndThePoolRefills(t *testing.T) {
 	})
 }
 
+// While they allocate, a "node" keeps rewriting the pods' status, as a real
+// node does while pods churn: binds must neither fail because of it nor ever
+// hand one pod to two sandboxes.
 func TestFiftySandboxesGetFiftyDistinctPods(t *testing.T) {
 	const n = 50
 	ns, c := namespace(t)
@@ -138,6 +142,12 @@ func TestFiftySandboxesGetFiftyDistinctPods(t *testing.T) {
 		err := c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "big-pool"}, pool)
 		return err == nil && pool.Status.ReadyReplicas == n, fmt.Errorf("%+v %v", pool.Status, err)
 	})
+
+	conflictsBefore := testutil.ToFloat64(allocationConflicts)
+	churnCtx, stopChurn := context.WithCancel(context.Background())
+	defer stopChurn()
+	churned := make(chan int)
+	go func() { churned <- churnPodStatus(churnCtx, c, ns, "big-pool") }()
 
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -175,6 +185,12 @@ func TestFiftySandboxesGetFiftyDistinctPods(t *testing.T) {
 		return true, nil
 	})
 	t.Logf("50 sandboxes Ready %s after creation started", time.Since(start).Round(time.Millisecond))
+	stopChurn()
+	writes := <-churned
+	if writes == 0 {
+		t.Error("no pod status was rewritten during the allocation")
+	}
+	t.Logf("%d pod status writes meanwhile; %.0f binds lost to a concurrent writer", writes, testutil.ToFloat64(allocationConflicts)-conflictsBefore)
 	if len(byPod) != n {
 		t.Fatalf("%d distinct pods for %d sandboxes", len(byPod), n)
 	}
@@ -187,6 +203,27 @@ func TestFiftySandboxesGetFiftyDistinctPods(t *testing.T) {
 			t.Errorf("pod %s labelled for %q, recorded by %s", podName, pod.Labels[arlv1.LabelSandbox], sbName)
 		}
 	}
+}
+
+// churnPodStatus rewrites the status message of the pool's pods until ctx
+// ends, and returns how many writes succeeded.
+func churnPodStatus(ctx context.Context, c client.Client, ns, pool string) int {
+	writes := 0
+	for round := 0; ctx.Err() == nil; round++ {
+		var list corev1.PodList
+		if err := c.List(ctx, &list, client.InNamespace(ns), client.MatchingLabels{arlv1.LabelPool: pool}); err != nil {
+			continue
+		}
+		for i := range list.Items {
+			pod := &list.Items[i]
+			patch := client.MergeFrom(pod.DeepCopy())
+			pod.Status.Message = fmt.Sprintf("probe round %d", round)
+			if c.Status().Patch(ctx, pod, patch) == nil {
+				writes++
+			}
+		}
+	}
+	return writes
 }
 
 func TestSandboxWaitsForPoolThenTakesTheFirstReadyPod(t *testing.T) {

@@ -20,10 +20,14 @@ var (
 		Name: "arl_warmpool_allocated_pods",
 		Help: "Pods of a WarmPool bound to a Sandbox.",
 	}, []string{"namespace", "pool"})
+	statusWrites = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "arl_warmpool_status_writes_total",
+		Help: "WarmPool status writes (spaced out by the status write interval).",
+	}, []string{"namespace", "pool"})
 )
 
 func init() {
-	metrics.Registry.MustRegister(idlePods, readyPods, allocatedPods)
+	metrics.Registry.MustRegister(idlePods, readyPods, allocatedPods, statusWrites)
 }
 
 func recordPoolMetrics(pool *arlv1.WarmPool, s podSets) {
@@ -36,4 +40,5 @@ func forgetPoolMetrics(namespace, pool string) {
 	for _, g := range []*prometheus.GaugeVec{idlePods, readyPods, allocatedPods} {
 		g.DeleteLabelValues(namespace, pool)
 	}
+	statusWrites.DeleteLabelValues(namespace, pool)
 }

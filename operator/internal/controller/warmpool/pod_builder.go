@@ -42,7 +42,10 @@ func TemplateHash(pool *arlv1.WarmPool, cfg PodConfig) string {
 // BuildPod returns the pod named name for pool: the template plus the
 // arl-tools volume, the workspace volume when absent, the arl-install init
 // container, the wrapped executor command, the sidecar container, the labels
-// and the controller reference to the pool.
+// and the controller reference to the pool. The pod mounts no
+// service-account token unless the template asks for one: sandboxed code
+// gets no cluster credentials by default, and every pod start saves the
+// API server a token signing and a ConfigMap read.
 func BuildPod(pool *arlv1.WarmPool, name, hash string, cfg PodConfig) (*corev1.Pod, error) {
 	tmpl := pool.Spec.Template.DeepCopy()
 	spec := tmpl.Spec
@@ -58,6 +61,9 @@ func BuildPod(pool *arlv1.WarmPool, name, hash string, cfg PodConfig) (*corev1.P
 		return nil, fmt.Errorf("template of pool %s has no container named %q", pool.Name, arlv1.ExecutorContainerName)
 	}
 
+	if spec.AutomountServiceAccountToken == nil {
+		spec.AutomountServiceAccountToken = ptr.To(false)
+	}
 	workspaceMountPath := ensureWorkspace(&spec, executor)
 	spec.Volumes = append(spec.Volumes, corev1.Volume{
 		Name:         arlv1.ToolsVolumeName,

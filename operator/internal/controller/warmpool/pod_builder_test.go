@@ -242,3 +242,25 @@ func TestBuildTokenSecret(t *testing.T) {
 		t.Error("token secret is not immutable")
 	}
 }
+
+func TestBuildPodMountsNoServiceAccountTokenUnlessAsked(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		template *bool
+		want     bool
+	}{
+		{"template silent", nil, false},
+		{"template asks for the token", ptr.To(true), true},
+		{"template refuses the token", ptr.To(false), false},
+	} {
+		pool := manualPool()
+		pool.Spec.Template.Spec.AutomountServiceAccountToken = tc.template
+		pod, err := BuildPod(pool, "p", "h", testPods)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := pod.Spec.AutomountServiceAccountToken; got == nil || *got != tc.want {
+			t.Errorf("%s: automountServiceAccountToken = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

@@ -1,5 +1,11 @@
 // Package warmpool holds the WarmPool controller: it keeps spec.replicas idle,
 // Ready pods per pool, each with its own sidecar token Secret.
+//
+// A pool's status is a summary written at most once per
+// StatusWriteInterval (1 s by default): the first change after a quiet
+// interval is written at once, a burst of changes (pods taken and refilled
+// while sandboxes come and go) is written as one. Sandboxes never wait on
+// it: they watch the pods.
 package warmpool
 
 import (
@@ -7,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -35,8 +42,12 @@ type WarmPoolReconciler struct {
 	Pods PodConfig
 	// Workers is the number of concurrent reconciles.
 	Workers int
+	// StatusWriteInterval is the shortest time between two status writes of
+	// one pool; 0 means defaultStatusWriteInterval.
+	StatusWriteInterval time.Duration
 
 	expectations *expectations
+	throttle     *statusThrottle
 	once         sync.Once
 }
 
@@ -57,6 +68,7 @@ func (r *WarmPoolReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 	if err := r.Get(ctx, req.NamespacedName, pool); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.expectations.Forget(key)
+			r.throttle.forget(key)
 			forgetPoolMetrics(req.Namespace, req.Name)
 			return ctrl.Result{}, r.deleteAllocatedPods(ctx, req.Namespace, req.Name)
 		}
@@ -95,25 +107,37 @@ func (r *WarmPoolReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 	}
 
 	recordPoolMetrics(pool, sets)
-	statusErr := r.updateStatus(ctx, pool, computeStatus(pool, sets, passErr, invalidTemplate))
+	statusDelay, statusErr := r.updateStatus(ctx, key, pool, computeStatus(pool, sets, passErr, invalidTemplate))
+	var result ctrl.Result
+	if statusDelay > 0 {
+		// The status write waits for the throttle; this pass writes it then.
+		result.RequeueAfter = statusDelay
+	}
 	if invalidTemplate {
 		// Retrying cannot help until the template changes, which triggers a pass.
-		return ctrl.Result{}, statusErr
+		return result, statusErr
 	}
 	if err := errors.Join(passErr, statusErr); err != nil {
 		return ctrl.Result{}, err
 	}
-	if !satisfied {
+	if !satisfied && result.RequeueAfter == 0 {
 		// Watch events normally end the wait; this bounds it if one is lost.
-		return ctrl.Result{RequeueAfter: expectationTimeout}, nil
+		result.RequeueAfter = expectationTimeout
 	}
-	return ctrl.Result{}, nil
+	return result, nil
 }
 
 func (r *WarmPoolReconciler) init() {
 	r.once.Do(func() {
 		if r.expectations == nil {
 			r.expectations = newExpectations()
+		}
+		if r.throttle == nil {
+			interval := r.StatusWriteInterval
+			if interval <= 0 {
+				interval = defaultStatusWriteInterval
+			}
+			r.throttle = newStatusThrottle(interval)
 		}
 	})
 }
@@ -257,17 +281,27 @@ func (r *WarmPoolReconciler) deleteSecret(ctx context.Context, namespace, podNam
 	}
 }
 
-// updateStatus writes the status when it changed, as one merge patch.
-func (r *WarmPoolReconciler) updateStatus(ctx context.Context, pool *arlv1.WarmPool, status arlv1.WarmPoolStatus) error {
+// updateStatus writes the status when it changed, as one merge patch, unless
+// the pool wrote one less than StatusWriteInterval ago: then it returns how
+// long to wait before writing.
+func (r *WarmPoolReconciler) updateStatus(ctx context.Context, key string, pool *arlv1.WarmPool, status arlv1.WarmPoolStatus) (time.Duration, error) {
 	if equality.Semantic.DeepEqual(pool.Status, status) {
-		return nil
+		return 0, nil
+	}
+	if wait := r.throttle.wait(key); wait > 0 {
+		return wait, nil
 	}
 	patch := client.MergeFrom(pool.DeepCopy())
 	pool.Status = status
-	if err := r.Status().Patch(ctx, pool, patch); err != nil && !apierrors.IsNotFound(err) {
-		return fmt.Errorf("patch status of warmpool %s/%s: %w", pool.Namespace, pool.Name, err)
+	err := r.Status().Patch(ctx, pool, patch)
+	switch {
+	case err == nil:
+		r.throttle.wrote(key)
+		statusWrites.WithLabelValues(pool.Namespace, pool.Name).Inc()
+	case !apierrors.IsNotFound(err):
+		return 0, fmt.Errorf("patch status of warmpool %s/%s: %w", pool.Namespace, pool.Name, err)
 	}
-	return nil
+	return 0, nil
 }
 
 func (r *WarmPoolReconciler) event(pool *arlv1.WarmPool, eventType, reason, action, format string, args ...any) {
