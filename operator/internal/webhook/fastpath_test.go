@@ -125,24 +125,30 @@ func TestSandboxMatchConditionsNeverAdmitWhatTheWebhookDenies(t *testing.T) {
 	}
 	cases := []struct {
 		name    string
+		objName string // default sb-<index>
 		spec    arlv1.SandboxSpec
 		valid   bool
 		webhook bool
 	}{
-		{"the manual's", arlv1.SandboxSpec{PoolRef: "python-pool", KeepAlive: true}, true, false},
-		{"idle timeout", arlv1.SandboxSpec{PoolRef: "python-pool", IdleTimeoutSeconds: ptr.To[int32](600)}, true, false},
-		{"dotted pool name", arlv1.SandboxSpec{PoolRef: "pools.team-a"}, true, false},
-		{"uppercase pool name", arlv1.SandboxSpec{PoolRef: "Python-Pool"}, false, true},
-		{"pool name with underscore", arlv1.SandboxSpec{PoolRef: "python_pool"}, false, true},
-		{"no pool", arlv1.SandboxSpec{}, false, true},
-		{"zero idle timeout", arlv1.SandboxSpec{PoolRef: "p", IdleTimeoutSeconds: ptr.To[int32](0)}, false, true},
+		{"the manual's", "", arlv1.SandboxSpec{PoolRef: "python-pool", KeepAlive: true}, true, false},
+		{"idle timeout", "", arlv1.SandboxSpec{PoolRef: "python-pool", IdleTimeoutSeconds: ptr.To[int32](600)}, true, false},
+		{"dotted pool name", "", arlv1.SandboxSpec{PoolRef: "pools.team-a"}, true, false},
+		{"uppercase pool name", "", arlv1.SandboxSpec{PoolRef: "Python-Pool"}, false, true},
+		{"pool name with underscore", "", arlv1.SandboxSpec{PoolRef: "python_pool"}, false, true},
+		{"no pool", "", arlv1.SandboxSpec{}, false, true},
+		{"zero idle timeout", "", arlv1.SandboxSpec{PoolRef: "p", IdleTimeoutSeconds: ptr.To[int32](0)}, false, true},
+		{"name over 63 characters", strings.Repeat("a", 64), arlv1.SandboxSpec{PoolRef: "p"}, false, true},
 	}
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			sb := &arlv1.Sandbox{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("sb-%d", i), Namespace: ns}, Spec: tc.spec}
-			want, wantErr := ValidateSandbox(sb), !tc.valid
-			if (len(want) > 0) != wantErr {
-				t.Fatalf("case disagrees with ValidateSandbox: %v", want)
+			name := tc.objName
+			if name == "" {
+				name = fmt.Sprintf("sb-%d", i)
+			}
+			sb := &arlv1.Sandbox{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}, Spec: tc.spec}
+			wantErr := !tc.valid
+			if _, err := (&SandboxValidator{}).ValidateCreate(ctx, sb); (err != nil) != wantErr {
+				t.Fatalf("case disagrees with the webhook: %v", err)
 			}
 			before := webhookCalls(t, sandboxWebhookPath)
 			err := env.Client.Create(ctx, sb)
