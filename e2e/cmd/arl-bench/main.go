@@ -35,6 +35,7 @@ func main() {
 	poolSize := flag.Int("pool", 20, "replicas of the bench pool")
 	ns := flag.String("namespace", "default", "namespace")
 	only := flag.String("only", "", "run only 'task' or 'sandbox'")
+	settled := flag.Int("settled", 0, "also time this many sandboxes taken from a full pool (no refill running), one run")
 	flag.Parse()
 
 	kubeconfig := os.Getenv("KUBECONFIG")
@@ -70,11 +71,18 @@ func main() {
 	}
 	if *only == "" || *only == "sandbox" {
 		for r := range *runs {
-			d, err := b.sandboxRun(ctx, *n)
+			d, err := b.sandboxRun(ctx, *n, 1)
 			if err != nil {
 				fail("sandbox run %d: %v", r+1, err)
 			}
 			rows = append(rows, summarize(fmt.Sprintf("sandbox create→Ready (run %d)", r+1), d))
+		}
+		if *settled > 0 {
+			d, err := b.sandboxRun(ctx, *settled, int64(*poolSize))
+			if err != nil {
+				fail("settled sandbox run: %v", err)
+			}
+			rows = append(rows, summarize(fmt.Sprintf("sandbox create→Ready, pool full (n=%d)", *settled), d))
 		}
 	}
 	print(rows, *n)
@@ -204,7 +212,10 @@ func (b *bench) taskRun(ctx context.Context, n int) ([]time.Duration, []time.Dur
 // progress is part of the picture but an empty pool is not. One watch
 // follows the pool for the whole run (a watch per iteration would add its
 // own load to what is measured).
-func (b *bench) sandboxRun(ctx context.Context, n int) ([]time.Duration, error) {
+// Before each create it waits until the pool reports at least minIdle idle
+// Ready pods: 1 measures allocation while the pool refills, the pool size
+// measures it with no refill running.
+func (b *bench) sandboxRun(ctx context.Context, n int, minIdle int64) ([]time.Duration, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	ready, err := b.observe(ctx, sandboxGVR, func(o *unstructured.Unstructured) bool {
@@ -221,7 +232,12 @@ func (b *bench) sandboxRun(ctx context.Context, n int) ([]time.Duration, error) 
 	prefix := fmt.Sprintf("bench-sb-%d-", time.Now().UnixNano())
 	var d []time.Duration
 	for i := range n {
-		if err := idle.wait(time.Minute); err != nil {
+		if minIdle > 1 && i > 0 {
+			// The pool's status is written at most once a second: give the
+			// refill of the last sandbox's pod time to show.
+			time.Sleep(2 * time.Second)
+		}
+		if err := idle.wait(minIdle, time.Minute); err != nil {
 			return nil, fmt.Errorf("wait for an idle pod: %w", err)
 		}
 		name := fmt.Sprintf("%s%d", prefix, i)
@@ -273,20 +289,20 @@ func (b *bench) followReadyReplicas(ctx context.Context, pool string) (*readyRep
 	return r, nil
 }
 
-// wait returns once the pool reports an idle Ready pod.
-func (r *readyReplicas) wait(timeout time.Duration) error {
+// wait returns once the pool reports at least min idle Ready pods.
+func (r *readyReplicas) wait(min int64, timeout time.Duration) error {
 	deadline := time.After(timeout)
 	for {
 		r.mu.Lock()
 		n, changed := r.n, r.changed
 		r.mu.Unlock()
-		if n >= 1 {
+		if n >= min {
 			return nil
 		}
 		select {
 		case <-changed:
 		case <-deadline:
-			return fmt.Errorf("no idle Ready pod within %s", timeout)
+			return fmt.Errorf("fewer than %d idle Ready pods after %s", min, timeout)
 		}
 	}
 }
