@@ -70,7 +70,7 @@ func (f *Forwarder) ExecuteStream(ctx context.Context, req *connect.Request[side
 func (f *Forwarder) Interact(ctx context.Context, stream *connect.BidiStream[sidecarv1.InteractRequest, sidecarv1.InteractResponse]) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	upstream := f.client.Interact(ctx)
+	upstream := f.bidi.Interact(ctx)
 	inputDone := make(chan struct{})
 	go func() {
 		defer close(inputDone)
