@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/arl-infra/arl/sidecar/internal/agent"
+	"github.com/arl-infra/arl/sidecar/internal/idempotency"
 	"github.com/arl-infra/arl/sidecar/internal/install"
 	"github.com/arl-infra/arl/sidecar/internal/serve"
 )
@@ -95,6 +96,7 @@ func runServe(args []string, log *slog.Logger) error {
 	allowedRoots := fs.String("allowed-roots", "", "comma-separated roots for file calls (default: the workspace)")
 	agentSocket := fs.String("agent-socket", "", "forward process calls to the agent on this Unix socket")
 	tokenFile := fs.String("token-file", "", "file holding the bearer token (default: $ARL_SIDECAR_TOKEN; none means no auth)")
+	retention := fs.Duration("idempotency-retention", idempotency.DefaultOptions().Retention, "how long the result of a call with an idempotency key is kept for its repeats")
 	lim := limitFlags(fs)
 	_ = fs.Parse(args)
 
@@ -120,6 +122,7 @@ func runServe(args []string, log *slog.Logger) error {
 		MaxOutputBytes:       *lim.maxOutputBytes,
 		MaxForegroundTimeout: *lim.maxForegroundTimeout,
 		MaxBodyBytes:         *lim.maxBodyBytes,
+		IdempotencyRetention: *retention,
 		Version:              version,
 		Logger:               log,
 	})

@@ -41,6 +41,9 @@ func (s *Store) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
 			return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("%w: %q", errKeyReused, msg.GetIdempotencyKey()))
 		}
 		if first {
+			// The first caller gets its own result directly: the store may
+			// drop it (retention, byte budget) before this caller reads it.
+			mine := make(chan result, 1)
 			go func() {
 				resp, err := next(context.WithoutCancel(ctx), req)
 				size := 0
@@ -50,22 +53,39 @@ func (s *Store) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
 					}
 				}
 				s.finish(e, resp, err, size)
+				mine <- result{resp, err}
 			}()
+			select {
+			case r := <-mine:
+				return r.resp, r.err
+			case <-ctx.Done():
+				return nil, contextError(ctx)
+			}
 		}
 		select {
 		case <-e.done:
 		case <-ctx.Done():
-			code := connect.CodeCanceled
-			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				code = connect.CodeDeadlineExceeded
-			}
-			return nil, connect.NewError(code, ctx.Err())
+			return nil, contextError(ctx)
 		}
-		if e.evicted {
+		resp, evicted, err := s.read(e)
+		if evicted {
 			return nil, connect.NewError(connect.CodeAlreadyExists, fmt.Errorf("%w: %q", errEvicted, msg.GetIdempotencyKey()))
 		}
-		return e.resp, e.err
+		return resp, err
 	}
+}
+
+type result struct {
+	resp connect.AnyResponse
+	err  error
+}
+
+func contextError(ctx context.Context) error {
+	code := connect.CodeCanceled
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		code = connect.CodeDeadlineExceeded
+	}
+	return connect.NewError(code, ctx.Err())
 }
 
 // WrapStreamingClient passes through: only unary calls carry keys.

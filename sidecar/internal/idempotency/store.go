@@ -137,6 +137,13 @@ func (s *Store) evictLocked() {
 	}
 }
 
+// read returns a finished entry's result, or evicted when it was dropped.
+func (s *Store) read(e *entry) (resp connect.AnyResponse, evicted bool, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return e.resp, e.evicted, e.err
+}
+
 // Len reports the keys remembered (for tests and metrics).
 func (s *Store) Len() int {
 	s.mu.Lock()

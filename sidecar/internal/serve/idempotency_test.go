@@ -130,3 +130,23 @@ func TestKeyedWriteFilesWritesOnce(t *testing.T) {
 		t.Fatalf("the repeat wrote again: %q", b)
 	}
 }
+
+// Past the retention the first call still gets its own result, and a
+// repeat is refused (ALREADY_EXISTS) rather than run again.
+func TestKeyPastItsRetentionIsRefusedNotRunAgain(t *testing.T) {
+	sc := startSidecar(t, Config{IdempotencyRetention: time.Nanosecond})
+	c := sc.client(connect.WithGRPC())
+	ctx := context.Background()
+	req := &sidecarv1.ExecuteRequest{Command: []string{"sh", "-c", "echo run >> count; echo ok"}, IdempotencyKey: "k-old"}
+	first, err := c.Execute(ctx, connect.NewRequest(req))
+	if err != nil || first.Msg.GetStdout() != "ok\n" {
+		t.Fatalf("first call: %v %v", first, err)
+	}
+	_, err = c.Execute(ctx, connect.NewRequest(req))
+	if connect.CodeOf(err) != connect.CodeAlreadyExists || !strings.Contains(err.Error(), "no longer kept") {
+		t.Fatalf("repeat past the retention: %v, want ALREADY_EXISTS", err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(sc.workspace, "count")); string(b) != "run\n" {
+		t.Fatalf("the command ran %d times", strings.Count(string(b), "run"))
+	}
+}

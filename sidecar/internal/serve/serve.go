@@ -31,6 +31,9 @@ type Config struct {
 	MaxOutputBytes       int
 	MaxForegroundTimeout time.Duration
 	MaxBodyBytes         int
+	// IdempotencyRetention is how long a keyed call's result is kept
+	// (default 10 minutes).
+	IdempotencyRetention time.Duration
 	Version              string
 	Logger               *slog.Logger
 }
@@ -83,7 +86,7 @@ func New(cfg Config) (*Sidecar, error) {
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		Metrics:      metrics,
 		Logger:       cfg.Logger,
-		Idempotency:  idempotency.New(idempotency.DefaultOptions()),
+		Idempotency:  idempotency.New(idempotency.Options{Retention: cfg.IdempotencyRetention}),
 	})
 	if err != nil {
 		s.Close()

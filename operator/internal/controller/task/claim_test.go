@@ -131,3 +131,42 @@ func TestStepSentBeforeACrashIsNotRunAgain(t *testing.T) {
 		t.Fatalf("the step ran %d times", n)
 	}
 }
+
+// A step the sidecar ran for an earlier operator but whose result it no
+// longer keeps is not run again, even with retries left: the task fails
+// with reason StepResultLost.
+func TestStepWhoseResultTheSidecarDroppedFailsWithoutRerun(t *testing.T) {
+	port, stop, err := startSidecar(sidecarBin, t.TempDir(), "--idempotency-retention=1ns")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	ns := startNamespace(t, func(o *Options) { o.SidecarPort = port })
+	dir := testDir(t)
+	sb := &arlv1.Sandbox{ObjectMeta: metav1.ObjectMeta{Name: "sb", Namespace: ns}, Spec: arlv1.SandboxSpec{PoolRef: testPool, KeepAlive: true}}
+	create(t, sb)
+	marker := filepath.Join(dir, "ran")
+	step := command("once", "sh", "-c", "echo ran >> "+marker)
+	task := newTask(ns, "lost", sb.Name, step)
+	task.Spec.Retries = 2
+	create(t, task)
+	task = waitTask(t, ns, "lost", 10*time.Second, "Pending", func(tk *arlv1.Task) bool {
+		return tk.Status.State == arlv1.TaskStatePending
+	})
+
+	pool := sidecarclient.NewPool()
+	defer pool.Close()
+	req := &sidecarv1.ExecuteRequest{Command: step.Command, WorkingDir: dir, TimeoutSeconds: 30, IdempotencyKey: stepKey(task, 1, 0)}
+	if _, err := pool.Client("127.0.0.1:"+strconv.Itoa(port)).Execute(context.Background(), sidecarclient.WithToken(connect.NewRequest(req), sidecarToken)); err != nil {
+		t.Fatalf("the earlier operator's call: %v", err)
+	}
+
+	setSandboxStatus(t, sb, arlv1.SandboxPhaseReady, sidecarPod, dir)
+	done := waitFinished(t, ns, "lost", 20*time.Second)
+	if done.Status.State != arlv1.TaskStateFailed || done.Status.Reason != ReasonStepResultLost || done.Status.Attempts != 1 {
+		t.Fatalf("task = %s reason %s attempts %d (%s), want Failed StepResultLost after 1 attempt", done.Status.State, done.Status.Reason, done.Status.Attempts, done.Status.Message)
+	}
+	if n := countLines(t, marker); n != 1 {
+		t.Fatalf("the step ran %d times", n)
+	}
+}

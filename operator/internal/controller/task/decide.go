@@ -16,6 +16,11 @@ const (
 	// ReasonPaused: the operator stopped gracefully between two steps; the
 	// next operator resumes the same attempt at the next step.
 	ReasonPaused = "Paused"
+	// ReasonStepResultLost: the sidecar ran the step for an earlier operator
+	// and no longer keeps its result (its idempotency key outlived the
+	// retention). The step may have done anything, so the task fails and is
+	// not retried.
+	ReasonStepResultLost = "StepResultLost"
 	// EventReasonStepFailed: a step exited non-zero or the sidecar failed it.
 	EventReasonStepFailed = "StepFailed"
 	// EventReasonResumed: a paused attempt continues.

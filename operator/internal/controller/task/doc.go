@@ -38,7 +38,9 @@
 // When the operator stops abruptly (crash, kill, lost lease) before an
 // attempt's claim was written, the task still shows where the attempt
 // started: the next operator sends the same keys and records the first
-// run's results. After the claim was written, the task is left Running
+// run's results. A sidecar that ran a step but no longer keeps its result
+// (retention passed) refuses the repeat; the task fails with reason
+// StepResultLost and is not retried. After the claim was written, the task is left Running
 // with a step marked Running that no worker of the new operator holds. That
 // step may have run (and the sidecar may have forgotten it), so the new
 // operator fails the task with reason OperatorRestarted, even when retries

@@ -186,6 +186,11 @@ func withTokenRetry[T any](ctx context.Context, r *stepRunner, tg sandboxTarget,
 }
 
 func classifyCallError(err error, out *stepOutcome) {
+	if connect.CodeOf(err) == connect.CodeAlreadyExists {
+		out.failReason = ReasonStepResultLost
+		out.status.Message = "the sidecar ran this step for an earlier operator and no longer keeps its result; it is not run again"
+		return
+	}
 	if connect.CodeOf(err) == connect.CodeDeadlineExceeded || errors.Is(err, context.DeadlineExceeded) {
 		out.failReason = arlv1.TaskReasonTimeout
 		out.status.Message = "the sidecar did not answer before the attempt's timeout"

@@ -181,7 +181,7 @@ func finishedStatus(task *arlv1.Task, p plan, out attemptOutcome, outputLimit in
 		st.Steps = append(st.Steps, arlv1.StepStatus{Name: step.Name, Type: step.Type, State: arlv1.StepStateSkipped, Attempt: p.attempt})
 	}
 	failure := failureMessage(failed, p)
-	if p.attempt < p.maxAttempts {
+	if p.attempt < p.maxAttempts && failed.failReason != ReasonStepResultLost {
 		// The next attempt is claimed by its own write, so an operator that
 		// stops in between finds no step marked Running and starts it anew.
 		st.Reason = arlv1.TaskReasonRetrying
@@ -204,6 +204,8 @@ func failureMessage(failed *stepOutcome, p plan) string {
 		what = fmt.Sprintf("step %q timed out", s.Name)
 	case failed.failReason == arlv1.TaskReasonSidecarError:
 		what = fmt.Sprintf("step %q could not run: %s", s.Name, s.Message)
+	case failed.failReason == ReasonStepResultLost:
+		what = fmt.Sprintf("step %q: %s", s.Name, s.Message)
 	case s.ExitCode != nil:
 		what = fmt.Sprintf("step %q exited with code %d", s.Name, *s.ExitCode)
 	default:

@@ -91,6 +91,14 @@ func TestFinishedStatus(t *testing.T) {
 			wantSteps: []arlv1.StepState{arlv1.StepStateFailed, arlv1.StepStateSkipped, arlv1.StepStateSkipped},
 		},
 		{
+			name:        "a step whose result the sidecar no longer keeps fails without a retry",
+			retries:     2,
+			out:         attemptOutcome{steps: []stepOutcome{failedStep("a", "", -1, ReasonStepResultLost)}},
+			wantVerdict: verdictFailed, wantState: arlv1.TaskStateFailed, wantReason: ReasonStepResultLost,
+			wantExit:  code(-1),
+			wantSteps: []arlv1.StepState{arlv1.StepStateFailed, arlv1.StepStateSkipped, arlv1.StepStateSkipped},
+		},
+		{
 			name:        "a timeout fails with reason Timeout",
 			out:         attemptOutcome{steps: []stepOutcome{failedStep("a", "", -1, arlv1.TaskReasonTimeout)}},
 			wantVerdict: verdictFailed, wantState: arlv1.TaskStateFailed, wantReason: arlv1.TaskReasonTimeout,

@@ -52,6 +52,9 @@ var (
 	k8s         client.WithWatch
 	testScheme  = runtime.NewScheme()
 	sidecarPort int
+	// sidecarBin is the built arl-sidecar, suiteTmp the suite's temp dir,
+	// for tests that start a sidecar of their own.
+	sidecarBin, suiteTmp string
 	// workspace is the sidecar's workspace and allowed root; every file a
 	// test task touches lives under it.
 	workspace    string
@@ -89,14 +92,16 @@ func runSuite(m *testing.M) (int, error) {
 		return 1, err
 	}
 
-	sidecarBin := filepath.Join(tmp, "arl-sidecar")
+	sidecarBin = filepath.Join(tmp, "arl-sidecar")
+	suiteTmp = tmp
 	if err := buildSidecar(sidecarBin); err != nil {
 		return 1, err
 	}
-	stopSidecar, err := startSidecar(sidecarBin, tmp)
+	port, stopSidecar, err := startSidecar(sidecarBin, tmp)
 	if err != nil {
 		return 1, err
 	}
+	sidecarPort = port
 	defer stopSidecar()
 
 	testEnv = &envtest.Environment{
@@ -152,28 +157,28 @@ func buildSidecar(out string) error {
 	return nil
 }
 
-// startSidecar runs `arl-sidecar serve` on a free loopback port with a token.
-func startSidecar(bin, tmp string) (func(), error) {
+// startSidecar runs `arl-sidecar serve` on a free loopback port with the
+// suite's token, the workspace and extra flags.
+func startSidecar(bin, tmp string, extra ...string) (int, func(), error) {
 	port, err := freePort()
 	if err != nil {
-		return nil, err
+		return 0, nil, err
 	}
-	sidecarPort = port
 	tokenFile := filepath.Join(tmp, "token")
 	if err := os.WriteFile(tokenFile, []byte(sidecarToken), 0o600); err != nil {
-		return nil, err
+		return 0, nil, err
 	}
-	cmd := exec.Command(bin, "serve",
+	cmd := exec.Command(bin, append([]string{"serve",
 		"--http-addr=",
-		"--grpc-addr=127.0.0.1:"+strconv.Itoa(port),
-		"--workspace="+workspace,
-		"--allowed-roots="+workspace,
-		"--token-file="+tokenFile,
-	)
+		"--grpc-addr=127.0.0.1:" + strconv.Itoa(port),
+		"--workspace=" + workspace,
+		"--allowed-roots=" + workspace,
+		"--token-file=" + tokenFile,
+	}, extra...)...)
 	cmd.Env = append(os.Environ(), "ARL_SIDECAR_LOG_LEVEL=warn")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start arl-sidecar: %w", err)
+		return 0, nil, fmt.Errorf("start arl-sidecar: %w", err)
 	}
 	stop := func() {
 		_ = cmd.Process.Kill()
@@ -184,11 +189,11 @@ func startSidecar(bin, tmp string) (func(), error) {
 		conn, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(port), 100*time.Millisecond)
 		if err == nil {
 			conn.Close()
-			return stop, nil
+			return port, stop, nil
 		}
 		if time.Now().After(deadline) {
 			stop()
-			return nil, fmt.Errorf("arl-sidecar did not listen on :%d within 20s: %w", port, err)
+			return 0, nil, fmt.Errorf("arl-sidecar did not listen on :%d within 20s: %w", port, err)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
