@@ -18,7 +18,7 @@ import (
 )
 
 // startNamespace gives a test its own namespace, fixtures and manager.
-func startNamespace(t *testing.T, tune func(*Options)) string {
+func startNamespace(t *testing.T, tune ...func(*Options)) string {
 	t.Helper()
 	ns := uniqueName(t, "ns")
 	ctx, stop := context.WithCancel(context.Background())
@@ -26,11 +26,7 @@ func startNamespace(t *testing.T, tune func(*Options)) string {
 		stop()
 		t.Fatal(err)
 	}
-	var tunes []func(*Options)
-	if tune != nil {
-		tunes = append(tunes, tune)
-	}
-	done, err := startManager(ctx, ns, tunes...)
+	done, err := startManager(ctx, ns, tune...)
 	if err != nil {
 		stop()
 		t.Fatal(err)
@@ -102,7 +98,7 @@ func TestLongAttemptIsClaimedWhileItRuns(t *testing.T) {
 // (it crashed right after sending it) is not run again: the next operator
 // sends the same idempotency key and records the first run's result.
 func TestStepSentBeforeACrashIsNotRunAgain(t *testing.T) {
-	ns := startNamespace(t, nil)
+	ns := startNamespace(t)
 	dir := testDir(t)
 	sb := &arlv1.Sandbox{ObjectMeta: metav1.ObjectMeta{Name: "sb", Namespace: ns}, Spec: arlv1.SandboxSpec{PoolRef: testPool, KeepAlive: true}}
 	create(t, sb)
