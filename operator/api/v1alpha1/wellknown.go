@@ -61,6 +61,8 @@ const (
 	TaskSandboxRefField = "spec.sandboxRef"
 	// SandboxPoolRefField indexes Sandboxes by spec.poolRef.
 	SandboxPoolRefField = "spec.poolRef"
+	// SandboxPodNameField indexes Sandboxes by status.podName.
+	SandboxPodNameField = "status.podName"
 	// PodPoolField indexes Pods by their LabelPool value.
 	PodPoolField = "arl.infra.io/pool"
 	// PodPoolStateField indexes Pods by PoolStateKey(pool, state).

@@ -84,9 +84,10 @@ func run(ctx context.Context, cfg *config) error {
 		return mgr.GetEventRecorder(name)
 	}
 	pods := warmpool.PodConfig{SidecarImage: cfg.sidecarImage}
+	claims := warmpool.NewPodClaims() // shared: a pool never deletes a pod promised to a sandbox
 	if err := (&warmpool.WarmPoolReconciler{
 		Client: mgr.GetClient(), Scheme: mgr.GetScheme(), Recorder: recorder("arl-warmpool-controller"),
-		Pods: pods, Workers: cfg.warmPoolWorkers,
+		Pods: pods, Workers: cfg.warmPoolWorkers, Claims: claims,
 	}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up WarmPool controller: %w", err)
 	}
@@ -95,7 +96,7 @@ func run(ctx context.Context, cfg *config) error {
 	}
 	if err := (&sandbox.SandboxReconciler{
 		Client: mgr.GetClient(), Recorder: recorder("arl-sandbox-controller"),
-		Pods: pods, Workers: cfg.sandboxWorkers,
+		Pods: pods, Workers: cfg.sandboxWorkers, Claims: claims, Live: mgr.GetAPIReader(),
 	}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up Sandbox controller: %w", err)
 	}

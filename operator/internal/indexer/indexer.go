@@ -26,6 +26,7 @@ func All() []Index {
 	return []Index{
 		{Object: &arlv1.Task{}, Field: arlv1.TaskSandboxRefField, Extract: TaskSandboxRef},
 		{Object: &arlv1.Sandbox{}, Field: arlv1.SandboxPoolRefField, Extract: SandboxPoolRef},
+		{Object: &arlv1.Sandbox{}, Field: arlv1.SandboxPodNameField, Extract: SandboxPodName},
 		{Object: &corev1.Pod{}, Field: arlv1.PodPoolField, Extract: PodPool},
 		{Object: &corev1.Pod{}, Field: arlv1.PodPoolStateField, Extract: PodPoolState},
 		{Object: &corev1.Pod{}, Field: arlv1.PodSandboxField, Extract: PodSandbox},
@@ -76,6 +77,15 @@ func SandboxPoolRef(obj client.Object) []string {
 		return nil
 	}
 	return []string{s.Spec.PoolRef}
+}
+
+// SandboxPodName extracts status.podName of a Sandbox.
+func SandboxPodName(obj client.Object) []string {
+	s, ok := obj.(*arlv1.Sandbox)
+	if !ok || s.Status.PodName == "" {
+		return nil
+	}
+	return []string{s.Status.PodName}
 }
 
 // PodPool extracts the pool label of a Pod.

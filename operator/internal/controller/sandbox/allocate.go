@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"sync"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -18,39 +17,44 @@ import (
 	"github.com/arl-infra/arl/operator/internal/controller/warmpool"
 )
 
-// errAllocationRace: every candidate was taken by someone else between the
-// cache read and the write; the caller retries with a fresh cache view.
-var errAllocationRace = errors.New("every idle pod seen was taken concurrently")
+// errAllocationRace: every idle pod seen is promised to another sandbox
+// whose writes are in flight; the caller retries with a fresh cache view.
+var errAllocationRace = errors.New("every idle pod seen is being taken by another sandbox")
 
-// claimMemory is how long a pod this process took (or lost a race for) is
-// skipped as a candidate while the cache catches up.
-const claimMemory = 10 * time.Second
-
-// allocator binds idle pods to sandboxes. Binding is one conditional patch
-// of the pod (bindPatch): its labels become state=allocated,
-// sandbox=<name>, and its controller reference moves from the pool to the
-// sandbox (so deleting the sandbox deletes the pod). The patch only applies
-// to an idle pod still controlled by the pool, so two sandboxes can never
-// both win the same pod.
+// allocator hands idle pods to sandboxes. A pod is first promised to a
+// sandbox in the operator's PodClaims (shared with the WarmPool
+// controller), then the sandbox's status naming it and the pod's binding
+// are written in parallel. Binding is one conditional patch of the pod
+// (bindPatch): its labels become state=allocated, sandbox=<name>, and its
+// controller reference moves from the pool to the sandbox, so deleting the
+// sandbox deletes the pod. A promise whose bind never lands ends with the
+// pod deleted, never returned to the pool.
 type allocator struct {
 	client client.Client
 	pods   warmpool.PodConfig
+	claims *warmpool.PodClaims
 
 	mu sync.Mutex
-	// taken: pod UID -> when this process took it or lost it.
-	taken map[types.UID]time.Time
-	// bound: sandbox UID -> pod name, until the cached sandbox shows it in
-	// its status; a pass reading a stale sandbox never binds a second pod.
-	bound map[types.UID]string
+	// promises: sandbox -> the pod this process promised it, until the
+	// cache shows that pod bound to it.
+	promises map[types.NamespacedName]promise
 }
 
-func newAllocator(c client.Client, pods warmpool.PodConfig) *allocator {
-	return &allocator{client: c, pods: pods, taken: map[types.UID]time.Time{}, bound: map[types.UID]string{}}
+// promise is a pod promised to one sandbox.
+type promise struct {
+	sandbox types.UID
+	pod     types.NamespacedName
+	podUID  types.UID
+	bound   bool // the bind patch was stored
 }
 
-// allocate binds one idle, Ready pod of pool to sb. It returns nil, nil when
-// the pool has no such pod.
-func (a *allocator) allocate(ctx context.Context, sb *arlv1.Sandbox, pool *arlv1.WarmPool) (*corev1.Pod, error) {
+func newAllocator(c client.Client, pods warmpool.PodConfig, claims *warmpool.PodClaims) *allocator {
+	return &allocator{client: c, pods: pods, claims: claims, promises: map[types.NamespacedName]promise{}}
+}
+
+// pick promises one idle, Ready pod of pool to sb, without writing
+// anything. It returns nil, nil when the pool has no such pod.
+func (a *allocator) pick(ctx context.Context, sb *arlv1.Sandbox, pool *arlv1.WarmPool) (*corev1.Pod, error) {
 	var idle corev1.PodList
 	if err := a.client.List(ctx, &idle, client.InNamespace(sb.Namespace),
 		client.MatchingFields{arlv1.PodPoolStateField: arlv1.PoolStateKey(pool.Name, arlv1.PodStateIdle)}); err != nil {
@@ -64,39 +68,31 @@ func (a *allocator) allocate(ctx context.Context, sb *arlv1.Sandbox, pool *arlv1
 	start := int(spread(string(sb.UID)) % uint32(len(candidates)))
 	for i := range candidates {
 		pod := candidates[(start+i)%len(candidates)]
-		bound, err := a.bind(ctx, sb, pool, pod)
-		if err == nil {
-			return bound, nil
+		named, err := namedByAnotherSandbox(ctx, a.client, pod, sb)
+		if err != nil {
+			return nil, err
 		}
-		if lostBindRace(err) {
-			allocationConflicts.Inc()
-			log.FromContext(ctx).V(1).Info("lost the race for a pod", "pod", pod.Name, "reason", err.Error())
-			a.remember(pod.UID)
+		if named || !a.claims.ForSandbox(pod.UID, sb.UID) {
 			continue
 		}
-		return nil, fmt.Errorf("bind pod %s to sandbox %s: %w", pod.Name, sb.Name, err)
+		a.mu.Lock()
+		a.promises[client.ObjectKeyFromObject(sb)] = promise{sandbox: sb.UID, pod: client.ObjectKeyFromObject(pod), podUID: pod.UID}
+		a.mu.Unlock()
+		return pod, nil
 	}
 	return nil, errAllocationRace
 }
 
 // candidates are the pool's idle pods that are Ready, controlled by the
-// pool, built from its current template and not just taken.
+// pool, built from its current template and not claimed.
 func (a *allocator) candidates(pool *arlv1.WarmPool, pods []corev1.Pod) []*corev1.Pod {
 	hash := warmpool.TemplateHash(pool, a.pods)
-	now := time.Now()
-	a.mu.Lock()
-	defer a.mu.Unlock()
 	var out []*corev1.Pod
 	for i := range pods {
 		pod := &pods[i]
-		if at, ok := a.taken[pod.UID]; ok {
-			if now.Sub(at) < claimMemory {
-				continue
-			}
-			delete(a.taken, pod.UID)
-		}
 		if pod.Labels[arlv1.LabelState] != arlv1.PodStateIdle || !warmpool.IsPodReady(pod) ||
-			!metav1.IsControlledBy(pod, pool) || pod.Annotations[arlv1.AnnotationTemplateHash] != hash {
+			!metav1.IsControlledBy(pod, pool) || pod.Annotations[arlv1.AnnotationTemplateHash] != hash ||
+			a.claims.Claimed(pod.UID) {
 			continue
 		}
 		out = append(out, pod)
@@ -104,43 +100,87 @@ func (a *allocator) candidates(pool *arlv1.WarmPool, pods []corev1.Pod) []*corev
 	return out
 }
 
-// bind patches pod over to sb, conditional on it still being pool's idle pod.
-func (a *allocator) bind(ctx context.Context, sb *arlv1.Sandbox, pool *arlv1.WarmPool, cached *corev1.Pod) (*corev1.Pod, error) {
+// namedByAnotherSandbox reports whether the status of a sandbox other than
+// sb names pod: promised by an earlier run of the operator that stopped
+// before the bind landed.
+func namedByAnotherSandbox(ctx context.Context, r client.Reader, pod *corev1.Pod, sb *arlv1.Sandbox) (bool, error) {
+	var named arlv1.SandboxList
+	if err := r.List(ctx, &named, client.InNamespace(pod.Namespace),
+		client.MatchingFields{arlv1.SandboxPodNameField: pod.Name}, client.UnsafeDisableDeepCopy); err != nil {
+		return false, fmt.Errorf("list sandboxes naming pod %s: %w", pod.Name, err)
+	}
+	for i := range named.Items {
+		if named.Items[i].UID != sb.UID {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// bind patches pod over to sb, conditional on it still being pool's idle
+// pod. sb must not be written concurrently.
+func (a *allocator) bind(ctx context.Context, sb *arlv1.Sandbox, pool *arlv1.WarmPool, cached *corev1.Pod) error {
 	data, err := bindPatch(sb, pool, cached)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	pod := cached.DeepCopy()
 	if err := a.client.Patch(ctx, pod, client.RawPatch(types.JSONPatchType, data)); err != nil {
-		return nil, err
+		return err
 	}
-	a.remember(pod.UID)
-	a.mu.Lock()
-	a.bound[sb.UID] = pod.Name
-	a.mu.Unlock()
-	return pod, nil
-}
-
-func (a *allocator) remember(uid types.UID) {
-	a.mu.Lock()
-	a.taken[uid] = time.Now()
-	a.mu.Unlock()
-}
-
-// boundPod is the pod this process bound to sb whose name the status may
-// not show yet.
-func (a *allocator) boundPod(sb *arlv1.Sandbox) string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.bound[sb.UID]
+	a.promises[client.ObjectKeyFromObject(sb)] = promise{sandbox: sb.UID, pod: client.ObjectKeyFromObject(pod), podUID: pod.UID, bound: true}
+	return nil
 }
 
-// recorded forgets the in-memory binding of sb once the cached sandbox
-// shows it in its status (or the sandbox is going away).
-func (a *allocator) recorded(sb *arlv1.Sandbox) {
+// promised is the pod this process promised sb and whether its bind landed.
+func (a *allocator) promised(sb *arlv1.Sandbox) (promise, bool) {
 	a.mu.Lock()
-	delete(a.bound, sb.UID)
+	defer a.mu.Unlock()
+	p, ok := a.promises[client.ObjectKeyFromObject(sb)]
+	return p, ok && p.sandbox == sb.UID
+}
+
+// settled forgets the promise to sb once the cache shows its pod bound.
+func (a *allocator) settled(sb *arlv1.Sandbox) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	key := client.ObjectKeyFromObject(sb)
+	if p, ok := a.promises[key]; ok && p.sandbox == sb.UID {
+		delete(a.promises, key)
+	}
+}
+
+// withdraw forgets a promise whose status write and bind both failed: the
+// pod was never named anywhere, so it goes back to the pool.
+func (a *allocator) withdraw(sb *arlv1.Sandbox, pod *corev1.Pod) {
+	a.claims.Release(pod.UID)
+	a.settled(sb)
+}
+
+// sandboxGone deletes the pod promised to a sandbox that is going away
+// before its bind landed: the pod may have served the sandbox already, so
+// it never returns to the pool.
+func (a *allocator) sandboxGone(ctx context.Context, key types.NamespacedName) error {
+	a.mu.Lock()
+	p, ok := a.promises[key]
+	delete(a.promises, key)
 	a.mu.Unlock()
+	if !ok || p.bound {
+		return nil
+	}
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: p.pod.Namespace, Name: p.pod.Name}}
+	if err := a.client.Delete(ctx, pod, client.Preconditions{UID: &p.podUID}); client.IgnoreNotFound(err) != nil {
+		a.mu.Lock()
+		if _, again := a.promises[key]; !again {
+			a.promises[key] = p // retried by the next pass
+		}
+		a.mu.Unlock()
+		return fmt.Errorf("delete pod %s promised to the deleted sandbox %s: %w", p.pod.Name, key.Name, err)
+	}
+	log.FromContext(ctx).Info("deleted a pod promised to a sandbox that went away before the pod was bound", "pod", p.pod.Name)
+	return nil
 }
 
 func spread(s string) uint32 {

@@ -2,13 +2,12 @@ package sandbox
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -29,7 +28,7 @@ func fakeClient(t *testing.T, funcs interceptor.Funcs, objs ...client.Object) cl
 	scheme := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
 	utilruntime.Must(arlv1.AddToScheme(scheme))
-	b := fake.NewClientBuilder().WithScheme(scheme).WithObjects(objs...).WithInterceptorFuncs(funcs)
+	b := fake.NewClientBuilder().WithScheme(scheme).WithObjects(objs...).WithInterceptorFuncs(funcs).WithStatusSubresource(&arlv1.Sandbox{})
 	for _, idx := range indexer.All() {
 		b = b.WithIndex(idx.Object, idx.Field, idx.Extract)
 	}
@@ -57,14 +56,21 @@ func poolAndPods(t *testing.T, n int) (*arlv1.WarmPool, []client.Object) {
 	return pool, objs
 }
 
-func TestAllocateBindsLabelsAndOwner(t *testing.T) {
+func TestPickPromisesAPodOnceAndBindHandsItOver(t *testing.T) {
 	pool, objs := poolAndPods(t, 1)
 	c := fakeClient(t, interceptor.Funcs{}, objs...)
 	sb := &arlv1.Sandbox{ObjectMeta: metav1.ObjectMeta{Name: "sb", Namespace: "ns", UID: "sb-uid"}}
-	a := newAllocator(c, podCfg)
-	got, err := a.allocate(context.Background(), sb, pool)
+	a := newAllocator(c, podCfg, warmpool.NewPodClaims())
+	got, err := a.pick(context.Background(), sb, pool)
 	if err != nil || got == nil {
-		t.Fatalf("allocate = %v, %v", got, err)
+		t.Fatalf("pick = %v, %v", got, err)
+	}
+	// The promised pod is never offered to another sandbox, bound or not.
+	if again, err := a.pick(context.Background(), &arlv1.Sandbox{ObjectMeta: metav1.ObjectMeta{Name: "sb2", Namespace: "ns", UID: "u2"}}, pool); err != nil || again != nil {
+		t.Errorf("second pick = %v, %v; want no pod", again, err)
+	}
+	if err := a.bind(context.Background(), sb, pool, got); err != nil {
+		t.Fatal(err)
 	}
 	stored := &corev1.Pod{}
 	if err := c.Get(context.Background(), client.ObjectKeyFromObject(got), stored); err != nil {
@@ -77,39 +83,56 @@ func TestAllocateBindsLabelsAndOwner(t *testing.T) {
 	if owner == nil || owner.Kind != "Sandbox" || owner.UID != "sb-uid" || len(stored.OwnerReferences) != 1 {
 		t.Errorf("owners = %+v", stored.OwnerReferences)
 	}
-	// The same pod is never offered again.
-	if again, err := a.allocate(context.Background(), &arlv1.Sandbox{ObjectMeta: metav1.ObjectMeta{Name: "sb2", Namespace: "ns", UID: "u2"}}, pool); err != nil || again != nil {
-		t.Errorf("second allocate = %v, %v; want no pod", again, err)
+	if p, ok := a.promised(sb); !ok || !p.bound || p.pod.Name != got.Name {
+		t.Errorf("promise = %+v, %v; want bound to %s", p, ok, got.Name)
 	}
 }
 
-func TestAllocateMovesOnAfterConflict(t *testing.T) {
+// After a restart the claims are empty: a pod another sandbox's status
+// names (its bind never landed) is still not offered.
+func TestPickSkipsAPodNamedByAnotherSandbox(t *testing.T) {
 	pool, objs := poolAndPods(t, 2)
-	lost := ""
-	c := fakeClient(t, interceptor.Funcs{
-		Patch: func(ctx context.Context, cl client.WithWatch, obj client.Object, patch client.Patch, opts ...client.PatchOption) error {
-			if lost == "" {
-				lost = obj.GetName()
-				return apierrors.NewConflict(schema.GroupResource{Resource: "pods"}, obj.GetName(), nil)
-			}
-			return cl.Patch(ctx, obj, patch, opts...)
-		},
-	}, objs...)
-	a := newAllocator(c, podCfg)
-	got, err := a.allocate(context.Background(), &arlv1.Sandbox{ObjectMeta: metav1.ObjectMeta{Name: "sb", Namespace: "ns", UID: "u"}}, pool)
-	if err != nil || got == nil || got.Name == lost {
-		t.Fatalf("allocate = %v, %v (lost %s)", got, err, lost)
+	named := objs[1].(*corev1.Pod)
+	other := &arlv1.Sandbox{ObjectMeta: metav1.ObjectMeta{Name: "other", Namespace: "ns", UID: "other-uid"},
+		Status: arlv1.SandboxStatus{Phase: arlv1.SandboxPhaseReady, PodName: named.Name}}
+	c := fakeClient(t, interceptor.Funcs{}, append(objs, other)...)
+	a := newAllocator(c, podCfg, warmpool.NewPodClaims())
+	for i := range 5 {
+		sb := &arlv1.Sandbox{ObjectMeta: metav1.ObjectMeta{Name: "sb", Namespace: "ns", UID: types.UID(fmt.Sprint("u", i))}}
+		got, err := a.pick(context.Background(), sb, pool)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != nil && got.Name == named.Name {
+			t.Fatalf("picked %s, which sandbox %q names", got.Name, other.Name)
+		}
+		if got != nil {
+			a.withdraw(sb, got)
+		}
 	}
 }
 
-func TestAllocateSkipsUnreadyForeignAndStalePods(t *testing.T) {
+func TestPickSkipsPodsClaimedForDeletion(t *testing.T) {
+	pool, objs := poolAndPods(t, 1)
+	claims := warmpool.NewPodClaims()
+	if !claims.ForDeletion(objs[1].GetUID()) {
+		t.Fatal("claim for deletion refused")
+	}
+	got, err := newAllocator(fakeClient(t, interceptor.Funcs{}, objs...), podCfg, claims).
+		pick(context.Background(), &arlv1.Sandbox{ObjectMeta: metav1.ObjectMeta{Name: "sb", Namespace: "ns", UID: "u"}}, pool)
+	if err != nil || got != nil {
+		t.Errorf("pick = %v, %v; want no pod", got, err)
+	}
+}
+
+func TestPickSkipsUnreadyForeignAndStalePods(t *testing.T) {
 	pool, objs := poolAndPods(t, 3)
 	objs[1].(*corev1.Pod).Status.Conditions = nil                                       // not Ready
 	objs[2].(*corev1.Pod).OwnerReferences[0].UID = "other"                              // another pool's
 	objs[3].(*corev1.Pod).Annotations[arlv1.AnnotationTemplateHash] = "an-old-template" // stale
 	c := fakeClient(t, interceptor.Funcs{}, objs...)
-	got, err := newAllocator(c, podCfg).allocate(context.Background(), &arlv1.Sandbox{ObjectMeta: metav1.ObjectMeta{Name: "sb", Namespace: "ns"}}, pool)
+	got, err := newAllocator(c, podCfg, warmpool.NewPodClaims()).pick(context.Background(), &arlv1.Sandbox{ObjectMeta: metav1.ObjectMeta{Name: "sb", Namespace: "ns"}}, pool)
 	if err != nil || got != nil {
-		t.Errorf("allocate = %v, %v; want no pod", got, err)
+		t.Errorf("pick = %v, %v; want no pod", got, err)
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	arlv1 "github.com/arl-infra/arl/operator/api/v1alpha1"
+	"github.com/arl-infra/arl/operator/internal/controller/warmpool"
 )
 
 // These tests bind against the real API server, where the JSON patch's test
@@ -62,11 +63,11 @@ func TestBindSurvivesStatusWritesAndLosesToAnEarlierBind(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	a := newAllocator(c, podCfg)
-	if _, err := a.bind(context.Background(), phantomSandbox("first"), pool, stale); err != nil {
+	a := newAllocator(c, podCfg, warmpool.NewPodClaims())
+	if err := a.bind(context.Background(), phantomSandbox("first"), pool, stale); err != nil {
 		t.Fatalf("bind after a status write: %v", err)
 	}
-	_, err := a.bind(context.Background(), phantomSandbox("second"), pool, stale)
+	err := a.bind(context.Background(), phantomSandbox("second"), pool, stale)
 	if err == nil || !lostBindRace(err) {
 		t.Fatalf("second bind of the same pod = %v, want a lost race", err)
 	}
@@ -99,7 +100,7 @@ func TestConcurrentBindsOfOnePodHaveOneWinner(t *testing.T) {
 			defer wg.Done()
 			name := fmt.Sprintf("sb-%02d", i)
 			<-start
-			_, err := newAllocator(c, podCfg).bind(context.Background(), phantomSandbox(name), pool, stale)
+			err := newAllocator(c, podCfg, warmpool.NewPodClaims()).bind(context.Background(), phantomSandbox(name), pool, stale)
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
@@ -130,7 +131,7 @@ func TestBindRefusesADeletingOrForeignPod(t *testing.T) {
 	createPool(t, c, ns, "pool", 2)
 	idle := readyIdlePods(t, c, ns, "pool", 2)
 	pool := getPool(t, c, ns, "pool")
-	a := newAllocator(c, podCfg)
+	a := newAllocator(c, podCfg, warmpool.NewPodClaims())
 
 	// Deleting: a finalizer keeps the pod visible with a deletionTimestamp.
 	deleting := getPod(t, c, ns, idle[0].Name)
@@ -149,7 +150,7 @@ func TestBindRefusesADeletingOrForeignPod(t *testing.T) {
 	if err := c.Delete(ctx, deleting); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.bind(ctx, phantomSandbox("late"), pool, stale); err == nil || !lostBindRace(err) {
+	if err := a.bind(ctx, phantomSandbox("late"), pool, stale); err == nil || !lostBindRace(err) {
 		t.Fatalf("bind of a deleting pod = %v, want a lost race", err)
 	}
 
@@ -161,7 +162,7 @@ func TestBindRefusesADeletingOrForeignPod(t *testing.T) {
 	if err := c.Patch(ctx, foreign, patch); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.bind(ctx, phantomSandbox("late"), pool, stale); err == nil || !lostBindRace(err) {
+	if err := a.bind(ctx, phantomSandbox("late"), pool, stale); err == nil || !lostBindRace(err) {
 		t.Fatalf("bind of a foreign pod = %v, want a lost race", err)
 	}
 	if got := getPod(t, c, ns, foreign.Name); got.Labels[arlv1.LabelState] != arlv1.PodStateIdle {

@@ -1,11 +1,21 @@
-// Package sandbox holds the Sandbox controller: it binds one idle, Ready pod
-// of the sandbox's pool to it and reports the pod's readiness.
+// Package sandbox holds the Sandbox controller: it gives each sandbox one
+// idle, Ready pod of its pool and reports the pod's readiness.
 //
 // A sandbox's pod is never reused: binding moves the pod's controller
 // reference from the WarmPool to the Sandbox, so deleting the sandbox
 // deletes the pod (garbage collection) and the pool creates a fresh one.
 // One user's files and processes therefore never reach the next sandbox,
 // with no wipe step to get wrong.
+//
+// Allocation costs one write on the critical path: the pod is promised to
+// the sandbox in memory (PodClaims, shared with the WarmPool controller),
+// then the sandbox's status (Ready, podName) and the pod's bind are written
+// in parallel. Until the bind lands, the promise keeps the pod from other
+// sandboxes and from its pool; after an operator restart, the sandbox's
+// status naming the pod does (an index on status.podName), and the next
+// pass finishes the bind. A pod whose bind cannot land (deleted or changed
+// by someone else) fails its sandbox; a promised pod of a sandbox deleted
+// before the bind landed is deleted, never returned to the pool.
 package sandbox
 
 import (
@@ -47,6 +57,13 @@ type SandboxReconciler struct {
 	// Workers is the number of concurrent reconciles.
 	Workers int
 
+	// Claims must be the WarmPool reconciler's, so a pool never deletes a
+	// pod promised to a sandbox; nil gives the reconciler its own.
+	Claims *warmpool.PodClaims
+	// Live reads from the API server (the manager's APIReader) in the rare
+	// case the cache and a failed bind disagree; nil reads the cache.
+	Live client.Reader
+
 	once      sync.Once
 	alloc     *allocator
 	written   *writtenStatuses
@@ -60,38 +77,39 @@ type SandboxReconciler struct {
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch;patch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
-// Reconcile binds a pod to a pending sandbox, follows the bound pod's state,
-// and keeps status.lastTaskTime.
+// Reconcile gives a pending sandbox a pod, follows the pod's state, and
+// keeps status.lastTaskTime.
 func (r *SandboxReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	r.init()
 	sb := &arlv1.Sandbox{}
 	if err := r.Get(ctx, req.NamespacedName, sb); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.written.forget(req.NamespacedName)
+			return ctrl.Result{}, r.alloc.sandboxGone(ctx, req.NamespacedName)
 		}
-		return ctrl.Result{}, client.IgnoreNotFound(err)
+		return ctrl.Result{}, err
 	}
 	if sb.DeletionTimestamp != nil {
 		r.firstSeen.Delete(sb.UID)
-		r.alloc.recorded(sb)
 		r.written.forget(req.NamespacedName)
-		return ctrl.Result{}, nil
+		return ctrl.Result{}, r.alloc.sandboxGone(ctx, req.NamespacedName)
 	}
 	r.written.catchUp(sb)
 
-	if sb.Status.PodName != "" {
-		// The cache shows the binding; the in-memory note is no longer needed.
-		r.alloc.recorded(sb)
-	}
-
 	obs := observation{poolFound: true}
-	var workErr error
-	requeue := false
+	var (
+		workErr error
+		requeue bool
+		toBind  *bindJob
+	)
 	switch {
 	case sb.Status.PodName != "":
 		obs.pod, obs.podMissing, workErr = r.getPod(ctx, sb.Namespace, sb.Status.PodName)
+		if obs.pod != nil && workErr == nil {
+			obs.podLost, workErr = r.ensureBound(ctx, sb, obs.pod)
+		}
 	case sb.Status.Phase != arlv1.SandboxPhaseFailed:
-		obs.pod, obs.poolFound, requeue, workErr = r.findOrAllocate(ctx, sb)
+		obs.pod, obs.poolFound, toBind, requeue, workErr = r.findOrPick(ctx, sb)
 		if obs.pod != nil && sb.Status.AllocationTime == nil {
 			now := metav1.Now()
 			obs.allocatedAt = &now
@@ -110,7 +128,17 @@ func (r *SandboxReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 
 	status := computeStatus(sb, obs)
 	previous := *sb.Status.DeepCopy()
-	wrote, statusErr := r.updateStatus(ctx, sb, status)
+	var (
+		wrote     bool
+		statusErr error
+	)
+	if toBind != nil {
+		var bindRetry bool
+		wrote, statusErr, bindRetry = r.writeStatusAndBind(ctx, sb, status, toBind)
+		requeue = requeue || bindRetry
+	} else {
+		wrote, statusErr = r.updateStatus(ctx, sb, status)
+	}
 	if wrote {
 		// Only a transition that was stored gets an event (not one computed
 		// from a cached sandbox that was deleted meanwhile).
@@ -120,7 +148,7 @@ func (r *SandboxReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 		return ctrl.Result{}, err
 	}
 	if requeue {
-		// Every pod seen was taken meanwhile: retry once the cache caught up.
+		// A promised pod was taken meanwhile: retry once the cache caught up.
 		return ctrl.Result{RequeueAfter: raceRetryDelay}, nil
 	}
 	return ctrl.Result{}, nil
@@ -128,8 +156,14 @@ func (r *SandboxReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 
 func (r *SandboxReconciler) init() {
 	r.once.Do(func() {
+		if r.Claims == nil {
+			r.Claims = warmpool.NewPodClaims()
+		}
+		if r.Live == nil {
+			r.Live = r.Client
+		}
 		if r.alloc == nil {
-			r.alloc = newAllocator(r.Client, r.Pods)
+			r.alloc = newAllocator(r.Client, r.Pods, r.Claims)
 		}
 		if r.written == nil {
 			r.written = newWrittenStatuses()
@@ -151,41 +185,127 @@ func (r *SandboxReconciler) getPod(ctx context.Context, namespace, name string) 
 	}
 }
 
-// findOrAllocate returns the sandbox's pod: one already bound to it (by this
-// process before its status was written, or by an earlier run of the
-// operator) or a newly bound idle pod. poolFound is false when the pool does
+// bindJob is a pod promised to a sandbox whose bind is still to be written.
+type bindJob struct {
+	pool *arlv1.WarmPool
+	pod  *corev1.Pod
+}
+
+// findOrPick returns the sandbox's pod: one this process already bound to
+// it, one an earlier run of the operator bound to it, or a newly promised
+// idle pod (with the bind to write). poolFound is false when the pool does
 // not exist; requeue asks for a quick retry after a lost race.
-func (r *SandboxReconciler) findOrAllocate(ctx context.Context, sb *arlv1.Sandbox) (pod *corev1.Pod, poolFound, requeue bool, err error) {
-	if name := r.alloc.boundPod(sb); name != "" {
-		pod, _, err := r.getPod(ctx, sb.Namespace, name)
+func (r *SandboxReconciler) findOrPick(ctx context.Context, sb *arlv1.Sandbox) (pod *corev1.Pod, poolFound bool, toBind *bindJob, requeue bool, err error) {
+	if p, ok := r.alloc.promised(sb); ok && p.bound {
+		pod, _, err := r.getPod(ctx, p.pod.Namespace, p.pod.Name)
 		if err != nil || pod != nil {
-			return pod, true, false, err
+			return pod, true, nil, false, err
 		}
 	}
 	if pod, err := r.findBoundPod(ctx, sb); err != nil || pod != nil {
-		return pod, true, false, err
+		return pod, true, nil, false, err
 	}
 
 	pool := &arlv1.WarmPool{}
 	if err := r.Get(ctx, types.NamespacedName{Namespace: sb.Namespace, Name: sb.Spec.PoolRef}, pool); err != nil {
 		if apierrors.IsNotFound(err) {
-			return nil, false, false, nil
+			return nil, false, nil, false, nil
 		}
-		return nil, false, false, fmt.Errorf("get warmpool %s: %w", sb.Spec.PoolRef, err)
+		return nil, false, nil, false, fmt.Errorf("get warmpool %s: %w", sb.Spec.PoolRef, err)
 	}
 	seen, _ := r.firstSeen.LoadOrStore(sb.UID, time.Now())
-	pod, err = r.alloc.allocate(ctx, sb, pool)
+	pod, err = r.alloc.pick(ctx, sb, pool)
 	switch {
 	case errors.Is(err, errAllocationRace):
-		return nil, true, true, nil
+		return nil, true, nil, true, nil
 	case err != nil:
-		return nil, true, false, err
+		return nil, true, nil, false, err
 	case pod != nil:
 		allocationSeconds.Observe(time.Since(seen.(time.Time)).Seconds())
 		r.firstSeen.Delete(sb.UID)
-		log.FromContext(ctx).V(1).Info("bound pod", "pod", pod.Name)
+		return pod, true, &bindJob{pool: pool, pod: pod}, false, nil
 	}
-	return pod, true, false, nil
+	return nil, true, nil, false, nil
+}
+
+// writeStatusAndBind writes the status naming a newly promised pod and the
+// pod's bind in parallel. retry asks for a quick new pass: the bind lost
+// to someone else, and the next pass finds out what became of the pod.
+func (r *SandboxReconciler) writeStatusAndBind(ctx context.Context, sb *arlv1.Sandbox, status arlv1.SandboxStatus, job *bindJob) (wrote bool, err error, retry bool) {
+	owner := sb.DeepCopy() // the status write decodes into sb meanwhile
+	bound := make(chan error, 1)
+	go func() { bound <- r.alloc.bind(ctx, owner, job.pool, job.pod) }()
+	wrote, statusErr := r.updateStatus(ctx, sb, status)
+	bindErr := <-bound
+	named := wrote || (statusErr == nil && sb.Status.PodName == job.pod.Name)
+	switch {
+	case bindErr == nil:
+		log.FromContext(ctx).V(1).Info("bound pod", "pod", job.pod.Name)
+		return wrote, statusErr, false
+	case !named:
+		// Neither write named the pod anywhere: it returns to the pool.
+		r.alloc.withdraw(sb, job.pod)
+		if lostBindRace(bindErr) {
+			allocationConflicts.Inc()
+			return wrote, statusErr, true
+		}
+		return wrote, errors.Join(statusErr, fmt.Errorf("bind pod %s to sandbox %s: %w", job.pod.Name, sb.Name, bindErr)), false
+	case lostBindRace(bindErr):
+		allocationConflicts.Inc()
+		return wrote, statusErr, true
+	default:
+		// The status names the pod; the next pass retries the bind.
+		return wrote, errors.Join(statusErr, fmt.Errorf("bind pod %s to sandbox %s: %w", job.pod.Name, sb.Name, bindErr)), false
+	}
+}
+
+// ensureBound makes sure the pod named by sb's status is bound to it,
+// finishing a bind that an earlier pass or an earlier run of the operator
+// did not. lost reports a pod that someone else took or changed first.
+func (r *SandboxReconciler) ensureBound(ctx context.Context, sb *arlv1.Sandbox, pod *corev1.Pod) (lost bool, err error) {
+	if metav1.IsControlledBy(pod, sb) {
+		r.alloc.settled(sb)
+		return false, nil
+	}
+	if p, ok := r.alloc.promised(sb); ok && p.bound && p.podUID == pod.UID {
+		return false, nil // bound; the cache has not caught up
+	}
+	if pod.DeletionTimestamp != nil || pod.Labels[arlv1.LabelState] != arlv1.PodStateIdle {
+		return r.boundElsewhere(ctx, sb, pod)
+	}
+	pool := &arlv1.WarmPool{}
+	if err := r.Get(ctx, types.NamespacedName{Namespace: sb.Namespace, Name: sb.Spec.PoolRef}, pool); err != nil {
+		if apierrors.IsNotFound(err) {
+			return true, nil
+		}
+		return false, fmt.Errorf("get warmpool %s: %w", sb.Spec.PoolRef, err)
+	}
+	if !r.Claims.ForSandbox(pod.UID, sb.UID) {
+		return true, nil
+	}
+	err = r.alloc.bind(ctx, sb.DeepCopy(), pool, pod)
+	switch {
+	case err == nil:
+		log.FromContext(ctx).Info("finished binding the pod named by the sandbox's status", "pod", pod.Name)
+		return false, nil
+	case lostBindRace(err):
+		return r.boundElsewhere(ctx, sb, pod)
+	default:
+		return false, fmt.Errorf("bind pod %s to sandbox %s: %w", pod.Name, sb.Name, err)
+	}
+}
+
+// boundElsewhere asks the API server whether pod, which the cache shows
+// unbound, is bound to sb after all; if not, the pod is lost to sb.
+func (r *SandboxReconciler) boundElsewhere(ctx context.Context, sb *arlv1.Sandbox, cached *corev1.Pod) (bool, error) {
+	live := &corev1.Pod{}
+	if err := r.Live.Get(ctx, client.ObjectKeyFromObject(cached), live); err != nil {
+		if apierrors.IsNotFound(err) {
+			return true, nil
+		}
+		return false, fmt.Errorf("get pod %s: %w", cached.Name, err)
+	}
+	return live.UID != cached.UID || !metav1.IsControlledBy(live, sb), nil
 }
 
 // findBoundPod finds a pod labelled for sb and controlled by it.

@@ -17,6 +17,9 @@ type observation struct {
 	pod *corev1.Pod
 	// podMissing: status.podName names a pod that no longer exists.
 	podMissing bool
+	// podLost: the pod named by status.podName was deleted or taken by
+	// someone else before its bind to this sandbox landed.
+	podLost bool
 	// poolFound: spec.poolRef names an existing WarmPool.
 	poolFound bool
 	// lastTaskTime is the latest start or completion of the sandbox's tasks.
@@ -45,6 +48,9 @@ func computeStatus(sb *arlv1.Sandbox, obs observation) arlv1.SandboxStatus {
 			st.AllocationTime = obs.allocatedAt
 		}
 		switch {
+		case obs.podLost:
+			st.Phase, cond.Reason = arlv1.SandboxPhaseFailed, arlv1.SandboxReasonPodLost
+			cond.Message = fmt.Sprintf("pod %s left the pool before it was bound to this sandbox", pod.Name)
 		case pod.DeletionTimestamp != nil:
 			st.Phase, cond.Reason = arlv1.SandboxPhaseFailed, arlv1.SandboxReasonPodLost
 			cond.Message = fmt.Sprintf("pod %s is being deleted", pod.Name)

@@ -14,12 +14,13 @@ import (
 // suite runs the WarmPool and Sandbox controllers against a real
 // kube-apiserver; there is no kubelet, so tests mark pods Ready themselves.
 var suite = &testenv.Suite{Setup: func(mgr ctrl.Manager) error {
+	claims := warmpool.NewPodClaims()
 	if err := (&warmpool.WarmPoolReconciler{Client: mgr.GetClient(), Scheme: mgr.GetScheme(),
-		Pods: podCfg, Workers: 2}).SetupWithManager(mgr); err != nil {
+		Pods: podCfg, Workers: 2, Claims: claims}).SetupWithManager(mgr); err != nil {
 		return err
 	}
 	return (&SandboxReconciler{Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("arl-sandbox-controller"),
-		Pods: podCfg, Workers: 8}).SetupWithManager(mgr)
+		Pods: podCfg, Workers: 8, Claims: claims, Live: mgr.GetAPIReader()}).SetupWithManager(mgr)
 }}
 
 func TestMain(m *testing.M) {

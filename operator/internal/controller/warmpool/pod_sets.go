@@ -24,15 +24,17 @@ type podSets struct {
 }
 
 // classifyPods sorts the pods labelled with pool. Idle pods count only when
-// the pool controls them; pods being deleted are left out.
-func classifyPods(pool *arlv1.WarmPool, pods []corev1.Pod, hash string) podSets {
+// the pool controls them; pods being deleted are left out; taken pods (nil:
+// none) are promised to a sandbox whose bind has not landed yet, and count
+// as allocated.
+func classifyPods(pool *arlv1.WarmPool, pods []corev1.Pod, hash string, taken func(*corev1.Pod) bool) podSets {
 	var s podSets
 	for i := range pods {
 		pod := &pods[i]
 		if pod.DeletionTimestamp != nil {
 			continue
 		}
-		if pod.Labels[arlv1.LabelState] == arlv1.PodStateAllocated {
+		if pod.Labels[arlv1.LabelState] == arlv1.PodStateAllocated || (taken != nil && taken(pod)) {
 			s.allocated = append(s.allocated, pod)
 			continue
 		}

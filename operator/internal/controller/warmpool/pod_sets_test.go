@@ -100,7 +100,7 @@ func TestClassifyAndPlan(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			sets := classifyPods(pool, tt.pods, "h")
+			sets := classifyPods(pool, tt.pods, "h", nil)
 			plan := planScale(sets, tt.desired)
 			if plan.create != tt.wantCreate {
 				t.Errorf("create = %d, want %d", plan.create, tt.wantCreate)

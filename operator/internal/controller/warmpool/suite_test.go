@@ -10,11 +10,15 @@ import (
 	"github.com/arl-infra/arl/operator/internal/testenv"
 )
 
+// suiteClaims is the suite's WarmPool controller's ledger; a test claims
+// pods in it as the Sandbox controller would.
+var suiteClaims = NewPodClaims()
+
 // suite runs the WarmPool and token Secret controllers against a real
 // kube-apiserver; it starts with the first test that needs it.
 var suite = &testenv.Suite{Setup: func(mgr ctrl.Manager) error {
 	if err := (&WarmPoolReconciler{Client: mgr.GetClient(), Scheme: mgr.GetScheme(),
-		Recorder: mgr.GetEventRecorder("arl-warmpool-controller"), Pods: testPods, Workers: 2}).SetupWithManager(mgr); err != nil {
+		Recorder: mgr.GetEventRecorder("arl-warmpool-controller"), Pods: testPods, Workers: 2, Claims: suiteClaims}).SetupWithManager(mgr); err != nil {
 		return err
 	}
 	return (&TokenSecretReconciler{Client: mgr.GetClient(), Reader: mgr.GetAPIReader()}).SetupWithManager(mgr)

@@ -19,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	utilrand "k8s.io/apimachinery/pkg/util/rand"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -45,6 +46,10 @@ type WarmPoolReconciler struct {
 	// StatusWriteInterval is the shortest time between two status writes of
 	// one pool; 0 means defaultStatusWriteInterval.
 	StatusWriteInterval time.Duration
+	// Claims must be the Sandbox reconciler's: the pool leaves pods promised
+	// to a sandbox alone and claims the pods it deletes; nil gives the
+	// reconciler its own.
+	Claims *PodClaims
 
 	expectations *expectations
 	throttle     *statusThrottle
@@ -55,6 +60,7 @@ type WarmPoolReconciler struct {
 // +kubebuilder:rbac:groups=arl.infra.io,resources=warmpools/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch;create;delete
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;create;delete
+// +kubebuilder:rbac:groups=arl.infra.io,resources=sandboxes,verbs=get;list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconcile creates, replaces and deletes the idle pods of one pool and
@@ -85,7 +91,11 @@ func (r *WarmPoolReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		return ctrl.Result{}, fmt.Errorf("list pods of warmpool %s: %w", key, err)
 	}
 	hash := TemplateHash(pool, r.Pods)
-	sets := classifyPods(pool, pods.Items, hash)
+	taken, err := r.takenPods(ctx, pods.Items)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	sets := classifyPods(pool, pods.Items, hash, taken)
 
 	var passErr error
 	invalidTemplate := false
@@ -129,6 +139,9 @@ func (r *WarmPoolReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 
 func (r *WarmPoolReconciler) init() {
 	r.once.Do(func() {
+		if r.Claims == nil {
+			r.Claims = NewPodClaims()
+		}
 		if r.expectations == nil {
 			r.expectations = newExpectations()
 		}
@@ -227,24 +240,61 @@ func (r *WarmPoolReconciler) deletePods(ctx context.Context, pool *arlv1.WarmPoo
 	key := client.ObjectKeyFromObject(pool).String()
 	r.expectations.Expect(key, 0, len(pods))
 	var errs []error
+	deleted := 0
 	for _, pod := range pods {
+		if !r.Claims.ForDeletion(pod.UID) {
+			// Just promised to a Sandbox: the next pass decides again.
+			r.expectations.DeletionObserved(key)
+			continue
+		}
 		rv := pod.ResourceVersion
 		err := r.Delete(ctx, pod, client.Preconditions{UID: &pod.UID, ResourceVersion: &rv})
 		switch {
 		case err == nil:
+			deleted++
 			r.deleteSecret(ctx, pod.Namespace, pod.Name)
 		case apierrors.IsNotFound(err):
 			r.expectations.DeletionObserved(key)
 		case apierrors.IsConflict(err):
 			// Taken by a Sandbox or changed meanwhile: the next pass decides again.
+			r.Claims.Release(pod.UID)
 			r.expectations.DeletionObserved(key)
 		default:
+			r.Claims.Release(pod.UID)
 			r.expectations.DeletionObserved(key)
 			errs = append(errs, fmt.Errorf("delete pod %s: %w", pod.Name, err))
 		}
 	}
-	r.event(pool, corev1.EventTypeNormal, arlv1.EventReasonPodDeleted, "DeletePods", "deleted %d idle pod(s) (failed, outdated or surplus)", len(pods)-len(errs))
+	if deleted > 0 {
+		r.event(pool, corev1.EventTypeNormal, arlv1.EventReasonPodDeleted, "DeletePods", "deleted %d idle pod(s) (failed, outdated or surplus)", deleted)
+	}
 	return errors.Join(errs...)
+}
+
+// takenPods reports the idle-labelled pods that are promised to a
+// sandbox: in this process's claims, or named by a sandbox's status whose
+// bind has not landed (after an operator restart).
+func (r *WarmPoolReconciler) takenPods(ctx context.Context, pods []corev1.Pod) (func(*corev1.Pod) bool, error) {
+	taken := map[types.UID]bool{}
+	for i := range pods {
+		pod := &pods[i]
+		if pod.Labels[arlv1.LabelState] != arlv1.PodStateIdle || pod.DeletionTimestamp != nil {
+			continue
+		}
+		if r.Claims.ClaimedForSandbox(pod.UID) {
+			taken[pod.UID] = true
+			continue
+		}
+		var named arlv1.SandboxList
+		if err := r.List(ctx, &named, client.InNamespace(pod.Namespace),
+			client.MatchingFields{arlv1.SandboxPodNameField: pod.Name}, client.UnsafeDisableDeepCopy); err != nil {
+			return nil, fmt.Errorf("list sandboxes naming pod %s: %w", pod.Name, err)
+		}
+		if len(named.Items) > 0 {
+			taken[pod.UID] = true
+		}
+	}
+	return func(pod *corev1.Pod) bool { return taken[pod.UID] }, nil
 }
 
 // deleteAllocatedPods deletes the pods a deleted pool had handed to

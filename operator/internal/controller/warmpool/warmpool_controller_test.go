@@ -244,6 +244,49 @@ func TestPoolScalesDown(t *testing.T) {
 	})
 }
 
+// A pod promised to a sandbox (in the operator's claims, or named by a
+// sandbox's status after a restart) is not the pool's to delete while its
+// bind is in flight: a scale-down keeps it and counts it as allocated.
+func TestScaleDownKeepsPodsPromisedToSandboxes(t *testing.T) {
+	pool, c := newPool(t, 4)
+	pods := waitPods(t, c, pool, 4)
+	markAllReady(t, c, pods)
+	sb := &arlv1.Sandbox{ObjectMeta: metav1.ObjectMeta{Name: "sb", Namespace: pool.Namespace}, Spec: arlv1.SandboxSpec{PoolRef: pool.Name}}
+	if err := c.Create(context.Background(), sb); err != nil {
+		t.Fatal(err)
+	}
+	sb.Status = arlv1.SandboxStatus{Phase: arlv1.SandboxPhaseReady, PodName: pods[0].Name}
+	if err := c.Status().Update(context.Background(), sb); err != nil {
+		t.Fatal(err)
+	}
+	if !suiteClaims.ForSandbox(pods[1].UID, "another-sandbox") {
+		t.Fatal("claim refused")
+	}
+	defer suiteClaims.Release(pods[1].UID)
+
+	setReplicas(t, c, pool, 1)
+	// Two promised pods plus the one idle pod the pool wants.
+	testenv.Eventually(t, waitFor, "3 pods left", func() (bool, error) {
+		n := len(poolPods(t, c, pool))
+		return n == 3, fmt.Errorf("%d pods", n)
+	})
+	left := map[string]bool{}
+	for _, p := range poolPods(t, c, pool) {
+		if p.DeletionTimestamp == nil {
+			left[p.Name] = true
+		}
+	}
+	for _, kept := range []string{pods[0].Name, pods[1].Name} {
+		if !left[kept] {
+			t.Errorf("pod %s, promised to a sandbox, was deleted; left: %v", kept, left)
+		}
+	}
+	testenv.Eventually(t, waitFor, "status counts the promised pods as allocated", func() (bool, error) {
+		st := getPool(t, c, pool).Status
+		return st.AllocatedReplicas == 2 && st.ReadyReplicas == 1, fmt.Errorf("%+v", st)
+	})
+}
+
 func TestDeletingThePoolDeletesAllocatedPods(t *testing.T) {
 	pool, c := newPool(t, 2)
 	pods := waitPods(t, c, pool, 2)
