@@ -11,7 +11,6 @@ import (
 
 // Event reasons of the TTL controllers.
 const (
-	EventReasonTTLExpired     = "TTLExpired"
 	EventReasonOneShotDone    = "OneShotDone"
 	EventReasonIdleTimeout    = "IdleTimeout"
 	EventReasonDeleteFailed   = "DeleteFailed"

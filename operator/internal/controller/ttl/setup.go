@@ -32,7 +32,7 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	err := ctrl.NewControllerManagedBy(mgr).
 		Named("task-ttl").
 		For(&arlv1.Task{}, builder.WithPredicates(finishedWithTTL)).
-		Complete(&TaskTTLReconciler{client: mgr.GetClient(), eventer: eventer{rec}})
+		Complete(&TaskTTLReconciler{client: mgr.GetClient()})
 	if err != nil {
 		return fmt.Errorf("build task TTL controller: %w", err)
 	}

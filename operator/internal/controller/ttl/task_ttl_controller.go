@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -14,13 +13,11 @@ import (
 )
 
 // +kubebuilder:rbac:groups=arl.infra.io,resources=tasks,verbs=get;list;watch;delete
-// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // TaskTTLReconciler deletes finished Tasks ttlSecondsAfterFinished after
 // their completionTime.
 type TaskTTLReconciler struct {
 	client client.Client
-	eventer
 }
 
 // Reconcile deletes the task when its time is up, or asks to be called then.
@@ -46,8 +43,9 @@ func (r *TaskTTLReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	if err != nil {
 		return ctrl.Result{}, fmt.Errorf("delete task after its TTL: %w", err)
 	}
+	// No event, like Kubernetes' TTL-after-finished controller for Jobs: an
+	// event per deleted task doubled the events of a busy namespace (and the
+	// API server's memory for them) to describe an object that is gone.
 	ctrl.LoggerFrom(ctx).Info("deleted a finished task after its TTL", "ttlSecondsAfterFinished", *task.Spec.TTLSecondsAfterFinished)
-	r.event(&task, nil, corev1.EventTypeNormal, EventReasonTTLExpired, "Delete",
-		"deleted %ds after it finished (ttlSecondsAfterFinished)", *task.Spec.TTLSecondsAfterFinished)
 	return ctrl.Result{}, nil
 }
