@@ -8,7 +8,7 @@ import (
 var (
 	allocationSeconds = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name:    "arl_sandbox_allocation_seconds",
-		Help:    "Time from the controller first seeing a Sandbox to binding it a pod.",
+		Help:    "Time from the controller first seeing a Sandbox to promising it a pod (its status write and the bind follow, in parallel).",
 		Buckets: []float64{.001, .002, .005, .01, .02, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60},
 	})
 	allocationConflicts = prometheus.NewCounter(prometheus.CounterOpts{
