@@ -74,7 +74,7 @@ type SandboxReconciler struct {
 // +kubebuilder:rbac:groups=arl.infra.io,resources=sandboxes/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=arl.infra.io,resources=warmpools,verbs=get;list;watch
 // +kubebuilder:rbac:groups=arl.infra.io,resources=tasks,verbs=get;list;watch
-// +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch;patch
+// +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch;patch;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconcile gives a pending sandbox a pod, follows the pod's state, and
