@@ -18,6 +18,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/tools/clientcmd"
@@ -105,8 +106,13 @@ func (b *bench) ensurePool(ctx context.Context, name string, replicas int) error
 		},
 	}}
 	_, err := b.dc.Resource(poolGVR).Namespace(b.ns).Create(ctx, pool, metav1.CreateOptions{})
-	if err != nil && !apierrors.IsAlreadyExists(err) {
-		return err
+	if apierrors.IsAlreadyExists(err) {
+		// A pool left by an earlier run with another -pool: resize it.
+		resize := fmt.Appendf(nil, `{"spec":{"replicas":%d}}`, replicas)
+		_, err = b.dc.Resource(poolGVR).Namespace(b.ns).Patch(ctx, name, types.MergePatchType, resize, metav1.PatchOptions{})
+	}
+	if err != nil {
+		return fmt.Errorf("create or resize warmpool %s: %w", name, err)
 	}
 	return b.waitFor(ctx, poolGVR, name, 5*time.Minute, func(o *unstructured.Unstructured) bool {
 		ready, _, _ := unstructured.NestedInt64(o.Object, "status", "readyReplicas")
