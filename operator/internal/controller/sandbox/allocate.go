@@ -60,19 +60,23 @@ func (a *allocator) pick(ctx context.Context, sb *arlv1.Sandbox, pool *arlv1.War
 		client.MatchingFields{arlv1.PodPoolStateField: arlv1.PoolStateKey(pool.Name, arlv1.PodStateIdle)}); err != nil {
 		return nil, fmt.Errorf("list idle pods of warmpool %s: %w", pool.Name, err)
 	}
-	candidates := a.candidates(pool, idle.Items)
-	if len(candidates) == 0 {
-		return nil, nil
-	}
+	candidates, inFlight := a.candidates(pool, idle.Items)
 	// Concurrent workers start at different offsets to collide less.
-	start := int(spread(string(sb.UID)) % uint32(len(candidates)))
+	start := 0
+	if len(candidates) > 0 {
+		start = int(spread(string(sb.UID)) % uint32(len(candidates)))
+	}
 	for i := range candidates {
 		pod := candidates[(start+i)%len(candidates)]
 		named, err := namedByAnotherSandbox(ctx, a.client, pod, sb)
 		if err != nil {
 			return nil, err
 		}
-		if named || !a.claims.ForSandbox(pod.UID, sb.UID) {
+		if named {
+			continue // taken: its bind has not landed yet
+		}
+		if !a.claims.ForSandbox(pod.UID, sb.UID) {
+			inFlight++
 			continue
 		}
 		a.mu.Lock()
@@ -80,24 +84,35 @@ func (a *allocator) pick(ctx context.Context, sb *arlv1.Sandbox, pool *arlv1.War
 		a.mu.Unlock()
 		return pod, nil
 	}
-	return nil, errAllocationRace
+	if inFlight > 0 {
+		// Promised to other sandboxes, writes in flight: they land (and the
+		// cache shows the pods allocated) or fail (and the pods are free).
+		return nil, errAllocationRace
+	}
+	return nil, nil
 }
 
 // candidates are the pool's idle pods that are Ready, controlled by the
-// pool, built from its current template and not claimed.
-func (a *allocator) candidates(pool *arlv1.WarmPool, pods []corev1.Pod) []*corev1.Pod {
+// pool, built from its current template and not claimed; inFlight counts
+// the ones skipped because another sandbox was just promised them.
+func (a *allocator) candidates(pool *arlv1.WarmPool, pods []corev1.Pod) (out []*corev1.Pod, inFlight int) {
 	hash := warmpool.TemplateHash(pool, a.pods)
-	var out []*corev1.Pod
 	for i := range pods {
 		pod := &pods[i]
 		if pod.Labels[arlv1.LabelState] != arlv1.PodStateIdle || !warmpool.IsPodReady(pod) ||
-			!metav1.IsControlledBy(pod, pool) || pod.Annotations[arlv1.AnnotationTemplateHash] != hash ||
-			a.claims.Claimed(pod.UID) {
+			!metav1.IsControlledBy(pod, pool) || pod.Annotations[arlv1.AnnotationTemplateHash] != hash {
 			continue
+		}
+		if a.claims.ClaimedForSandbox(pod.UID) {
+			inFlight++
+			continue
+		}
+		if a.claims.Claimed(pod.UID) {
+			continue // being deleted by its pool
 		}
 		out = append(out, pod)
 	}
-	return out
+	return out, inFlight
 }
 
 // namedByAnotherSandbox reports whether the status of a sandbox other than

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 
@@ -65,9 +66,10 @@ func TestPickPromisesAPodOnceAndBindHandsItOver(t *testing.T) {
 	if err != nil || got == nil {
 		t.Fatalf("pick = %v, %v", got, err)
 	}
-	// The promised pod is never offered to another sandbox, bound or not.
-	if again, err := a.pick(context.Background(), &arlv1.Sandbox{ObjectMeta: metav1.ObjectMeta{Name: "sb2", Namespace: "ns", UID: "u2"}}, pool); err != nil || again != nil {
-		t.Errorf("second pick = %v, %v; want no pod", again, err)
+	// The promised pod is never offered to another sandbox; while its
+	// writes are in flight the other sandbox is told to retry soon.
+	if again, err := a.pick(context.Background(), &arlv1.Sandbox{ObjectMeta: metav1.ObjectMeta{Name: "sb2", Namespace: "ns", UID: "u2"}}, pool); !errors.Is(err, errAllocationRace) || again != nil {
+		t.Errorf("second pick = %v, %v; want no pod and errAllocationRace", again, err)
 	}
 	if err := a.bind(context.Background(), sb, pool, got); err != nil {
 		t.Fatal(err)
@@ -109,6 +111,13 @@ func TestPickSkipsAPodNamedByAnotherSandbox(t *testing.T) {
 		if got != nil {
 			a.withdraw(sb, got)
 		}
+	}
+	// With only the named pod left there is nothing to wait for: no pod,
+	// and no quick retry (the sandbox waits for the pool like any other).
+	only := newAllocator(fakeClient(t, interceptor.Funcs{}, objs[0], named, other), podCfg, warmpool.NewPodClaims())
+	got, err := only.pick(context.Background(), &arlv1.Sandbox{ObjectMeta: metav1.ObjectMeta{Name: "sb", Namespace: "ns", UID: "u"}}, pool)
+	if got != nil || err != nil {
+		t.Errorf("pick with only a named pod = %v, %v; want nil, nil", got, err)
 	}
 }
 
