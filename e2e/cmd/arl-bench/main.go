@@ -28,6 +28,7 @@ var (
 	poolGVR    = schema.GroupVersionResource{Group: "arl.infra.io", Version: "v1alpha1", Resource: "warmpools"}
 	sandboxGVR = schema.GroupVersionResource{Group: "arl.infra.io", Version: "v1alpha1", Resource: "sandboxes"}
 	taskGVR    = schema.GroupVersionResource{Group: "arl.infra.io", Version: "v1alpha1", Resource: "tasks"}
+	podGVR     = schema.GroupVersionResource{Version: "v1", Resource: "pods"}
 )
 
 func main() {
@@ -37,6 +38,7 @@ func main() {
 	ns := flag.String("namespace", "default", "namespace")
 	only := flag.String("only", "", "run only 'task' or 'sandbox'")
 	settled := flag.Int("settled", 0, "also time this many sandboxes taken from a full pool (no refill running), one run")
+	drained := flag.Int("drained", 60, "also time this many sandboxes created back to back without waiting for an idle pod (the refill tail), one run; 0 skips it")
 	flag.Parse()
 
 	kubeconfig := os.Getenv("KUBECONFIG")
@@ -79,11 +81,21 @@ func main() {
 			rows = append(rows, summarize(fmt.Sprintf("sandbox create→Ready (run %d)", r+1), d))
 		}
 		if *settled > 0 {
-			d, err := b.sandboxRun(ctx, *settled, int64(*poolSize))
+			d, err := b.sandboxRun(ctx, *settled, *poolSize)
 			if err != nil {
 				fail("settled sandbox run: %v", err)
 			}
 			rows = append(rows, summarize(fmt.Sprintf("sandbox create→Ready, pool full (n=%d)", *settled), d))
+		}
+		if *drained > 0 {
+			if err := b.ensurePool(ctx, "bench-pool", *poolSize); err != nil {
+				fail("bench pool: %v", err)
+			}
+			d, err := b.sandboxRun(ctx, *drained, 0)
+			if err != nil {
+				fail("drained sandbox run: %v", err)
+			}
+			rows = append(rows, summarize(fmt.Sprintf("sandbox create→Ready, no wait for idle pods (n=%d)", *drained), d))
 		}
 	}
 	print(rows, *n)
@@ -213,15 +225,15 @@ func (b *bench) taskRun(ctx context.Context, n int) ([]time.Duration, []time.Dur
 	return d, posts, nil
 }
 
-// sandboxRun measures allocation from a warm pool: before each (untimed)
-// create it waits until the pool has an idle Ready pod, so a refill in
-// progress is part of the picture but an empty pool is not. One watch
-// follows the pool for the whole run (a watch per iteration would add its
-// own load to what is measured).
-// Before each create it waits until the pool reports at least minIdle idle
-// Ready pods: 1 measures allocation while the pool refills, the pool size
-// measures it with no refill running.
-func (b *bench) sandboxRun(ctx context.Context, n int, minIdle int64) ([]time.Duration, error) {
+// sandboxRun measures allocation: before each (untimed) create it waits
+// until the pool has at least minIdle idle, Ready pods, as a watch on the
+// pool's pods shows them (the pool's status is written at most once a
+// second, too late to tell). 1 measures allocation from a warm pool while it
+// refills; the pool size measures it with no refill running; 0 does not
+// wait, so once the sandboxes outrun the refill they wait for new pods
+// (the refill tail). One watch per kind follows the whole run (a watch per
+// iteration would add its own load to what is measured).
+func (b *bench) sandboxRun(ctx context.Context, n int, minIdle int) ([]time.Duration, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	ready, err := b.observe(ctx, sandboxGVR, func(o *unstructured.Unstructured) bool {
@@ -231,18 +243,13 @@ func (b *bench) sandboxRun(ctx context.Context, n int, minIdle int64) ([]time.Du
 	if err != nil {
 		return nil, err
 	}
-	idle, err := b.followReadyReplicas(ctx, "bench-pool")
+	idle, err := b.followIdlePods(ctx, "bench-pool")
 	if err != nil {
 		return nil, err
 	}
 	prefix := fmt.Sprintf("bench-sb-%d-", time.Now().UnixNano())
 	var d []time.Duration
 	for i := range n {
-		if minIdle > 1 && i > 0 {
-			// The pool's status is written at most once a second: give the
-			// refill of the last sandbox's pod time to show.
-			time.Sleep(2 * time.Second)
-		}
 		if err := idle.wait(minIdle, time.Minute); err != nil {
 			return nil, fmt.Errorf("wait for an idle pod: %w", err)
 		}
@@ -262,21 +269,20 @@ func (b *bench) sandboxRun(ctx context.Context, n int, minIdle int64) ([]time.Du
 	return d, nil
 }
 
-// readyReplicas is the latest status.readyReplicas of a pool, as a watch
-// reports it.
-type readyReplicas struct {
+// idlePods counts a pool's idle, Ready pods as a watch reports them.
+type idlePods struct {
 	mu      sync.Mutex
-	n       int64
-	changed chan struct{} // closed and replaced on every change
+	idle    map[string]bool // pod name -> idle and Ready
+	changed chan struct{}   // closed and replaced on every change
 }
 
-// followReadyReplicas watches pool until ctx ends.
-func (b *bench) followReadyReplicas(ctx context.Context, pool string) (*readyReplicas, error) {
-	w, err := b.dc.Resource(poolGVR).Namespace(b.ns).Watch(ctx, metav1.ListOptions{FieldSelector: "metadata.name=" + pool})
+// followIdlePods watches the pool's pods until ctx ends.
+func (b *bench) followIdlePods(ctx context.Context, pool string) (*idlePods, error) {
+	w, err := b.dc.Resource(podGVR).Namespace(b.ns).Watch(ctx, metav1.ListOptions{LabelSelector: "arl.infra.io/pool=" + pool})
 	if err != nil {
 		return nil, err
 	}
-	r := &readyReplicas{changed: make(chan struct{})}
+	p := &idlePods{idle: map[string]bool{}, changed: make(chan struct{})}
 	go func() {
 		defer w.Stop()
 		for ev := range w.ResultChan() {
@@ -284,24 +290,46 @@ func (b *bench) followReadyReplicas(ctx context.Context, pool string) (*readyRep
 			if !ok {
 				continue
 			}
-			n, _, _ := unstructured.NestedInt64(o.Object, "status", "readyReplicas")
-			r.mu.Lock()
-			r.n = n
-			close(r.changed)
-			r.changed = make(chan struct{})
-			r.mu.Unlock()
+			p.mu.Lock()
+			if ev.Type == watch.Deleted {
+				delete(p.idle, o.GetName())
+			} else {
+				p.idle[o.GetName()] = idleAndReady(o)
+			}
+			close(p.changed)
+			p.changed = make(chan struct{})
+			p.mu.Unlock()
 		}
 	}()
-	return r, nil
+	return p, nil
 }
 
-// wait returns once the pool reports at least min idle Ready pods.
-func (r *readyReplicas) wait(min int64, timeout time.Duration) error {
+func idleAndReady(o *unstructured.Unstructured) bool {
+	if o.GetLabels()["arl.infra.io/state"] != "idle" || o.GetDeletionTimestamp() != nil {
+		return false
+	}
+	conds, _, _ := unstructured.NestedSlice(o.Object, "status", "conditions")
+	for _, c := range conds {
+		if m, ok := c.(map[string]any); ok && m["type"] == "Ready" {
+			return m["status"] == "True"
+		}
+	}
+	return false
+}
+
+// wait returns once at least min pods are idle and Ready.
+func (p *idlePods) wait(min int, timeout time.Duration) error {
 	deadline := time.After(timeout)
 	for {
-		r.mu.Lock()
-		n, changed := r.n, r.changed
-		r.mu.Unlock()
+		p.mu.Lock()
+		n := 0
+		for _, ok := range p.idle {
+			if ok {
+				n++
+			}
+		}
+		changed := p.changed
+		p.mu.Unlock()
 		if n >= min {
 			return nil
 		}
