@@ -74,14 +74,14 @@ func main() {
 	}
 	if *only == "" || *only == "sandbox" {
 		for r := range *runs {
-			d, err := b.sandboxRun(ctx, *n, 1)
+			d, err := b.sandboxRun(ctx, *n, 1, false)
 			if err != nil {
 				fail("sandbox run %d: %v", r+1, err)
 			}
 			rows = append(rows, summarize(fmt.Sprintf("sandbox create→Ready (run %d)", r+1), d))
 		}
 		if *settled > 0 {
-			d, err := b.sandboxRun(ctx, *settled, *poolSize)
+			d, err := b.sandboxRun(ctx, *settled, *poolSize, true)
 			if err != nil {
 				fail("settled sandbox run: %v", err)
 			}
@@ -91,7 +91,7 @@ func main() {
 			if err := b.ensurePool(ctx, "bench-pool", *poolSize); err != nil {
 				fail("bench pool: %v", err)
 			}
-			d, err := b.sandboxRun(ctx, *drained, 0)
+			d, err := b.sandboxRun(ctx, *drained, 0, false)
 			if err != nil {
 				fail("drained sandbox run: %v", err)
 			}
@@ -229,11 +229,12 @@ func (b *bench) taskRun(ctx context.Context, n int) ([]time.Duration, []time.Dur
 // until the pool has at least minIdle idle, Ready pods, as a watch on the
 // pool's pods shows them (the pool's status is written at most once a
 // second, too late to tell). 1 measures allocation from a warm pool while it
-// refills; the pool size measures it with no refill running; 0 does not
+// refills; the pool size (with settle: a second more for the last pod's
+// teardown) measures it with no refill running; 0 does not
 // wait, so once the sandboxes outrun the refill they wait for new pods
 // (the refill tail). One watch per kind follows the whole run (a watch per
 // iteration would add its own load to what is measured).
-func (b *bench) sandboxRun(ctx context.Context, n int, minIdle int) ([]time.Duration, error) {
+func (b *bench) sandboxRun(ctx context.Context, n int, minIdle int, settle bool) ([]time.Duration, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	ready, err := b.observe(ctx, sandboxGVR, func(o *unstructured.Unstructured) bool {
@@ -252,6 +253,10 @@ func (b *bench) sandboxRun(ctx context.Context, n int, minIdle int) ([]time.Dura
 	for i := range n {
 		if err := idle.wait(minIdle, time.Minute); err != nil {
 			return nil, fmt.Errorf("wait for an idle pod: %w", err)
+		}
+		if settle && i > 0 {
+			// The pool is full again; let the last pod's teardown finish too.
+			time.Sleep(time.Second)
 		}
 		name := fmt.Sprintf("%s%d", prefix, i)
 		start := time.Now()
