@@ -46,19 +46,28 @@ func storedPod(t *testing.T, c client.Client, name string) (*corev1.Pod, bool) {
 	return pod, true
 }
 
+// statusWithoutBind runs a first pass for a new sandbox of a pool of pods
+// whose bind fails (a server timeout) while its status write lands; *fail
+// turns the failure off.
+func statusWithoutBind(t *testing.T, pods int) (c client.Client, r *SandboxReconciler, sb *arlv1.Sandbox, fail *bool) {
+	t.Helper()
+	pool, objs := poolAndPods(t, pods)
+	sb = &arlv1.Sandbox{ObjectMeta: metav1.ObjectMeta{Name: "sb", Namespace: "ns", UID: "sb-uid"}, Spec: arlv1.SandboxSpec{PoolRef: pool.Name}}
+	fail = new(bool)
+	*fail = true
+	c = fakeClient(t, failPodPatches(fail), append(objs, sb)...)
+	r = &SandboxReconciler{Client: c, Pods: podCfg}
+	if err := reconcileOnce(t, r, client.ObjectKeyFromObject(sb)); err == nil {
+		t.Fatal("want the failed bind reported")
+	}
+	return c, r, sb, fail
+}
+
 // The status write and the bind run in parallel; when only the status
 // lands, the next pass finishes the bind (as after an operator restart).
 func TestAStatusWithoutItsBindIsFinishedByTheNextPass(t *testing.T) {
-	pool, objs := poolAndPods(t, 2)
-	sb := &arlv1.Sandbox{ObjectMeta: metav1.ObjectMeta{Name: "sb", Namespace: "ns", UID: "sb-uid"}, Spec: arlv1.SandboxSpec{PoolRef: pool.Name}}
-	fail := true
-	c := fakeClient(t, failPodPatches(&fail), append(objs, sb)...)
-	r := &SandboxReconciler{Client: c, Pods: podCfg}
+	c, r, sb, fail := statusWithoutBind(t, 2)
 	key := client.ObjectKeyFromObject(sb)
-
-	if err := reconcileOnce(t, r, key); err == nil {
-		t.Fatal("want the failed bind reported")
-	}
 	got := getFake(t, c, key)
 	if got.Status.Phase != arlv1.SandboxPhaseReady || got.Status.PodName == "" {
 		t.Fatalf("status = %+v, want Ready with a pod", got.Status)
@@ -68,7 +77,7 @@ func TestAStatusWithoutItsBindIsFinishedByTheNextPass(t *testing.T) {
 		t.Fatalf("pod labels = %v, want the bind not stored yet", pod.Labels)
 	}
 
-	fail = false
+	*fail = false
 	if err := reconcileOnce(t, r, key); err != nil {
 		t.Fatal(err)
 	}
@@ -132,15 +141,8 @@ func TestAPodBoundElsewhereBeforeTheBindFailsTheSandbox(t *testing.T) {
 // A sandbox deleted after its status named a pod but before the bind
 // landed may have used the pod: the pod is deleted, not returned idle.
 func TestThePromisedPodOfASandboxDeletedBeforeItsBindIsDeleted(t *testing.T) {
-	pool, objs := poolAndPods(t, 1)
-	sb := &arlv1.Sandbox{ObjectMeta: metav1.ObjectMeta{Name: "sb", Namespace: "ns", UID: "sb-uid"}, Spec: arlv1.SandboxSpec{PoolRef: pool.Name}}
-	fail := true
-	c := fakeClient(t, failPodPatches(&fail), append(objs, sb)...)
-	r := &SandboxReconciler{Client: c, Pods: podCfg}
+	c, r, sb, _ := statusWithoutBind(t, 1)
 	key := client.ObjectKeyFromObject(sb)
-	if err := reconcileOnce(t, r, key); err == nil {
-		t.Fatal("want the failed bind reported")
-	}
 	podName := getFake(t, c, key).Status.PodName
 	if err := c.Delete(context.Background(), sb); err != nil {
 		t.Fatal(err)
