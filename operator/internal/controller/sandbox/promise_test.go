@@ -27,6 +27,17 @@ func failPodPatches(fail *bool) interceptor.Funcs {
 	}}
 }
 
+// reconcileFake runs one pass for sb over a fake client holding objs (and
+// sb) and returns the client.
+func reconcileFake(t *testing.T, sb *arlv1.Sandbox, objs ...client.Object) client.Client {
+	t.Helper()
+	c := fakeClient(t, interceptor.Funcs{}, append(objs, sb)...)
+	if err := reconcileOnce(t, &SandboxReconciler{Client: c, Pods: podCfg}, client.ObjectKeyFromObject(sb)); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 func reconcileOnce(t *testing.T, r *SandboxReconciler, key client.ObjectKey) error {
 	t.Helper()
 	_, err := r.Reconcile(context.Background(), ctrl.Request{NamespacedName: key})
@@ -97,11 +108,7 @@ func TestARestartedOperatorFinishesTheBindTheStatusNames(t *testing.T) {
 	named := objs[1].(*corev1.Pod)
 	sb := &arlv1.Sandbox{ObjectMeta: metav1.ObjectMeta{Name: "sb", Namespace: "ns", UID: "sb-uid"}, Spec: arlv1.SandboxSpec{PoolRef: pool.Name},
 		Status: arlv1.SandboxStatus{Phase: arlv1.SandboxPhaseReady, PodName: named.Name}}
-	c := fakeClient(t, interceptor.Funcs{}, append(objs, sb)...)
-	r := &SandboxReconciler{Client: c, Pods: podCfg}
-	if err := reconcileOnce(t, r, client.ObjectKeyFromObject(sb)); err != nil {
-		t.Fatal(err)
-	}
+	c := reconcileFake(t, sb, objs...)
 	pod, _ := storedPod(t, c, named.Name)
 	if !metav1.IsControlledBy(pod, sb) {
 		t.Errorf("pod owners = %+v, want sb", pod.OwnerReferences)
@@ -123,11 +130,7 @@ func TestAPodBoundElsewhereBeforeTheBindFailsTheSandbox(t *testing.T) {
 	named.OwnerReferences = []metav1.OwnerReference{*metav1.NewControllerRef(thief, arlv1.GroupVersion.WithKind("Sandbox"))}
 	sb := &arlv1.Sandbox{ObjectMeta: metav1.ObjectMeta{Name: "sb", Namespace: "ns", UID: "sb-uid"}, Spec: arlv1.SandboxSpec{PoolRef: pool.Name},
 		Status: arlv1.SandboxStatus{Phase: arlv1.SandboxPhaseReady, PodName: named.Name}}
-	c := fakeClient(t, interceptor.Funcs{}, append(objs, sb)...)
-	r := &SandboxReconciler{Client: c, Pods: podCfg}
-	if err := reconcileOnce(t, r, client.ObjectKeyFromObject(sb)); err != nil {
-		t.Fatal(err)
-	}
+	c := reconcileFake(t, sb, objs...)
 	got := getFake(t, c, client.ObjectKeyFromObject(sb))
 	if got.Status.Phase != arlv1.SandboxPhaseFailed || readyReason(got.Status) != arlv1.SandboxReasonPodLost {
 		t.Errorf("status = %+v, want Failed/PodLost", got.Status)

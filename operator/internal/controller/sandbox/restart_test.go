@@ -6,15 +6,9 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	arlv1 "github.com/arl-infra/arl/operator/api/v1alpha1"
-	"github.com/arl-infra/arl/operator/internal/indexer"
 )
 
 // An operator that bound a pod and died before writing the sandbox's status
@@ -26,21 +20,8 @@ func TestReconcileFindsThePodBoundBeforeARestart(t *testing.T) {
 	bound.Labels[arlv1.LabelState] = arlv1.PodStateAllocated
 	bound.Labels[arlv1.LabelSandbox] = "sb"
 	bound.OwnerReferences = []metav1.OwnerReference{*metav1.NewControllerRef(sb, arlv1.GroupVersion.WithKind("Sandbox"))}
-	objs = append(objs, sb)
 
-	scheme := runtime.NewScheme()
-	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
-	utilruntime.Must(arlv1.AddToScheme(scheme))
-	b := fake.NewClientBuilder().WithScheme(scheme).WithObjects(objs...).WithStatusSubresource(&arlv1.Sandbox{})
-	for _, idx := range indexer.All() {
-		b = b.WithIndex(idx.Object, idx.Field, idx.Extract)
-	}
-	c := b.Build()
-
-	r := &SandboxReconciler{Client: c, Pods: podCfg}
-	if _, err := r.Reconcile(context.Background(), ctrl.Request{NamespacedName: client.ObjectKeyFromObject(sb)}); err != nil {
-		t.Fatal(err)
-	}
+	c := reconcileFake(t, sb, objs...)
 	got := &arlv1.Sandbox{}
 	if err := c.Get(context.Background(), client.ObjectKeyFromObject(sb), got); err != nil {
 		t.Fatal(err)

@@ -5,17 +5,12 @@ import (
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	arlv1 "github.com/arl-infra/arl/operator/api/v1alpha1"
-	"github.com/arl-infra/arl/operator/internal/indexer"
 )
 
 // A pass that reads the sandbox from a cache older than its own status
@@ -28,27 +23,19 @@ func TestReconcileOnAStaleCacheDoesNotRewriteTheStatus(t *testing.T) {
 
 	var stale *arlv1.Sandbox // the cached copy from before the status write
 	statusWrites := 0
-	scheme := runtime.NewScheme()
-	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
-	utilruntime.Must(arlv1.AddToScheme(scheme))
-	b := fake.NewClientBuilder().WithScheme(scheme).WithObjects(objs...).WithStatusSubresource(&arlv1.Sandbox{}).
-		WithInterceptorFuncs(interceptor.Funcs{
-			Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
-				if got, ok := obj.(*arlv1.Sandbox); ok && stale != nil {
-					stale.DeepCopyInto(got)
-					return nil
-				}
-				return c.Get(ctx, key, obj, opts...)
-			},
-			SubResourcePatch: func(ctx context.Context, c client.Client, sub string, obj client.Object, patch client.Patch, opts ...client.SubResourcePatchOption) error {
-				statusWrites++
-				return c.SubResource(sub).Patch(ctx, obj, patch, opts...)
-			},
-		})
-	for _, idx := range indexer.All() {
-		b = b.WithIndex(idx.Object, idx.Field, idx.Extract)
-	}
-	c := b.Build()
+	c := fakeClient(t, interceptor.Funcs{
+		Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+			if got, ok := obj.(*arlv1.Sandbox); ok && stale != nil {
+				stale.DeepCopyInto(got)
+				return nil
+			}
+			return c.Get(ctx, key, obj, opts...)
+		},
+		SubResourcePatch: func(ctx context.Context, c client.Client, sub string, obj client.Object, patch client.Patch, opts ...client.SubResourcePatchOption) error {
+			statusWrites++
+			return c.SubResource(sub).Patch(ctx, obj, patch, opts...)
+		},
+	}, objs...)
 	fresh := &arlv1.Sandbox{}
 	if err := c.Get(context.Background(), client.ObjectKeyFromObject(sb), fresh); err != nil {
 		t.Fatal(err)
@@ -118,24 +105,17 @@ func TestNoEventForATransitionThatWasNotStored(t *testing.T) {
 	gone := &arlv1.Sandbox{ObjectMeta: metav1.ObjectMeta{Name: "gone", Namespace: "ns", UID: "gone-uid", ResourceVersion: "5"},
 		Spec:   arlv1.SandboxSpec{PoolRef: pool.Name},
 		Status: arlv1.SandboxStatus{Phase: arlv1.SandboxPhaseReady, PodName: "deleted-pod"}}
-	scheme := runtime.NewScheme()
-	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
-	utilruntime.Must(arlv1.AddToScheme(scheme))
-	b := fake.NewClientBuilder().WithScheme(scheme).WithObjects(objs...).WithStatusSubresource(&arlv1.Sandbox{}).
-		WithInterceptorFuncs(interceptor.Funcs{
-			Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
-				if got, ok := obj.(*arlv1.Sandbox); ok && key.Name == gone.Name {
-					gone.DeepCopyInto(got) // the stale cache still has it
-					return nil
-				}
-				return c.Get(ctx, key, obj, opts...)
-			},
-		})
-	for _, idx := range indexer.All() {
-		b = b.WithIndex(idx.Object, idx.Field, idx.Extract)
-	}
+	c := fakeClient(t, interceptor.Funcs{
+		Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+			if got, ok := obj.(*arlv1.Sandbox); ok && key.Name == gone.Name {
+				gone.DeepCopyInto(got) // the stale cache still has it
+				return nil
+			}
+			return c.Get(ctx, key, obj, opts...)
+		},
+	}, objs...)
 	recorder := events.NewFakeRecorder(10)
-	r := &SandboxReconciler{Client: b.Build(), Recorder: recorder, Pods: podCfg}
+	r := &SandboxReconciler{Client: c, Recorder: recorder, Pods: podCfg}
 	if _, err := r.Reconcile(context.Background(), ctrl.Request{NamespacedName: client.ObjectKeyFromObject(gone)}); err != nil {
 		t.Fatal(err)
 	}
