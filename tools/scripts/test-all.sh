@@ -43,6 +43,7 @@ suite() {
 
 "$ROOT/tools/scripts/install-deps.sh" || die "installing dependencies failed"
 
+suite repo-size check "$ROOT/tools/scripts/check-repo.sh"
 suite generated check "$ROOT/tools/scripts/check-generated.sh"
 suite generated-test go "$ROOT/tools/scripts/check-generated_test.sh"
 step "envtest assets (etcd + kube-apiserver from the local control-plane build)"
