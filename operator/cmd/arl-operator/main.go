@@ -83,7 +83,7 @@ func run(ctx context.Context, cfg *config) error {
 		}
 		return mgr.GetEventRecorder(name)
 	}
-	pods := warmpool.PodConfig{SidecarImage: cfg.sidecarImage}
+	pods := warmpool.PodConfig{SidecarImage: cfg.sidecarImage, SidecarResources: cfg.sidecarResources}
 	claims := warmpool.NewPodClaims() // shared: a pool never deletes a pod promised to a sandbox
 	if err := (&warmpool.WarmPoolReconciler{
 		Client: mgr.GetClient(), Scheme: mgr.GetScheme(), Recorder: recorder("arl-warmpool-controller"),
@@ -135,6 +135,6 @@ func run(ctx context.Context, cfg *config) error {
 		return fmt.Errorf("add readiness check: %w", err)
 	}
 
-	log.Info("starting arl-operator", "sidecarImage", cfg.sidecarImage, "leaderElection", cfg.leaderElect, "webhooks", cfg.enableWebhooks)
+	log.Info("starting arl-operator", "version", version, "sidecarImage", cfg.sidecarImage, "leaderElection", cfg.leaderElect, "webhooks", cfg.enableWebhooks)
 	return mgr.Start(ctx)
 }

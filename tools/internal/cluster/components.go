@@ -47,7 +47,7 @@ var controllers = []string{
 // Components lists the cluster's processes in start order.
 func Components(l Layout) []Component {
 	return []Component{
-		etcd(l), apiserver(l), controllerManager(l), scheduler(l), node(l),
+		etcd(l), apiserver(l), controllerManager(l), scheduler(l), registry(l), node(l),
 	}
 }
 

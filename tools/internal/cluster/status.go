@@ -23,6 +23,7 @@ func Status(ctx context.Context, l Layout, out io.Writer) bool {
 		"kube-controller-manager": c.controllerManagerHealthy,
 		"kube-scheduler":          c.schedulerHealthy,
 		"arl-node":                c.nodeReady,
+		registryComponent:         c.registryHealthy,
 	}
 	healthy := true
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
@@ -49,6 +50,6 @@ func Status(ctx context.Context, l Layout, out io.Writer) bool {
 		}
 	}
 	tw.Flush()
-	fmt.Fprintf(out, "state: %s\nkubeconfig: %s\n", l.State, l.Kubeconfig())
+	fmt.Fprintf(out, "state: %s\nkubeconfig: %s\nregistry: %s (plain HTTP)\n", l.State, l.Kubeconfig(), l.Net.RegistryAddr())
 	return healthy
 }
