@@ -52,9 +52,13 @@ export KUBEBUILDER_ASSETS="$BIN/envtest-assets"
 suite go-sidecar go bash -c "cd sidecar && go test -count=1 -v ./..."
 suite go-tools-node go bash -c "cd tools/node && GOWORK=off go test -count=1 -v ./..."
 suite go-tools go bash -c "cd tools && GOWORK=off go test -count=1 -v ./..."
+suite go-tools-image go bash -c "cd tools/image && GOWORK=off go test -count=1 -v ./..."
 suite go-operator go bash -c "cd operator && go test -count=1 -v ./..."
 
 suite local-cluster go bash -c "cd tools && GOWORK=off go test -tags e2elocal -count=1 -timeout 30m -v ./e2elocal/"
+# The Helm chart on a cluster of its own (instance 3): images pushed to its
+# registry, helm install, webhooks through a leader kill, the quick start.
+suite e2e-helm go bash -c "make --no-print-directory helm && cd tools && GOWORK=off go test -tags e2ehelm -count=1 -timeout 40m -v ./e2ehelm/"
 
 # The end-to-end suites get a cluster of their own (instance 2, its own
 # state, ports, bridge and pod range), so `make test` neither needs nor
