@@ -60,7 +60,8 @@ def argv(command: Command, *, shell: bool = False) -> list[str]:
     if isinstance(command, (str, bytes)) or not command or not all(isinstance(a, str) for a in command):
         raise InvalidArgumentError(
             "command",
-            f"invalid command: want a non-empty argv list of strings (use ['bash', '-c', ...] for a shell), got {command!r}",
+            "invalid command: want a non-empty argv list of strings (use ['bash', '-c', ...] for a shell), "
+            f"got {command!r}",
         )
     if not command[0]:
         raise InvalidArgumentError("command", "invalid command: command[0] (the program) must not be empty")

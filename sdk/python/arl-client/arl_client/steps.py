@@ -50,7 +50,7 @@ def _build_step(position: int, step: StepInput) -> dict[str, Any]:
     elif isinstance(step, Mapping):
         model = _validate_mapping(position, step)
     else:
-        raise InvalidArgumentError("steps", 
+        raise InvalidArgumentError("steps",
             f"step {position}: want a dict or a TaskStep, got {type(step).__name__}"
         )
     built = model.model_dump(by_alias=True, exclude_none=True)
