@@ -61,3 +61,24 @@ def new_api_client(
     configuration: client.Configuration | None = None, context: str | None = None
 ) -> client.ApiClient:
     return client.ApiClient(configuration or load_configuration(context))
+
+
+# WarmPools seen to exist, per (API server, namespace, pool): a session checks
+# its pool once per process (an unknown pool fails before anything is sent);
+# a pool deleted later still shows in the Sandbox's PoolNotFound condition.
+_known_pools: set[tuple[str, str, str]] = set()
+
+
+def _pool_key(api_client: object, namespace: str, pool: str) -> tuple[str, str, str]:
+    host = str(getattr(getattr(api_client, "configuration", None), "host", "") or "")
+    return (host, namespace, pool)
+
+
+def pool_known(api_client: object, namespace: str, pool: str) -> bool:
+    with _lock:
+        return _pool_key(api_client, namespace, pool) in _known_pools
+
+
+def remember_pool(api_client: object, namespace: str, pool: str) -> None:
+    with _lock:
+        _known_pools.add(_pool_key(api_client, namespace, pool))
