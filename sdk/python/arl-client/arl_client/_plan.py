@@ -214,7 +214,7 @@ def pod_ip(sandbox: dict[str, Any] | None) -> str:
     return str(((sandbox or {}).get("status") or {}).get("podIP", "") or "")
 
 
-def token_from_secret_data(data: Mapping[str, str] | None) -> str | None:
+def token_from_secret_data(data: Mapping[str, Any] | None) -> str | None:
     """The sidecar token in a Secret's (base64) data, or None."""
     encoded = (data or {}).get(SIDECAR_TOKEN_KEY)
     return base64.b64decode(encoded).decode() if encoded else None

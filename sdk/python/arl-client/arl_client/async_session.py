@@ -400,7 +400,8 @@ class AsyncSandboxSession:
         api = self._api()
         try:
             await api.delete_collection_namespaced_custom_object(
-                kube.GROUP, kube.VERSION, self.namespace, kube.TASKS, label_selector=_plan.cleanup_selector(self.options)
+                kube.GROUP, kube.VERSION, self.namespace, kube.TASKS,
+                label_selector=_plan.cleanup_selector(self.options),
             )
         except ApiException as error:
             if error.status != 404:

@@ -15,7 +15,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any, TypeVar, cast
 
 import aiohttp
@@ -50,7 +50,7 @@ async def new_api_client(context: str | None = None) -> client.ApiClient:
             await config.load_kube_config(context=context, client_configuration=configuration)
         except config.ConfigException as kubeconfig_error:
             try:
-                config.load_incluster_config(client_configuration=configuration)
+                config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
             except config.ConfigException as incluster_error:
                 raise config.ConfigException(
                     "no Kubernetes configuration: set KUBECONFIG (for the local cluster, run `make local-up` "
@@ -70,7 +70,7 @@ async def stream_events(
     timeout: float,
     field_selector: str | None = None,
     label_selector: str | None = None,
-) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+) -> AsyncGenerator[tuple[str, dict[str, Any]], None]:
     """Yields (event type, object) from one watch request (see watch.stream_events)."""
     kwargs: dict[str, Any] = {}
     if field_selector:
@@ -95,7 +95,8 @@ async def stream_events(
             if event_type == "ERROR":
                 if obj.get("code") == 410:
                     raise WatchExpired(obj.get("message", ""))
-                raise ApiException(status=obj.get("code", 0), reason=f"{obj.get('reason', '')}: {obj.get('message', '')}")
+                reason = f"{obj.get('reason', '')}: {obj.get('message', '')}"
+                raise ApiException(status=obj.get("code", 0), reason=reason)
             yield event_type, obj
     finally:
         response.close()

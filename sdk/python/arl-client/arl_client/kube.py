@@ -42,11 +42,11 @@ def load_configuration(context: str | None = None) -> client.Configuration:
 def _load(context: str | None) -> client.Configuration:
     configuration = client.Configuration()
     try:
-        config.load_kube_config(context=context, client_configuration=configuration)
+        config.load_kube_config(context=context, client_configuration=configuration)  # type: ignore[no-untyped-call]
         return configuration
     except config.ConfigException as kubeconfig_error:
         try:
-            config.load_incluster_config(client_configuration=configuration)
+            config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
         except config.ConfigException as incluster_error:
             raise config.ConfigException(
                 "no Kubernetes configuration: set KUBECONFIG (for the local cluster, "

@@ -33,7 +33,7 @@ from types import TracebackType
 from typing import Any, Self, TypeVar, cast
 
 from kubernetes import client
-from kubernetes.client.rest import ApiException
+from kubernetes.client.exceptions import ApiException
 
 from . import _plan, kube, portforward, verdicts
 from ._direct import Command
@@ -481,7 +481,8 @@ class SandboxSession:
         api = self._api()
         try:
             api.delete_collection_namespaced_custom_object(
-                kube.GROUP, kube.VERSION, self.namespace, kube.TASKS, label_selector=_plan.cleanup_selector(self.options)
+                kube.GROUP, kube.VERSION, self.namespace, kube.TASKS,
+                label_selector=_plan.cleanup_selector(self.options),
             )
         except ApiException as error:
             if error.status != 404:

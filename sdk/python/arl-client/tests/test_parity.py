@@ -26,7 +26,7 @@ TWIN_DUNDERS = {"__enter__": "__aenter__", "__exit__": "__aexit__", "__iter__": 
 
 
 def public_members(cls):
-    for name, member in inspect.getmembers(cls):
+    for name, _member in inspect.getmembers(cls):
         if name.startswith("_") and name not in TWIN_DUNDERS:
             continue
         yield name, inspect.getattr_static(cls, name)
@@ -52,7 +52,9 @@ def test_every_sync_method_has_an_async_twin_with_the_same_signature(sync_cls, a
             continue
         if isinstance(member, (staticmethod, classmethod)):
             continue
-        assert parameters(member) == parameters(twin), f"{name}: {inspect.signature(member)} vs {inspect.signature(twin)}"
+        assert parameters(member) == parameters(twin), (
+            f"{name}: {inspect.signature(member)} vs {inspect.signature(twin)}"
+        )
         returns_iterator = name in ("execute_stream",)
         if not returns_iterator:
             assert inspect.iscoroutinefunction(twin), f"{async_cls.__name__}.{name} should be async"
