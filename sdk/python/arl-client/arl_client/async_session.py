@@ -384,7 +384,9 @@ class AsyncSandboxSession:
         via = self.options.connect_via
         if via == "port-forward" or (via == "auto" and not await _reachable(ip, _plan.SIDECAR_HTTP_PORT)):
             sync_api = kube.new_api_client(context=self.options.context)
-            self._forward = portforward.PortForward(sync_api, self.namespace, pod, _plan.SIDECAR_HTTP_PORT)
+            self._forward = portforward.PortForward(
+                sync_api, self.namespace, pod, _plan.SIDECAR_HTTP_PORT, owns_client=True
+            )
             url = self._forward.url
         self._sidecar = AsyncSidecarClient(url, token=await token_task)
         self._warm = asyncio.create_task(self._warm_up(self._sidecar))

@@ -43,9 +43,13 @@ class PortForward:
     Args:
         api_client: a kubernetes (sync) ApiClient with rights on pods/portforward.
         namespace, pod, port: the target.
+        owns_client: close ``api_client`` with the port-forward.
     """
 
-    def __init__(self, api_client: client.ApiClient, namespace: str, pod: str, port: int) -> None:
+    def __init__(
+        self, api_client: client.ApiClient, namespace: str, pod: str, port: int, *, owns_client: bool = False
+    ) -> None:
+        self._api_client = api_client if owns_client else None
         self._core = client.CoreV1Api(api_client)
         self.namespace = namespace
         self.pod = pod
@@ -74,6 +78,8 @@ class PortForward:
             connections, self._connections = self._connections, set()
         for connection in connections:
             _close(connection)
+        if self._api_client is not None:
+            self._api_client.close()  # type: ignore[no-untyped-call]
 
     def _accept(self) -> None:
         while not self._closed.is_set():

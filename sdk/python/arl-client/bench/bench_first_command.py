@@ -114,7 +114,7 @@ def main() -> None:
         wait_for_idle_pod(custom, args.pool, args.namespace)
         with session() as two:
             result: dict = {}
-            samples["first Task after open"].append(timed(lambda s=two: result.update(s.execute(TRUE_STEP))))
+            samples["first Task after open"].append(timed(lambda s=two, r=result: r.update(s.execute(TRUE_STEP))))
             if result["status"]["state"] != "Succeeded":
                 raise SystemExit(f"task did not succeed: {result['status']}")
 
