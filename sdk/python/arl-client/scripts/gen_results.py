@@ -30,8 +30,8 @@ MESSAGES = {
     "ResetResponse": ("ResetResult", "The outcome of a reset."),
     "FileResult": ("FileWritten", "One file written by write_files."),
 }
-OPTIONAL = ["FileInfo", "ListDirResponse", "StatResponse", "RemoveResponse", "MakeDirResponse",
-            "RenameResponse", "WatchEvent", "WatchResponse"]
+# Generated too once the proto has them (the files API).
+OPTIONAL = ["FileInfo", "UploadFileResponse", "UploadTarResponse"]
 
 _SCALARS = {
     FieldDescriptor.TYPE_STRING: ("str", '""'),
@@ -106,7 +106,11 @@ def render_class(descriptor: Descriptor, doc: str) -> str:
 
 def main() -> None:
     out = Path(sys.argv[1])
-    by_name = sidecar_pb2.DESCRIPTOR.message_types_by_name
+    # The service's file and the files of the same package it imports.
+    by_name = dict(sidecar_pb2.DESCRIPTOR.message_types_by_name)
+    for dependency in sidecar_pb2.DESCRIPTOR.dependencies:
+        if dependency.package == sidecar_pb2.DESCRIPTOR.package:
+            by_name.update(dependency.message_types_by_name)
     wanted = dict(MESSAGES)
     for extra in OPTIONAL:  # the files API, once the proto has it
         if extra in by_name:
