@@ -30,13 +30,12 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from types import TracebackType
-from typing import Any, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from . import _plan, kube, portforward, verdicts
-from ._direct import Command
 from ._plan import ConnectVia
 from .durations import Duration
 from .exceptions import (
@@ -47,12 +46,15 @@ from .exceptions import (
     TaskRejectedError,
     TaskTimeoutError,
 )
-from .files import Files
 from .results import ExecResult
-from .sidecar import OutputCallback, Process, SidecarClient
 from .steps import StepInput
 from .task_watcher import TaskWatcher
 from .watch import DeadlineExceeded, wait_for
+
+if TYPE_CHECKING:  # the Connect stack loads in the background during open (see _connect_sidecar)
+    from ._direct import Command
+    from .files import Files
+    from .sidecar import OutputCallback, Process, SidecarClient
 
 logger = logging.getLogger(__name__)
 
@@ -457,6 +459,8 @@ class SandboxSession:
     def _connect_sidecar(self) -> SidecarClient:
         """The token (fetched during the wait), the endpoint (pod IP or a
         port-forward), and one call to open and warm the connection."""
+        from .sidecar import SidecarClient  # noqa: PLC0415 - imported here, beside the Ready wait
+
         pod, ip = self.pod_name, self.pod_ip
         if not ip or not pod:
             raise SandboxFailedError(self.name, "NoPodIP", "the sandbox has no status.podIP")
