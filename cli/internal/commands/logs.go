@@ -1,0 +1,62 @@
+package commands
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/arl-infra/arl/cli/internal/sandbox"
+	arlv1 "github.com/arl-infra/arl/operator/api/v1alpha1"
+)
+
+func newLogsCmd(o *Options) *cobra.Command {
+	var follow bool
+	var tail int64
+	var container string
+	cmd := &cobra.Command{
+		Use:   "logs SANDBOX [-f] [--tail N]",
+		Short: "Print the logs of the sandbox pod's executor container",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ns, err := o.Namespace()
+			if err != nil {
+				return err
+			}
+			cl, err := o.Kube.Client()
+			if err != nil {
+				return err
+			}
+			sb, err := sandbox.Get(cmd.Context(), cl, ns, args[0])
+			if err != nil {
+				return err
+			}
+			if sb.Status.PodName == "" {
+				return sandbox.CheckReady(sb)
+			}
+			cs, err := o.Kube.Clientset()
+			if err != nil {
+				return err
+			}
+			opts := &corev1.PodLogOptions{Container: container, Follow: follow}
+			if tail >= 0 {
+				opts.TailLines = &tail
+			}
+			rc, err := cs.CoreV1().Pods(ns).GetLogs(sb.Status.PodName, opts).Stream(cmd.Context())
+			if err != nil {
+				return fmt.Errorf("reading the logs of pod %s (sandbox %s): %w", sb.Status.PodName, sb.Name, err)
+			}
+			defer rc.Close()
+			_, err = io.Copy(o.IO.Out, rc)
+			if err != nil && cmd.Context().Err() == nil {
+				return fmt.Errorf("streaming logs: %w", err)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVarP(&follow, "follow", "f", false, "keep streaming new lines")
+	cmd.Flags().Int64Var(&tail, "tail", -1, "only the last N lines")
+	cmd.Flags().StringVarP(&container, "container", "c", arlv1.ExecutorContainerName, "container (executor or sidecar)")
+	return cmd
+}
