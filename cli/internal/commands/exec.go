@@ -20,7 +20,7 @@ func newExecCmd(o *Options) *cobra.Command {
 	var envs []string
 	var cwd string
 	var timeout time.Duration
-	var stdin bool
+	var stdin, background bool
 	cmd := &cobra.Command{
 		Use:   "exec SANDBOX [--env K=V] [--cwd DIR] [--timeout T] -- COMMAND [ARG...]",
 		Short: "Run a command in a sandbox, stream its output and exit with its exit code",
@@ -51,6 +51,16 @@ an argv: no shell is involved, so use sh -c '...' for pipes.`,
 				return err
 			}
 			defer conn.Close()
+			if background {
+				resp, err := conn.Client.Execute(cmd.Context(), connect.NewRequest(&sidecarv1.ExecuteRequest{
+					Command: req.Command, WorkingDir: req.WorkingDir, Env: req.Env, Background: true,
+					TimeoutSeconds: req.TimeoutSeconds, Stdin: req.Stdin}))
+				if err != nil {
+					return sandbox.Describe(args[0], err)
+				}
+				fmt.Fprintln(o.IO.Out, resp.Msg.Pid)
+				return nil
+			}
 			stream, err := conn.Client.ExecuteStream(cmd.Context(), connect.NewRequest(req))
 			if err != nil {
 				return sandbox.Describe(args[0], err)
@@ -80,6 +90,7 @@ an argv: no shell is involved, so use sh -c '...' for pipes.`,
 	cmd.Flags().StringVar(&cwd, "cwd", "", "working directory (default /workspace)")
 	cmd.Flags().DurationVar(&timeout, "timeout", 0, "kill the command after this long (0: the sidecar's ceiling)")
 	cmd.Flags().BoolVarP(&stdin, "stdin", "i", false, "send this command's stdin to the remote command")
+	cmd.Flags().BoolVarP(&background, "background", "d", false, "start the command in the background and print its pid (see ps, kill)")
 	return cmd
 }
 

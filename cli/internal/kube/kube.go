@@ -7,6 +7,7 @@ package kube
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
@@ -39,12 +40,14 @@ func newScheme() *runtime.Scheme {
 // server's discovery endpoints.
 func restMapper() meta.RESTMapper {
 	m := meta.NewDefaultRESTMapper([]schema.GroupVersion{corev1.SchemeGroupVersion, arlv1.GroupVersion})
-	for _, kind := range []string{"Pod", "Secret", "Event"} {
-		m.Add(corev1.SchemeGroupVersion.WithKind(kind), meta.RESTScopeNamespace)
+	add := func(gv schema.GroupVersion, kind, plural string) {
+		m.AddSpecific(gv.WithKind(kind), gv.WithResource(plural), gv.WithResource(strings.ToLower(kind)), meta.RESTScopeNamespace)
 	}
-	for _, kind := range []string{"Sandbox", "Task", "WarmPool"} {
-		m.Add(arlv1.GroupVersion.WithKind(kind), meta.RESTScopeNamespace)
-	}
+	add(corev1.SchemeGroupVersion, "Pod", "pods")
+	add(corev1.SchemeGroupVersion, "Secret", "secrets")
+	add(arlv1.GroupVersion, "Sandbox", "sandboxes")
+	add(arlv1.GroupVersion, "Task", "tasks")
+	add(arlv1.GroupVersion, "WarmPool", "warmpools")
 	return m
 }
 

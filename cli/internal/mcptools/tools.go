@@ -369,15 +369,12 @@ func (s *Server) runSteps(ctx context.Context, _ *mcp.CallToolRequest, in RunSte
 	if len(in.Steps) == 0 {
 		return nil, RunStepsOut{}, errors.New("steps is empty: give at least one FilePatch or Command step")
 	}
-	t, err := s.target(ctx, in.Namespace, in.Sandbox)
-	if err != nil {
-		return nil, RunStepsOut{}, err
-	}
 	f := &tasks.File{}
 	for i, st := range in.Steps {
 		step := arlv1.TaskStep{Name: st.Name, Type: arlv1.StepType(st.Type), Content: st.Content, Command: st.Command, WorkDir: st.WorkDir, Env: st.Env}
 		switch step.Type {
 		case arlv1.StepTypeFilePatch:
+			var err error
 			if step.Path, err = workspacePath(st.Path); err != nil {
 				return nil, RunStepsOut{}, fmt.Errorf("step %d (%s): %w", i, st.Name, err)
 			}
@@ -389,6 +386,10 @@ func (s *Server) runSteps(ctx context.Context, _ *mcp.CallToolRequest, in RunSte
 			return nil, RunStepsOut{}, fmt.Errorf("step %d (%s): type %q: use FilePatch or Command", i, st.Name, st.Type)
 		}
 		f.Steps = append(f.Steps, step)
+	}
+	t, err := s.target(ctx, in.Namespace, in.Sandbox)
+	if err != nil {
+		return nil, RunStepsOut{}, err
 	}
 	timeout := in.TimeoutSeconds
 	if timeout <= 0 {
