@@ -15,7 +15,8 @@ import (
 )
 
 // WriteTar writes src (a file or a directory tree) to w as a tar stream
-// whose top entry is named name.
+// whose top entry is named name; with name "", a directory's entries are
+// relative to it (no top entry).
 func WriteTar(w io.Writer, src, name string) error {
 	tw := tar.NewWriter(w)
 	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
@@ -29,6 +30,9 @@ func WriteTar(w io.Writer, src, name string) error {
 		rel, err := filepath.Rel(src, path)
 		if err != nil {
 			return err
+		}
+		if name == "" && rel == "." {
+			return nil
 		}
 		entry := filepath.ToSlash(filepath.Join(name, rel))
 		link := ""

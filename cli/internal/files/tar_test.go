@@ -57,3 +57,15 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+func TestTarWithoutTopEntry(t *testing.T) {
+	src := t.TempDir()
+	must(t, os.WriteFile(filepath.Join(src, "a.txt"), []byte("a"), 0o644))
+	var buf bytes.Buffer
+	must(t, WriteTar(&buf, src, ""))
+	tr := tar.NewReader(&buf)
+	hdr, err := tr.Next()
+	if err != nil || hdr.Name != "a.txt" {
+		t.Fatalf("first entry %v, %v; want a.txt", hdr, err)
+	}
+}
