@@ -3,9 +3,9 @@ package commands
 import (
 	"fmt"
 	"io"
+	"strconv"
 
 	"github.com/spf13/cobra"
-	corev1 "k8s.io/api/core/v1"
 
 	"github.com/arl-infra/arl/cli/internal/sandbox"
 	arlv1 "github.com/arl-infra/arl/operator/api/v1alpha1"
@@ -35,15 +35,19 @@ func newLogsCmd(o *Options) *cobra.Command {
 			if sb.Status.PodName == "" {
 				return sandbox.CheckReady(sb)
 			}
-			cs, err := o.Kube.Clientset()
+			core, err := o.Kube.CoreREST()
 			if err != nil {
 				return err
 			}
-			opts := &corev1.PodLogOptions{Container: container, Follow: follow}
-			if tail >= 0 {
-				opts.TailLines = &tail
+			req := core.Get().Namespace(ns).Resource("pods").Name(sb.Status.PodName).SubResource("log").
+				Param("container", container)
+			if follow {
+				req = req.Param("follow", "true")
 			}
-			rc, err := cs.CoreV1().Pods(ns).GetLogs(sb.Status.PodName, opts).Stream(cmd.Context())
+			if tail >= 0 {
+				req = req.Param("tailLines", strconv.FormatInt(tail, 10))
+			}
+			rc, err := req.Stream(cmd.Context())
 			if err != nil {
 				return fmt.Errorf("reading the logs of pod %s (sandbox %s): %w", sb.Status.PodName, sb.Name, err)
 			}

@@ -2,7 +2,8 @@
 // usual flags (--kubeconfig, --context, -n, ...): a controller-runtime client
 // over the operator's API types with a static REST mapping (no discovery
 // round trip on a command's path), and a client-go clientset for logs and
-// port-forward.
+// port-forward (a core/v1 REST client: client-go's typed clientset would
+// register every Kubernetes type at start-up, which each command pays).
 package kube
 
 import (
@@ -14,8 +15,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/runtime/serializer"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -60,9 +61,9 @@ type Clients struct {
 	config    *rest.Config
 	namespace string
 	client    client.WithWatch
-	csOnce    sync.Once
-	csErr     error
-	clientset *kubernetes.Clientset
+	coreOnce  sync.Once
+	coreErr   error
+	core      *rest.RESTClient
 }
 
 // NewClients reads the connection settings from kubectl's flags.
@@ -118,16 +119,20 @@ func (c *Clients) Client() (client.WithWatch, error) {
 	return c.client, nil
 }
 
-// Clientset is client-go's typed clientset (logs, port-forward).
-func (c *Clients) Clientset() (*kubernetes.Clientset, error) {
+// CoreREST is a REST client for the core/v1 API (pod logs, port-forward).
+func (c *Clients) CoreREST() (*rest.RESTClient, error) {
 	if err := c.init(); err != nil {
 		return nil, err
 	}
-	c.csOnce.Do(func() {
-		c.clientset, c.csErr = kubernetes.NewForConfig(c.config)
-		if c.csErr != nil {
-			c.csErr = fmt.Errorf("building the clientset: %w", c.csErr)
+	c.coreOnce.Do(func() {
+		cfg := rest.CopyConfig(c.config)
+		cfg.GroupVersion = &corev1.SchemeGroupVersion
+		cfg.APIPath = "/api"
+		cfg.NegotiatedSerializer = serializer.NewCodecFactory(Scheme).WithoutConversion()
+		c.core, c.coreErr = rest.RESTClientFor(cfg)
+		if c.coreErr != nil {
+			c.coreErr = fmt.Errorf("building the core/v1 client: %w", c.coreErr)
 		}
 	})
-	return c.clientset, c.csErr
+	return c.core, c.coreErr
 }

@@ -167,11 +167,11 @@ func Connect(ctx context.Context, k *kube.Clients, mode transport.Mode, target *
 		if cerr != nil {
 			return nil, cerr
 		}
-		cs, cerr := k.Clientset()
+		core, cerr := k.CoreREST()
 		if cerr != nil {
 			return nil, cerr
 		}
-		ep, err = transport.Open(ctx, mode, pod, cfg, cs)
+		ep, err = transport.Open(ctx, mode, pod, cfg, core)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reaching sandbox %q: %w", target.Sandbox.Name, err)

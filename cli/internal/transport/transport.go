@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/httpstream"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/portforward"
 	"k8s.io/client-go/transport/spdy"
@@ -94,8 +93,9 @@ func (e *Endpoint) Close() {
 	}
 }
 
-// Open reaches pod.Port by mode. cfg and cs are needed only for a port-forward.
-func Open(ctx context.Context, mode Mode, pod Pod, cfg *rest.Config, cs kubernetes.Interface) (*Endpoint, error) {
+// Open reaches pod.Port by mode. cfg and core (a core/v1 REST client) are
+// needed only for a port-forward.
+func Open(ctx context.Context, mode Mode, pod Pod, cfg *rest.Config, core rest.Interface) (*Endpoint, error) {
 	direct := net.JoinHostPort(pod.IP, strconv.Itoa(pod.Port))
 	if mode == Direct || mode == Auto {
 		if pod.IP == "" && mode == Direct {
@@ -112,16 +112,16 @@ func Open(ctx context.Context, mode Mode, pod Pod, cfg *rest.Config, cs kubernet
 			}
 		}
 	}
-	return forward(ctx, pod, cfg, cs)
+	return forward(ctx, pod, cfg, core)
 }
 
 // forward starts `kubectl port-forward pod :port` in-process on a free
 // loopback port.
-func forward(ctx context.Context, pod Pod, cfg *rest.Config, cs kubernetes.Interface) (*Endpoint, error) {
-	if cfg == nil || cs == nil {
+func forward(ctx context.Context, pod Pod, cfg *rest.Config, core rest.Interface) (*Endpoint, error) {
+	if cfg == nil || core == nil {
 		return nil, errors.New("port-forward needs a Kubernetes client")
 	}
-	reqURL := cs.CoreV1().RESTClient().Post().Resource("pods").Namespace(pod.Namespace).
+	reqURL := core.Post().Resource("pods").Namespace(pod.Namespace).
 		Name(pod.Name).SubResource("portforward").URL()
 	dialer, err := newDialer(cfg, reqURL)
 	if err != nil {
