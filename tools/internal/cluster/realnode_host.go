@@ -41,6 +41,9 @@ func prepareHost(l Layout) error {
 		}
 	}
 	r := l.Net.Real()
+	if err := createCgroupRoot(r.CgroupRoot); err != nil {
+		return err
+	}
 	if _, err := os.Stat(filepath.Join("/sys/class/net", r.Bridge)); err == nil {
 		return nil
 	}
@@ -79,4 +82,26 @@ func restoreHost(l Layout) error {
 		_ = os.Remove(savedSysctlsPath(l))
 	}
 	return errors.Join(errs...)
+}
+
+// createCgroupRoot creates the kubelet's cgroup root in every hierarchy
+// (the kubelet refuses a root that does not exist). A new v1 cpuset cgroup
+// starts with no CPUs and memory nodes, so it gets its parent's.
+func createCgroupRoot(root string) error {
+	for _, h := range cgroupHierarchies() {
+		dir := filepath.Join(h, root)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("create cgroup %s: %w", dir, err)
+		}
+		for _, f := range []string{"cpuset.cpus", "cpuset.mems"} {
+			parent, err := os.ReadFile(filepath.Join(h, f))
+			if err != nil {
+				continue // not the cpuset hierarchy
+			}
+			if err := os.WriteFile(filepath.Join(dir, f), parent, 0o644); err != nil {
+				return fmt.Errorf("set %s of %s: %w", f, dir, err)
+			}
+		}
+	}
+	return nil
 }
