@@ -2,10 +2,7 @@ module github.com/arl-infra/arl/tools/realnode
 
 go 1.26.8
 
-require (
-	github.com/containerd/containerd/v2 v2.4.2
-	github.com/google/go-containerregistry v0.22.1
-)
+require github.com/google/go-containerregistry v0.22.1
 
 require (
 	cyphar.com/go-pathrs v0.2.5 // indirect
@@ -26,6 +23,7 @@ require (
 	github.com/containerd/cgroups/v3 v3.1.3 // indirect
 	github.com/containerd/console v1.0.5 // indirect
 	github.com/containerd/containerd/api v1.12.0 // indirect
+	github.com/containerd/containerd/v2 v2.4.2 // indirect
 	github.com/containerd/continuity v0.5.0 // indirect
 	github.com/containerd/errdefs v1.0.0 // indirect
 	github.com/containerd/errdefs/pkg v0.3.0 // indirect
@@ -155,6 +153,9 @@ require (
 )
 
 tool (
+	github.com/containerd/containerd/v2/cmd/containerd
+	github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2
+	github.com/containerd/containerd/v2/cmd/ctr
 	github.com/containernetworking/plugins/plugins/ipam/host-local
 	github.com/containernetworking/plugins/plugins/main/bridge
 	github.com/containernetworking/plugins/plugins/main/loopback

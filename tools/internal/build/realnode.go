@@ -3,19 +3,27 @@ package build
 // ContainerdVersion is the containerd release tools/realnode/go.mod pins.
 const ContainerdVersion = "v2.4.2"
 
-// Containerd is containerd v2, its runc shim and ctr in one multi-call
-// binary, built from the pinned module without cgo: the cgo-only btrfs
+// Containerd, its runc shim and ctr are `tool`s of tools/realnode/go.mod
+// (github.com/containerd/containerd/v2), each its own binary: the shim
+// initializes every plugin registered in its process, so it cannot share
+// a binary with containerd's. Built without cgo: the cgo-only btrfs
 // snapshotter drops out, and the node uses overlayfs.
-var Containerd = Target{
-	Name:    "arl-containerd",
-	Module:  "tools/realnode",
-	Package: "./cmd/arl-containerd",
-	LDFlags: "-s -w -X github.com/containerd/containerd/v2/version.Version=" + ContainerdVersion,
-	Tags:    "no_btrfs no_devmapper no_zfs",
-	Env:     []string{"CGO_ENABLED=0"},
-	Sources: []string{"tools/realnode/cmd/arl-containerd"},
-	Links:   []string{"containerd", "containerd-shim-runc-v2", "ctr"},
-	Cached:  true,
+var (
+	Containerd     = containerdTool("containerd", "cmd/containerd")
+	ContainerdShim = containerdTool("containerd-shim-runc-v2", "cmd/containerd-shim-runc-v2")
+	Ctr            = containerdTool("ctr", "cmd/ctr")
+)
+
+func containerdTool(name, dir string) Target {
+	return Target{
+		Name:    name,
+		Module:  "tools/realnode",
+		Package: "github.com/containerd/containerd/v2/" + dir,
+		LDFlags: "-s -w -X github.com/containerd/containerd/v2/version.Version=" + ContainerdVersion,
+		Tags:    "no_btrfs no_devmapper no_zfs",
+		Env:     []string{"CGO_ENABLED=0"},
+		Cached:  true,
+	}
 }
 
 // CNIPlugins are the CNI plugins the real node's pods use, each a `tool`
@@ -54,4 +62,4 @@ var RootFSImage = Target{
 
 // RealNode lists what a kubelet node needs beyond the control plane
 // (whose arl-kube holds kubelet and kube-proxy). runc is Debian's package.
-var RealNode = append([]Target{Containerd, Pause, RootFSImage}, CNIPlugins...)
+var RealNode = append([]Target{Containerd, ContainerdShim, Ctr, Pause, RootFSImage}, CNIPlugins...)

@@ -22,13 +22,15 @@ const runcPath = "/usr/bin/runc"
 // containerdConfig is containerd v2's config (version 3): every path under
 // the state directory, the CRI plugin on overlayfs with Debian's runc and
 // the cgroupfs driver (no systemd on these machines), CNI from our
-// directories, network namespaces under the state directory, no NRI.
+// directories, network namespaces and runc's state under the state
+// directory, no NRI (its socket would be machine-wide), no imported
+// config from /etc.
 func containerdConfig(l Layout) string {
 	d := l.RealDir
 	return fmt.Sprintf(`version = 3
 root = %q
 state = %q
-disabled_plugins = ["io.containerd.nri.v1.nri", "io.containerd.internal.v1.tracing", "io.containerd.tracing.processor.v1.otlp"]
+imports = []
 
 [grpc]
   address = %q
@@ -53,6 +55,7 @@ disabled_plugins = ["io.containerd.nri.v1.nri", "io.containerd.internal.v1.traci
         runtime_type = "io.containerd.runc.v2"
         [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]
           BinaryName = %q
+          Root = %q
           SystemdCgroup = false
     [plugins.'io.containerd.cri.v1.runtime'.cni]
       bin_dirs = [%q]
@@ -65,8 +68,11 @@ disabled_plugins = ["io.containerd.nri.v1.nri", "io.containerd.internal.v1.traci
 
   [plugins.'io.containerd.internal.v1.opt']
     path = %q
+
+  [plugins.'io.containerd.nri.v1.nri']
+    disable = true
 `, d("containerd", "root"), d("containerd", "state"), l.ContainerdSocket(), l.ContainerdSocket()+".ttrpc",
-		PauseImage, d("containerd", "certs.d"), runcPath, d("cni", "bin"), d("cni", "net.d"), d("containerd", "opt"))
+		PauseImage, d("containerd", "certs.d"), runcPath, d("runc"), d("cni", "bin"), d("cni", "net.d"), d("containerd", "opt"))
 }
 
 // cniConfig is the pod network: a bridge of its own with host-local
