@@ -53,6 +53,7 @@ imports = []
       default_runtime_name = "runc"
       [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
         runtime_type = "io.containerd.runc.v2"
+        runtime_path = %q
         [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]
           BinaryName = %q
           Root = %q
@@ -72,7 +73,7 @@ imports = []
   [plugins.'io.containerd.nri.v1.nri']
     disable = true
 `, d("containerd", "root"), d("containerd", "state"), l.ContainerdSocket(), l.ContainerdSocket()+".ttrpc",
-		PauseImage, d("containerd", "certs.d"), runcPath, d("runc"), d("cni", "bin"), d("cni", "net.d"), d("containerd", "opt"))
+		PauseImage, d("containerd", "certs.d"), l.BinPath("containerd-shim-runc-v2"), runcPath, d("runc"), d("cni", "bin"), d("cni", "net.d"), d("containerd", "opt"))
 }
 
 // cniConfig is the pod network: a bridge of its own with host-local
