@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -40,6 +41,7 @@ func TestRealNode(t *testing.T) {
 		name string
 		fn   func(t *testing.T)
 	}{
+		{"FailedKubeletStartSaysWhy", testFailedKubeletStart},
 		{"UpWithKubelet", testUp},
 		{"NodeReadyOnContainerd", testNodeReady},
 		{"PodFromLocalImageRuns", testPodRuns},
@@ -49,6 +51,7 @@ func TestRealNode(t *testing.T) {
 		{"ServiceIPReachesAPIServer", testServiceIP},
 		{"PortForward", testPortForward},
 		{"DeletedPodLeavesContainerd", testDeletePod},
+		{"PythonStandInRuns", testPythonStandIn},
 		{"DownLeavesNothing", func(t *testing.T) { testDownLeavesNothing(t, before) }},
 	}
 	for _, s := range steps {
@@ -56,6 +59,38 @@ func TestRealNode(t *testing.T) {
 			t.Fatalf("%s failed; later steps depend on it", s.name)
 		}
 	}
+}
+
+// A kubelet that cannot start (its root directory is a file) makes up fail
+// with the kubelet's own reason and the path of its log.
+func testFailedKubeletStart(t *testing.T) {
+	blocker := filepath.Join(stateDir, "realnode", "kubelet")
+	if err := os.MkdirAll(filepath.Dir(blocker), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(blocker, []byte("not a directory\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Remove(blocker)
+	full := []string{"--repo=" + repo, "--state-dir=" + stateDir, fmt.Sprintf("--instance=%d", instance), "up", "--node=kubelet", "--no-operator", "--timeout=60s"}
+	out, err := exec.Command(arlLocal, full...).CombinedOutput()
+	if err == nil {
+		t.Fatalf("up succeeded with the kubelet's root directory blocked by a file:\n%s", out)
+	}
+	logPath := filepath.Join(stateDir, "kubelet.log")
+	for _, want := range []string{logPath, "not a directory"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("up's error does not name %q:\n%s", want, lastLines(string(out), 40))
+		}
+	}
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
 }
 
 func testUp(t *testing.T) {
@@ -181,4 +216,21 @@ func testDownLeavesNothing(t *testing.T, before hostState) {
 	if left := diffHost(before, snapshotHost(t)); len(left) > 0 {
 		t.Fatalf("down left %d things behind:\n%s", len(left), strings.Join(left, "\n"))
 	}
+}
+
+// The manual's pools name python:3.9-slim; on the real node that name is
+// the stand-in built from Debian's packages (docs/real-node.md).
+func testPythonStandIn(t *testing.T) {
+	kubectl(t, "run", "py", "--image=python:3.9-slim", "--restart=Never", "--command", "--",
+		"python", "-c", "import sys, json, sqlite3, ssl; print('python', sys.version.split()[0])")
+	eventually(t, 2*time.Minute, "pod py Succeeded", func() (bool, string) {
+		out, _ := kubectlErr("get", "pod", "py", "-o", "jsonpath={.status.phase} {.status.containerStatuses[0].state}")
+		return strings.HasPrefix(out, "Succeeded"), out
+	})
+	out := kubectl(t, "logs", "py")
+	if !strings.Contains(out, "python 3.") {
+		t.Fatalf("python stand-in printed %q", out)
+	}
+	t.Logf("stand-in: %s", strings.TrimSpace(out))
+	kubectl(t, "delete", "pod", "py", "--wait=false")
 }
