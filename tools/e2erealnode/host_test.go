@@ -22,7 +22,7 @@ type hostState struct {
 	Netns     []string          // entries of /var/run/netns
 	Links     []string          // network interfaces named after the node's bridge or veths to it
 	Rules     []string          // nftables/iptables lines of kube-proxy, kubelet and CNI
-	Sysctls   map[string]string // forwarding and bridge netfilter
+	Sysctls   map[string]string // forwarding, bridge netfilter, what the kubelet sets
 	LogLinks  []string          // /var/log/containers links into the state directory
 }
 
@@ -68,7 +68,8 @@ func snapshotHost(t *testing.T) hostState {
 			}
 		}
 	}
-	for _, p := range []string{"net/ipv4/ip_forward", "net/bridge/bridge-nf-call-iptables", "net/bridge/bridge-nf-call-ip6tables"} {
+	for _, p := range []string{"net/ipv4/ip_forward", "net/bridge/bridge-nf-call-iptables", "net/bridge/bridge-nf-call-ip6tables",
+		"vm/overcommit_memory", "vm/panic_on_oom", "kernel/panic", "kernel/panic_on_oops", "kernel/keys/root_maxkeys", "kernel/keys/root_maxbytes"} {
 		v, _ := os.ReadFile("/proc/sys/" + p)
 		s.Sysctls[p] = strings.TrimSpace(string(v))
 	}

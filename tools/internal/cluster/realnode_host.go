@@ -3,9 +3,11 @@ package cluster
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -19,6 +21,14 @@ var hostSysctls = map[string]string{
 	"/proc/sys/net/bridge/bridge-nf-call-ip6tables": "1",
 }
 
+// kubeletSysctls are the kernel settings the kubelet itself sets at start
+// (protectKernelDefaults: false; with true it refuses to start unless they
+// already match). up saves them with hostSysctls; down restores them.
+var kubeletSysctls = []string{
+	"/proc/sys/vm/overcommit_memory", "/proc/sys/vm/panic_on_oom", "/proc/sys/kernel/panic",
+	"/proc/sys/kernel/panic_on_oops", "/proc/sys/kernel/keys/root_maxkeys", "/proc/sys/kernel/keys/root_maxbytes",
+}
+
 func savedSysctlsPath(l Layout) string { return l.RealDir("sysctls.saved") }
 
 // prepareHost sets hostSysctls (saving what was there, once) and creates
@@ -26,7 +36,8 @@ func savedSysctlsPath(l Layout) string { return l.RealDir("sysctls.saved") }
 func prepareHost(l Layout) error {
 	if _, err := os.Stat(savedSysctlsPath(l)); errors.Is(err, os.ErrNotExist) {
 		var saved strings.Builder
-		for path := range hostSysctls {
+		paths := slices.Sorted(maps.Keys(hostSysctls))
+		for _, path := range append(paths, kubeletSysctls...) {
 			if old, err := os.ReadFile(path); err == nil {
 				fmt.Fprintf(&saved, "%s %s\n", path, strings.TrimSpace(string(old)))
 			}
