@@ -1,6 +1,10 @@
 package cluster
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/arl-infra/arl/tools/internal/build"
+)
 
 // NodeKind selects the local cluster's nodes: the process node (arl-node,
 // pods as host processes), a real kubelet node (kubelet + containerd +
@@ -39,4 +43,18 @@ func operatorSkipReason(k NodeKind) string {
 		return "a kubelet node pulls the operator's image, which arl-local does not publish yet (use --node=process to run the operator)"
 	}
 	return ""
+}
+
+// targets drops the process node's binaries when it does not run.
+func (k NodeKind) targets(all []build.Target) []build.Target {
+	if k.Process() {
+		return all
+	}
+	var out []build.Target
+	for _, t := range all {
+		if t.Module != build.Node.Module {
+			out = append(out, t)
+		}
+	}
+	return out
 }

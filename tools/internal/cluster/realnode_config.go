@@ -23,7 +23,8 @@ const runcPath = "/usr/bin/runc"
 // the state directory, the CRI plugin on overlayfs with Debian's runc and
 // the cgroupfs driver (no systemd on these machines), CNI from our
 // directories, network namespaces and runc's state under the state
-// directory, no NRI (its socket would be machine-wide), no imported
+// directory, oom_score_adj never below containerd's own (these machines'
+// root lacks CAP_SYS_RESOURCE: runc fails to set the sandbox's -998), no NRI (its socket would be machine-wide), no imported
 // config from /etc.
 func containerdConfig(l Layout) string {
 	d := l.RealDir
@@ -48,6 +49,7 @@ imports = []
 
   [plugins.'io.containerd.cri.v1.runtime']
     enable_selinux = false
+    restrict_oom_score_adj = true
     netns_mounts_under_state_dir = true
     [plugins.'io.containerd.cri.v1.runtime'.containerd]
       default_runtime_name = "runc"

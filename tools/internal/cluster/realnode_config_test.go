@@ -107,3 +107,18 @@ func TestParseNodeKind(t *testing.T) {
 		t.Error("Process/Kubelet wrong")
 	}
 }
+
+func TestJumpsTo(t *testing.T) {
+	saved := `*filter
+:INPUT ACCEPT [0:0]
+:KUBE-FIREWALL - [0:0]
+-A INPUT -j KUBE-FIREWALL
+-A OUTPUT -j KUBE-FIREWALL
+-A FORWARD -j OTHER
+-A KUBE-FIREWALL ! -s 127.0.0.0/8 -d 127.0.0.0/8 -j DROP
+COMMIT`
+	got := jumpsTo(saved, []string{"KUBE-FIREWALL"})
+	if len(got) != 2 || got[0] != "INPUT -j KUBE-FIREWALL" || got[1] != "OUTPUT -j KUBE-FIREWALL" {
+		t.Fatalf("jumpsTo = %q", got)
+	}
+}

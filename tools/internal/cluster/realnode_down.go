@@ -23,7 +23,8 @@ import (
 // its nftables tables, the kubelet and its Node object, every pod through
 // containerd's CRI (containers, CNI DEL, network namespaces), containerd,
 // then whatever is left: shim and container processes, mounts under the
-// node's directory, the pods' cgroups, the bridge and the sysctls up set.
+// node's directory, the pods' cgroups, kube-proxy's and portmap's nftables
+// tables, the kubelet's iptables chains, the bridge and the sysctls.
 // It does nothing when this state directory never ran a kubelet node.
 func downRealNode(ctx context.Context, l Layout, r *reporter, grace time.Duration) error {
 	if !exists(l.RealDir()) {
@@ -62,7 +63,7 @@ func downRealNode(ctx context.Context, l Layout, r *reporter, grace time.Duratio
 		r.Printf("killed %d leftover shim or container processes", n)
 	}
 	errs = append(errs, unmountUnder(l.RealDir()), removeCgroups(l.Net.Real().CgroupRoot),
-		deleteNftTables(), removeContainerLogLinks(l), restoreHost(l))
+		deleteNftTables(), removeKubeletChains(), removeContainerLogLinks(l), restoreHost(l))
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("kubelet node cleanup: %w", err)
 	}

@@ -56,6 +56,12 @@ func upRealNode(ctx context.Context, l Layout, r *reporter, timeout time.Duratio
 	if err := wait(ctx, l, r, timeout, kubelet, c.nodeReadyNamed(KubeletNodeName)); err != nil {
 		return fmt.Errorf("the kubelet did not get node %s Ready (its log: %s): %w", KubeletNodeName, l.File("kubelet.log"), err)
 	}
+	// The kubelet registers with the not-ready taint; the node lifecycle
+	// controller, which would lift it, does not run here (the process node
+	// renews no lease it could watch).
+	if out, err := kubectl(ctx, l, "taint", "node", KubeletNodeName, "node.kubernetes.io/not-ready:NoSchedule-"); err != nil && !strings.Contains(out, "not found") {
+		return fmt.Errorf("remove the not-ready taint of %s: %w: %s", KubeletNodeName, err, out)
+	}
 	if err := start(l, r, kubeProxy); err != nil {
 		return err
 	}

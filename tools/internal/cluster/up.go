@@ -65,7 +65,7 @@ func Up(ctx context.Context, opts UpOptions) error {
 	}
 	buildCtx, cancelBuild := context.WithCancel(ctx)
 	others := make(chan error, 1)
-	go func() { others <- ensureAll(buildCtx, b, r, build.All[1:]) }()
+	go func() { others <- ensureAll(buildCtx, b, r, opts.Node.targets(build.All[1:])) }()
 	waitBuilds := sync.OnceValue(func() error { return <-others })
 	defer func() { cancelBuild(); _ = waitBuilds() }() // no go build outlives us
 	generated, err := EnsurePKI(l)
