@@ -39,6 +39,7 @@ func Run(cfg Config) (int, error) {
 		WorkspaceRoot:  cfg.Workspace,
 		MaxOutputBytes: cfg.MaxOutputBytes,
 		Subreaper:      true,
+		OwnAllChildren: true,
 		Logger:         log,
 	})
 	if err != nil {

@@ -36,6 +36,10 @@ type Config struct {
 	IdempotencyRetention time.Duration
 	Version              string
 	Logger               *slog.Logger
+	// OwnAllChildren: every child this process did not start is a user
+	// orphan (see process.Config). The arl-sidecar binary sets it; a
+	// program that also starts children of its own (the bench) must not.
+	OwnAllChildren bool
 }
 
 // Sidecar is an assembled sidecar, ready to serve.
@@ -69,6 +73,7 @@ func New(cfg Config) (*Sidecar, error) {
 			WorkspaceRoot:  cfg.Workspace,
 			MaxOutputBytes: cfg.MaxOutputBytes,
 			Subreaper:      true,
+			OwnAllChildren: cfg.OwnAllChildren,
 			OnExit: func(r process.Result, background bool) {
 				metrics.ObserveExec(r.Duration, background)
 			},

@@ -45,7 +45,7 @@ func (l *Local) Interact(ctx context.Context, stream *connect.BidiStream[sidecar
 		return toConnectError(err)
 	}
 	defer p.ReleaseOutput()
-	defer p.KillGroup()
+	defer p.KillTree()
 	if err := stream.Send(&sidecarv1.InteractResponse{Event: &sidecarv1.InteractResponse_Start{Start: &sidecarv1.ProcessStarted{Pid: int32(p.Pid)}}}); err != nil {
 		return err
 	}
