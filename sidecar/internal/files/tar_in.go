@@ -122,8 +122,8 @@ func extractEntry(root *os.Root, dir string, hdr *tar.Header, tr io.Reader, maxB
 // entry beneath the extraction directory.
 func makeLink(root *os.Root, rel, shown string, hdr *tar.Header) error {
 	if dir := path.Dir(rel); dir != "." {
-		if err := root.MkdirAll(dir, DefaultDirMode); err != nil {
-			return classify("make directory", path.Dir(shown), err)
+		if err := mkdirParents(root, dir, shown); err != nil {
+			return err
 		}
 	}
 	if info, err := root.Lstat(rel); err == nil {

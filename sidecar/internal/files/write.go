@@ -1,6 +1,7 @@
 package files
 
 import (
+	"errors"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -62,8 +63,8 @@ func createAtomic(root *os.Root, rel, shown string, mode uint32) (*AtomicFile, e
 		fmode = DefaultMode
 	}
 	if dir := path.Dir(rel); dir != "." {
-		if err := root.MkdirAll(dir, 0o755); err != nil {
-			return nil, classify("create parent of", shown, err)
+		if err := mkdirParents(root, dir, shown); err != nil {
+			return nil, err
 		}
 	}
 	if info, err := root.Lstat(rel); err == nil && info.IsDir() {
@@ -120,4 +121,14 @@ func (a *AtomicFile) Commit() error {
 func (a *AtomicFile) Abort() {
 	_ = a.f.Close()
 	_ = a.root.Remove(a.tmp)
+}
+
+// mkdirParents makes dir (relative to root) and its parents for the file
+// shown; a non-directory in the way is an invalid path, not "exists".
+func mkdirParents(root *os.Root, dir, shown string) error {
+	err := root.MkdirAll(dir, 0o755)
+	if errors.Is(err, fs.ErrExist) || errors.Is(err, syscall.ENOTDIR) {
+		return fmt.Errorf("%w: a parent of %q is not a directory", ErrInvalidPath, shown)
+	}
+	return classify("create parent of", shown, err)
 }
