@@ -58,6 +58,8 @@ suite go-operator go bash -c "cd operator && go test -count=1 -v ./..."
 suite go-cli go bash -c "cd cli && go test -count=1 -v ./..."
 
 suite local-cluster go bash -c "cd tools && GOWORK=off go test -tags e2elocal -count=1 -timeout 30m -v ./e2elocal/"
+# The real node (kubelet + containerd + runc, instance 3): docs/real-node.md.
+suite real-node go bash -c "cd tools && GOWORK=off go test -tags e2erealnode -count=1 -timeout 40m -v ./e2erealnode/"
 
 # The end-to-end suites get a cluster of their own (instance 2, its own
 # state, ports, bridge and pod range), so `make test` neither needs nor
