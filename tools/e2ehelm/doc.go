@@ -6,5 +6,5 @@
 //
 //	make helm arl-image && GOWORK=off go -C tools test -tags e2ehelm -count=1 -v ./e2ehelm/
 //
-// ARL_HELM_E2E_INSTANCE picks the cluster instance (default 3).
+// ARL_HELM_E2E_INSTANCE picks the cluster instance (default 4).
 package e2ehelm

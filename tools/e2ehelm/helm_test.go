@@ -16,7 +16,7 @@ import (
 
 var (
 	repo, stateDir, arlLocal, kubeconfig string
-	instance                             = 3
+	instance                             = 4
 )
 
 func TestMain(m *testing.M) {

@@ -6,7 +6,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 need=()
-for pair in ip:iproute2 nsenter:util-linux unshare:util-linux script:bsdutils jq:jq curl:curl ps:procps pgrep:procps git:git make:make npm:npm python3:python3; do
+for pair in ip:iproute2 nsenter:util-linux unshare:util-linux script:bsdutils jq:jq curl:curl ps:procps pgrep:procps git:git make:make npm:npm python3:python3 runc:runc nft:nftables iptables:iptables dpkg-deb:dpkg apt-get:apt; do
   cmd=${pair%%:*} pkg=${pair#*:}
   command -v "$cmd" >/dev/null 2>&1 || need+=("$pkg")
 done

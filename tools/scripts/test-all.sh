@@ -51,6 +51,7 @@ step "envtest assets (etcd + kube-apiserver from the local control-plane build)"
 make --no-print-directory envtest-assets || die "building the envtest assets failed"
 export KUBEBUILDER_ASSETS="$BIN/envtest-assets"
 suite go-sidecar go bash -c "cd sidecar && go test -count=1 -v ./..."
+suite fuzz-sidecar check bash -c "cd sidecar && go test -run '^\$' -fuzz FuzzExecuteJSON -fuzztime 10s -fuzzminimizetime 20x ./internal/serve/ && go test -run '^\$' -fuzz FuzzPath -fuzztime 10s ./internal/files/"
 suite go-tools-node go bash -c "cd tools/node && GOWORK=off go test -count=1 -v ./..."
 suite go-tools go bash -c "cd tools && GOWORK=off go test -count=1 -v ./..."
 suite go-tools-image go bash -c "cd tools/image && GOWORK=off go test -count=1 -v ./..."
@@ -58,7 +59,9 @@ suite go-operator go bash -c "cd operator && go test -count=1 -v ./..."
 suite go-cli go bash -c "cd cli && go test -count=1 -v ./..."
 
 suite local-cluster go bash -c "cd tools && GOWORK=off go test -tags e2elocal -count=1 -timeout 30m -v ./e2elocal/"
-# The Helm chart on a cluster of its own (instance 3): images pushed to its
+# The real node (kubelet + containerd + runc, instance 3): docs/real-node.md.
+suite real-node go bash -c "cd tools && GOWORK=off go test -tags e2erealnode -count=1 -timeout 40m -v ./e2erealnode/"
+# The Helm chart on a cluster of its own (instance 4): images pushed to its
 # registry, helm install, webhooks through a leader kill, the quick start.
 suite e2e-helm go bash -c "make --no-print-directory helm && cd tools && GOWORK=off go test -tags e2ehelm -count=1 -timeout 40m -v ./e2ehelm/"
 

@@ -79,7 +79,7 @@ class AsyncSandboxSession:
         self._sidecar: AsyncSidecarClient | None = None
         self._warm: asyncio.Task[None] | None = None
         self._watcher: asyncio.Task[AsyncTaskWatcher] | None = None
-        self._forward: portforward.PortForward | None = None
+        self._forward: portforward.PortForward | portforward.KubectlPortForward | None = None
 
     # -- options ---------------------------------------------------------
 
@@ -384,8 +384,8 @@ class AsyncSandboxSession:
         via = self.options.connect_via
         if via == "port-forward" or (via == "auto" and not await _reachable(ip, _plan.SIDECAR_HTTP_PORT)):
             sync_api = kube.new_api_client(context=self.options.context)
-            self._forward = portforward.PortForward(
-                sync_api, self.namespace, pod, _plan.SIDECAR_HTTP_PORT, owns_client=True
+            self._forward = portforward.open_port_forward(
+                sync_api, self.namespace, pod, _plan.SIDECAR_HTTP_PORT, context=self.options.context, owns_client=True
             )
             url = self._forward.url
         self._sidecar = AsyncSidecarClient(url, token=await token_task)

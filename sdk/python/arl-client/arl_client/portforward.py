@@ -10,12 +10,23 @@ the Connect requests inside the tunnel still carry the sandbox's token).
 
 The tunnel is byte-level, so HTTP/2 (the pty's Interact stream) works through
 it as well. ``reachable`` is the quick test the sessions use to pick a mode.
+
+Two engines: ``kubectl port-forward`` when kubectl is on PATH (``KubectlPortForward``:
+it speaks the API server's current port-forward protocols, SPDY over
+websockets), else the official Python client's websocket port-forward
+(``PortForward``), which needs a node that still serves the legacy
+websocket port-forward protocol; the local cluster's node does not.
+``open_port_forward`` picks one.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import re
+import shutil
 import socket
+import subprocess
 import threading
 from typing import Any
 
@@ -138,3 +149,63 @@ def _close(connection: socket.socket) -> None:
     except OSError:
         pass
     connection.close()
+
+
+_FORWARDING = re.compile(rb"Forwarding from 127\.0\.0\.1:(\d+)")
+
+
+class KubectlPortForward:
+    """``kubectl port-forward pod/<pod> :<port>`` on 127.0.0.1, for as long as it is open."""
+
+    def __init__(self, namespace: str, pod: str, port: int, *, context: str | None = None,
+                 kubectl: str = "kubectl", start_timeout: float = 15.0) -> None:
+        argv = [kubectl, "port-forward", "--namespace", namespace, "--address", "127.0.0.1", f"pod/{pod}", f":{port}"]
+        if context:
+            argv[1:1] = ["--context", context]
+        self.namespace, self.pod, self.port = namespace, pod, port
+        self._process = subprocess.Popen(
+            argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=dict(os.environ)
+        )
+        found: list[int] = []
+        ready = threading.Event()
+
+        def read() -> None:
+            assert self._process.stdout is not None
+            for line in self._process.stdout:
+                match = _FORWARDING.search(line)
+                if match and not found:
+                    found.append(int(match.group(1)))
+                    ready.set()
+                elif not found:
+                    logger.warning("kubectl port-forward: %s", line.decode(errors="replace").strip())
+            ready.set()
+
+        threading.Thread(target=read, name=f"arl-kubectl-port-forward-{pod}", daemon=True).start()
+        if not ready.wait(start_timeout) or not found:
+            self.close()
+            raise OSError(f"kubectl port-forward to {namespace}/{pod}:{port} did not start")
+        self.local_port = found[0]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.local_port}"
+
+    def close(self) -> None:
+        if self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+
+
+def open_port_forward(api_client: Any, namespace: str, pod: str, port: int, *, context: str | None = None,
+                      owns_client: bool = False) -> PortForward | KubectlPortForward:
+    """kubectl's port-forward when kubectl is on PATH, else the Python client's."""
+    kubectl = shutil.which("kubectl")
+    if kubectl is not None:
+        if owns_client:
+            api_client.close()
+        return KubectlPortForward(namespace, pod, port, context=context, kubectl=kubectl)
+    return PortForward(api_client, namespace, pod, port, owns_client=owns_client)

@@ -126,7 +126,7 @@ class SandboxSession:
         self._token: Future[str | None] | None = None
         self._sidecar: Future[SidecarClient] | None = None
         self._watcher: Future[TaskWatcher] | None = None
-        self._forward: portforward.PortForward | None = None
+        self._forward: portforward.PortForward | portforward.KubectlPortForward | None = None
 
     # -- options ---------------------------------------------------------
 
@@ -470,7 +470,9 @@ class SandboxSession:
         if via == "port-forward" or (via == "auto" and not portforward.reachable(ip, _plan.SIDECAR_HTTP_PORT)):
             if via == "auto":
                 logger.info("pod IP %s not reachable: using the API server's port-forward", ip)
-            forward = portforward.PortForward(self._api_client, self.namespace, pod, _plan.SIDECAR_HTTP_PORT)
+            forward = portforward.open_port_forward(
+                self._api_client, self.namespace, pod, _plan.SIDECAR_HTTP_PORT, context=self.options.context
+            )
             with self._lock:
                 self._forward = forward
             url = forward.url
