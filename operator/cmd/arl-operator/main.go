@@ -24,6 +24,7 @@ import (
 	"github.com/arl-infra/arl/operator/internal/controller/ttl"
 	"github.com/arl-infra/arl/operator/internal/controller/warmpool"
 	"github.com/arl-infra/arl/operator/internal/indexer"
+	"github.com/arl-infra/arl/operator/internal/poolpod"
 	arlwebhook "github.com/arl-infra/arl/operator/internal/webhook"
 )
 
@@ -83,8 +84,8 @@ func run(ctx context.Context, cfg *config) error {
 		}
 		return mgr.GetEventRecorder(name)
 	}
-	pods := warmpool.PodConfig{SidecarImage: cfg.sidecarImage}
-	claims := warmpool.NewPodClaims() // shared: a pool never deletes a pod promised to a sandbox
+	pods := poolpod.PodConfig{SidecarImage: cfg.sidecarImage}
+	claims := poolpod.NewPodClaims() // shared: a pool never deletes a pod promised to a sandbox
 	if err := (&warmpool.WarmPoolReconciler{
 		Client: mgr.GetClient(), Scheme: mgr.GetScheme(), Recorder: recorder("arl-warmpool-controller"),
 		Pods: pods, Workers: cfg.warmPoolWorkers, Claims: claims,
