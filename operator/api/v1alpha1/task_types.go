@@ -259,6 +259,19 @@ const (
 	TaskReasonTimeout         = "Timeout"
 	TaskReasonSidecarError    = "SidecarError"
 	TaskReasonRetrying        = "Retrying"
+	// TaskReasonOperatorRestarted: an attempt was recorded as running in an
+	// operator that stopped without recording its end (crash, kill, lost
+	// lease). Its in-flight step may have run, so it is never run again and
+	// the task fails, even when retries remain.
+	TaskReasonOperatorRestarted = "OperatorRestarted"
+	// TaskReasonPaused: the operator stopped gracefully between two steps;
+	// the next operator resumes the same attempt at the next step.
+	TaskReasonPaused = "Paused"
+	// TaskReasonStepResultLost: the sidecar ran the step for an earlier
+	// operator and no longer keeps its result (its idempotency key outlived
+	// the retention). The step may have done anything, so the task fails
+	// and is not retried.
+	TaskReasonStepResultLost = "StepResultLost"
 )
 
 // Task event reasons.
@@ -268,6 +281,10 @@ const (
 	EventReasonTaskRetrying  = "Retrying"
 	EventReasonTaskSucceeded = "Succeeded"
 	EventReasonTaskFailed    = "Failed"
+	// EventReasonTaskStepFailed: a step exited non-zero or the sidecar failed it.
+	EventReasonTaskStepFailed = "StepFailed"
+	// EventReasonTaskResumed: a paused attempt continues.
+	EventReasonTaskResumed = "Resumed"
 )
 
 // Task runs steps (write a file, run a command) in a Sandbox and records

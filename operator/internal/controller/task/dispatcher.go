@@ -11,9 +11,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
-	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	arlv1 "github.com/arl-infra/arl/operator/api/v1alpha1"
 )
@@ -64,7 +64,7 @@ type dispatcher struct {
 	opts     Options
 	client   client.Client
 	live     client.Reader
-	recorder recorder.EventRecorder
+	recorder events.EventRecorder
 	runner   *stepRunner
 	log      logr.Logger
 
@@ -77,7 +77,7 @@ type dispatcher struct {
 	local map[types.NamespacedName]localTask
 }
 
-func newDispatcher(opts Options, c client.Client, live client.Reader, rec recorder.EventRecorder, runner *stepRunner, log logr.Logger) *dispatcher {
+func newDispatcher(opts Options, c client.Client, live client.Reader, rec events.EventRecorder, runner *stepRunner, log logr.Logger) *dispatcher {
 	return &dispatcher{
 		opts:     opts,
 		client:   c,
@@ -468,7 +468,7 @@ func (d *dispatcher) eventStarted(task *arlv1.Task, p plan) {
 		return
 	}
 	if p.resumeFrom > 0 {
-		d.recorder.Eventf(task, nil, corev1.EventTypeNormal, EventReasonResumed, "Run",
+		d.recorder.Eventf(task, nil, corev1.EventTypeNormal, arlv1.EventReasonTaskResumed, "Run",
 			"attempt %d of %d resumed at step %q in pod %s", p.attempt, p.maxAttempts, task.Spec.Steps[min(p.resumeFrom, len(task.Spec.Steps)-1)].Name, p.podName)
 		return
 	}
@@ -481,7 +481,7 @@ func (d *dispatcher) eventOutcome(task *arlv1.Task, p plan, out attemptOutcome, 
 		return
 	}
 	if f := out.failed(); f != nil {
-		d.recorder.Eventf(task, nil, corev1.EventTypeWarning, EventReasonStepFailed, "Run", "%s", truncateMessage(failureMessage(f, p)))
+		d.recorder.Eventf(task, nil, corev1.EventTypeWarning, arlv1.EventReasonTaskStepFailed, "Run", "%s", truncateMessage(failureMessage(f, p)))
 	}
 	switch v {
 	case verdictSucceeded:
@@ -491,6 +491,6 @@ func (d *dispatcher) eventOutcome(task *arlv1.Task, p plan, out attemptOutcome, 
 	case verdictRetry:
 		d.recorder.Eventf(task, nil, corev1.EventTypeWarning, arlv1.EventReasonTaskRetrying, "Run", "%s", task.Status.Message)
 	case verdictPaused:
-		d.recorder.Eventf(task, nil, corev1.EventTypeNormal, ReasonPaused, "Run", "%s", task.Status.Message)
+		d.recorder.Eventf(task, nil, corev1.EventTypeNormal, arlv1.TaskReasonPaused, "Run", "%s", task.Status.Message)
 	}
 }

@@ -165,7 +165,7 @@ func finishedStatus(task *arlv1.Task, p plan, out attemptOutcome, outputLimit in
 	switch {
 	case out.paused:
 		next := task.Spec.Steps[len(st.Steps)].Name
-		st.Reason = ReasonPaused
+		st.Reason = arlv1.TaskReasonPaused
 		st.Message = fmt.Sprintf("the operator stopped after step %q of attempt %d; the next operator resumes at step %q", st.Steps[len(st.Steps)-1].Name, p.attempt, next)
 		setComplete(&st, false, st.Reason, st.Message, task.Generation)
 		return st, verdictPaused
@@ -181,7 +181,7 @@ func finishedStatus(task *arlv1.Task, p plan, out attemptOutcome, outputLimit in
 		st.Steps = append(st.Steps, arlv1.StepStatus{Name: step.Name, Type: step.Type, State: arlv1.StepStateSkipped, Attempt: p.attempt})
 	}
 	failure := failureMessage(failed, p)
-	if p.attempt < p.maxAttempts && failed.failReason != ReasonStepResultLost {
+	if p.attempt < p.maxAttempts && failed.failReason != arlv1.TaskReasonStepResultLost {
 		// The next attempt is claimed by its own write, so an operator that
 		// stops in between finds no step marked Running and starts it anew.
 		st.Reason = arlv1.TaskReasonRetrying
@@ -204,7 +204,7 @@ func failureMessage(failed *stepOutcome, p plan) string {
 		what = fmt.Sprintf("step %q timed out", s.Name)
 	case failed.failReason == arlv1.TaskReasonSidecarError:
 		what = fmt.Sprintf("step %q could not run: %s", s.Name, s.Message)
-	case failed.failReason == ReasonStepResultLost:
+	case failed.failReason == arlv1.TaskReasonStepResultLost:
 		what = fmt.Sprintf("step %q: %s", s.Name, s.Message)
 	case s.ExitCode != nil:
 		what = fmt.Sprintf("step %q exited with code %d", s.Name, *s.ExitCode)
@@ -238,7 +238,7 @@ func interruptedStatus(task *arlv1.Task, message string, now time.Time) arlv1.Ta
 		}
 	}
 	st.State = arlv1.TaskStateFailed
-	st.Reason = ReasonOperatorRestarted
+	st.Reason = arlv1.TaskReasonOperatorRestarted
 	st.Message = message
 	st.ObservedGeneration = task.Generation
 	finish(&st, task, plan{}, now)

@@ -93,8 +93,8 @@ func TestFinishedStatus(t *testing.T) {
 		{
 			name:        "a step whose result the sidecar no longer keeps fails without a retry",
 			retries:     2,
-			out:         attemptOutcome{steps: []stepOutcome{failedStep("a", "", -1, ReasonStepResultLost)}},
-			wantVerdict: verdictFailed, wantState: arlv1.TaskStateFailed, wantReason: ReasonStepResultLost,
+			out:         attemptOutcome{steps: []stepOutcome{failedStep("a", "", -1, arlv1.TaskReasonStepResultLost)}},
+			wantVerdict: verdictFailed, wantState: arlv1.TaskStateFailed, wantReason: arlv1.TaskReasonStepResultLost,
 			wantExit:  code(-1),
 			wantSteps: []arlv1.StepState{arlv1.StepStateFailed, arlv1.StepStateSkipped, arlv1.StepStateSkipped},
 		},
@@ -108,7 +108,7 @@ func TestFinishedStatus(t *testing.T) {
 		{
 			name:        "paused between steps stays Running with the steps done",
 			out:         attemptOutcome{steps: []stepOutcome{okStep("a", "1", 0)}, paused: true},
-			wantVerdict: verdictPaused, wantState: arlv1.TaskStateRunning, wantReason: ReasonPaused,
+			wantVerdict: verdictPaused, wantState: arlv1.TaskStateRunning, wantReason: arlv1.TaskReasonPaused,
 			wantExit: code(0), wantStdout: "1",
 			wantSteps: []arlv1.StepState{arlv1.StepStateSucceeded},
 		},
@@ -169,7 +169,7 @@ func TestFinishedStatusAfterResumeAppendsOutput(t *testing.T) {
 func TestInterruptedStatusNeverLeavesAStepRunning(t *testing.T) {
 	task := withSteps(testTask(3, "a", "b"), arlv1.TaskStateRunning, 1, arlv1.StepStateSucceeded, arlv1.StepStateRunning)
 	st := interruptedStatus(task, "gone", time.Now())
-	if st.State != arlv1.TaskStateFailed || st.Reason != ReasonOperatorRestarted || st.CompletionTime == nil {
+	if st.State != arlv1.TaskStateFailed || st.Reason != arlv1.TaskReasonOperatorRestarted || st.CompletionTime == nil {
 		t.Fatalf("interrupted = %+v", st)
 	}
 	for _, s := range st.Steps {

@@ -124,7 +124,7 @@ func TestTimeoutKillsTheAttempt(t *testing.T) {
 		t.Fatalf("steps = %s", s)
 	}
 	// An attempt that runs long enough gets its own Started event.
-	waitEvents(t, testNamespace, name, arlv1.EventReasonTaskStarted, EventReasonStepFailed, arlv1.EventReasonTaskFailed)
+	waitEvents(t, testNamespace, name, arlv1.EventReasonTaskStarted, arlv1.EventReasonTaskStepFailed, arlv1.EventReasonTaskFailed)
 }
 
 func TestRetriesRunTheWholeTaskAgain(t *testing.T) {
@@ -279,7 +279,7 @@ func TestInterruptedAttemptFailsWithoutRerun(t *testing.T) {
 		t.Fatalf("write a crashed operator's claim: %v", err)
 	}
 	got := waitFinished(t, testNamespace, name, 10*time.Second)
-	if got.Status.State != arlv1.TaskStateFailed || got.Status.Reason != ReasonOperatorRestarted || got.Status.Attempts != 1 {
+	if got.Status.State != arlv1.TaskStateFailed || got.Status.Reason != arlv1.TaskReasonOperatorRestarted || got.Status.Attempts != 1 {
 		t.Fatalf("state %s reason %s attempts %d", got.Status.State, got.Status.Reason, got.Status.Attempts)
 	}
 	// Even once its sandbox is Ready, the task stays Failed and the step never runs.

@@ -53,6 +53,11 @@ MANAGED_BY = "arl-client"
 SANDBOX_LABEL = "arl.infra.io/sandbox"
 SIDECAR_HTTP_PORT = 8080
 SIDECAR_TOKEN_KEY = "token"
+
+
+def sidecar_token_secret_name(pod_name: str) -> str:
+    """The Secret holding a pool pod's sidecar token: named like the pod."""
+    return pod_name
 # Time a task may spend before its first attempt starts (sandbox hand-over,
 # controller queueing) on top of timeout * (retries + 1).
 TASK_START_SLACK = 30.0
@@ -409,7 +414,7 @@ class SandboxSession:
     def _sidecar_token(self) -> str | None:
         core = client.CoreV1Api(self._api_client)
         try:
-            secret = core.read_namespaced_secret(self.pod_name, self.namespace)
+            secret = core.read_namespaced_secret(sidecar_token_secret_name(self.pod_name), self.namespace)
         except ApiException as error:
             if error.status == 404:  # the pool runs with sidecarAuth: None
                 return None
