@@ -237,7 +237,10 @@ type TaskStatus struct {
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
-	// conditions: Complete (True once Succeeded or Failed).
+	// conditions: Complete (True once the task succeeded) and Failed (True
+	// once it failed), as a Job's; both False until then, with the
+	// current reason: kubectl wait --for=condition=Complete waits for
+	// success, --for=condition=Failed for failure.
 	// +optional
 	// +listType=map
 	// +listMapKey=type
@@ -247,8 +250,12 @@ type TaskStatus struct {
 
 // Task condition types and reasons.
 const (
-	// TaskConditionComplete is True once the task succeeded or failed.
+	// TaskConditionComplete is True once the task succeeded (as a Job's
+	// Complete condition), False before and when it failed.
 	TaskConditionComplete = "Complete"
+	// TaskConditionFailed is True once the task failed (as a Job's Failed
+	// condition), False before and when it succeeded.
+	TaskConditionFailed = "Failed"
 
 	TaskReasonSandboxNotFound = "SandboxNotFound"
 	TaskReasonSandboxNotReady = "SandboxNotReady"

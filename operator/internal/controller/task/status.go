@@ -67,19 +67,29 @@ const (
 	verdictPaused
 )
 
-// setComplete sets the Complete condition.
-func setComplete(st *arlv1.TaskStatus, done bool, reason, message string, generation int64) {
-	status := metav1.ConditionFalse
-	if done {
-		status = metav1.ConditionTrue
+// setConditions sets the Complete and Failed conditions from st's state,
+// as a Job's: Complete is True once the task succeeded, Failed is True once
+// it failed; both are False (with the current reason) until then.
+func setConditions(st *arlv1.TaskStatus, generation int64) {
+	for _, c := range []struct {
+		kind   string
+		isTrue bool
+	}{
+		{arlv1.TaskConditionComplete, st.State == arlv1.TaskStateSucceeded},
+		{arlv1.TaskConditionFailed, st.State == arlv1.TaskStateFailed},
+	} {
+		status := metav1.ConditionFalse
+		if c.isTrue {
+			status = metav1.ConditionTrue
+		}
+		meta.SetStatusCondition(&st.Conditions, metav1.Condition{
+			Type:               c.kind,
+			Status:             status,
+			Reason:             st.Reason,
+			Message:            st.Message,
+			ObservedGeneration: generation,
+		})
 	}
-	meta.SetStatusCondition(&st.Conditions, metav1.Condition{
-		Type:               arlv1.TaskConditionComplete,
-		Status:             status,
-		Reason:             reason,
-		Message:            message,
-		ObservedGeneration: generation,
-	})
 }
 
 // waitingStatus is the status of a task waiting for its sandbox. A paused
@@ -92,7 +102,7 @@ func waitingStatus(task *arlv1.Task, reason, message string) arlv1.TaskStatus {
 	st.Reason = reason
 	st.Message = message
 	st.ObservedGeneration = task.Generation
-	setComplete(&st, false, reason, message, task.Generation)
+	setConditions(&st, task.Generation)
 	return st
 }
 
@@ -124,7 +134,7 @@ func claimedStatus(task *arlv1.Task, p plan, now time.Time) arlv1.TaskStatus {
 	st.Reason = arlv1.TaskReasonRunning
 	st.Message = fmt.Sprintf("attempt %d of %d running in pod %s", p.attempt, p.maxAttempts, p.podName)
 	st.ObservedGeneration = task.Generation
-	setComplete(&st, false, st.Reason, st.Message, task.Generation)
+	setConditions(&st, task.Generation)
 	return st
 }
 
@@ -167,7 +177,7 @@ func finishedStatus(task *arlv1.Task, p plan, out attemptOutcome, outputLimit in
 		next := task.Spec.Steps[len(st.Steps)].Name
 		st.Reason = arlv1.TaskReasonPaused
 		st.Message = fmt.Sprintf("the operator stopped after step %q of attempt %d; the next operator resumes at step %q", st.Steps[len(st.Steps)-1].Name, p.attempt, next)
-		setComplete(&st, false, st.Reason, st.Message, task.Generation)
+		setConditions(&st, task.Generation)
 		return st, verdictPaused
 	case failed == nil:
 		st.State = arlv1.TaskStateSucceeded
@@ -186,7 +196,7 @@ func finishedStatus(task *arlv1.Task, p plan, out attemptOutcome, outputLimit in
 		// stops in between finds no step marked Running and starts it anew.
 		st.Reason = arlv1.TaskReasonRetrying
 		st.Message = truncateMessage(fmt.Sprintf("%s; attempt %d of %d starts next", failure, p.attempt+1, p.maxAttempts))
-		setComplete(&st, false, st.Reason, st.Message, task.Generation)
+		setConditions(&st, task.Generation)
 		return st, verdictRetry
 	}
 	st.State = arlv1.TaskStateFailed
@@ -224,7 +234,7 @@ func finish(st *arlv1.TaskStatus, task *arlv1.Task, p plan, now time.Time) {
 	if !start.IsZero() {
 		st.Duration = formatDuration(now.Sub(start))
 	}
-	setComplete(st, true, st.Reason, st.Message, task.Generation)
+	setConditions(st, task.Generation)
 }
 
 // interruptedStatus fails a task whose attempt was cut off by an operator

@@ -38,8 +38,8 @@ func TestClaimedStatusMarksTheFirstStepRunning(t *testing.T) {
 	if st.StartTime == nil || !st.StartTime.Time.Equal(now) {
 		t.Fatalf("startTime = %v, want %v", st.StartTime, now)
 	}
-	c := meta.FindStatusCondition(st.Conditions, arlv1.TaskConditionComplete)
-	if c == nil || c.Status != metav1.ConditionFalse || c.ObservedGeneration != 1 {
+	checkJobConditions(t, st)
+	if c := meta.FindStatusCondition(st.Conditions, arlv1.TaskConditionComplete); c.ObservedGeneration != 1 {
 		t.Fatalf("Complete condition = %+v", c)
 	}
 }
@@ -135,11 +135,8 @@ func TestFinishedStatus(t *testing.T) {
 			if strings.Join(stepStrings(states), ",") != strings.Join(stepStrings(tt.wantSteps), ",") {
 				t.Fatalf("step states = %v, want %v", states, tt.wantSteps)
 			}
-			c := meta.FindStatusCondition(st.Conditions, arlv1.TaskConditionComplete)
+			checkJobConditions(t, st)
 			finished := st.State == arlv1.TaskStateSucceeded || st.State == arlv1.TaskStateFailed
-			if c == nil || (c.Status == metav1.ConditionTrue) != finished || c.Reason != st.Reason {
-				t.Fatalf("Complete condition = %+v for state %s", c, st.State)
-			}
 			if finished && (st.CompletionTime == nil || st.Duration == "") {
 				t.Fatalf("a finished task needs completionTime and duration: %+v", st)
 			}
@@ -213,6 +210,22 @@ func TestFormatDuration(t *testing.T) {
 	}{{1234567 * time.Nanosecond, "1ms"}, {1500 * time.Millisecond, "1.5s"}, {800 * time.Microsecond, "800µs"}} {
 		if got := formatDuration(tt.d); got != tt.want {
 			t.Errorf("formatDuration(%v) = %q, want %q", tt.d, got, tt.want)
+		}
+	}
+}
+
+// checkJobConditions checks the Complete and Failed conditions against the
+// state, as a Job's: Complete True only on success, Failed True only on
+// failure, both carrying the status's reason.
+func checkJobConditions(t *testing.T, st arlv1.TaskStatus) {
+	t.Helper()
+	for kind, want := range map[string]bool{
+		arlv1.TaskConditionComplete: st.State == arlv1.TaskStateSucceeded,
+		arlv1.TaskConditionFailed:   st.State == arlv1.TaskStateFailed,
+	} {
+		c := meta.FindStatusCondition(st.Conditions, kind)
+		if c == nil || (c.Status == metav1.ConditionTrue) != want || c.Reason != st.Reason {
+			t.Fatalf("%s condition = %+v for state %s (reason %s)", kind, c, st.State, st.Reason)
 		}
 	}
 }

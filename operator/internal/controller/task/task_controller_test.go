@@ -50,6 +50,9 @@ func TestQuickStartFilePatchThenCommand(t *testing.T) {
 	if c == nil || c.Status != metav1.ConditionTrue || c.Reason != arlv1.TaskReasonSucceeded || c.ObservedGeneration != task.Generation {
 		t.Fatalf("Complete condition = %+v", c)
 	}
+	if f := meta.FindStatusCondition(task.Status.Conditions, arlv1.TaskConditionFailed); f == nil || f.Status != metav1.ConditionFalse {
+		t.Fatalf("Failed condition of a succeeded task = %+v", f)
+	}
 	waitEvents(t, testNamespace, name, arlv1.EventReasonTaskSucceeded)
 }
 
