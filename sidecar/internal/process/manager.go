@@ -13,7 +13,6 @@ import (
 	"strings"
 	"sync"
 	"syscall"
-	"time"
 )
 
 // Config sets the limits and defaults of a Manager.
@@ -207,5 +206,3 @@ func setChildSubreaper(on bool) error {
 	return nil
 }
 
-// Since reports how long ago t was, in milliseconds.
-func Since(t time.Time) int64 { return time.Since(t).Milliseconds() }
