@@ -32,8 +32,12 @@ var (
 
 // writeClaim records that the attempt runs. A conflict re-reads the task and
 // writes again (client-go's RetryOnConflict) while the live task is still
-// where the attempt started.
+// where the attempt started. An operator stop does not cut the write short:
+// a claim that reached the API server unseen by its writer would look like
+// another writer's and cost the attempt its outcome.
 func (d *dispatcher) writeClaim(ctx context.Context, task *arlv1.Task, p plan, start time.Time) (*arlv1.Task, error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), resultWriteBudget)
+	defer cancel()
 	key := client.ObjectKeyFromObject(task)
 	base := task
 	var claimed *arlv1.Task
