@@ -35,8 +35,8 @@ fi
 
 # Reinstall unless the SDK imported is this checkout's (an editable install of
 # another clone would test that clone's code).
-sdk_dir=$("$VENV/bin/python" -c 'import os, arl_client, pytest; print(os.path.dirname(os.path.dirname(os.path.realpath(arl_client.__file__))))' 2>/dev/null || true)
+sdk_dir=$("$VENV/bin/python" -c 'import os, arl_client, pytest, ruff, mypy; print(os.path.dirname(os.path.dirname(os.path.realpath(arl_client.__file__))))' 2>/dev/null || true)
 if [ "$sdk_dir" != "$(realpath "$ROOT/sdk/python/arl-client")" ]; then
-  step "pip install -e sdk/python/arl-client[test] into .venv"
-  "$VENV/bin/python" -m pip install -q -e "$ROOT/sdk/python/arl-client[test]"
+  step "pip install -e sdk/python/arl-client[test,lint] into .venv"
+  "$VENV/bin/python" -m pip install -q -e "$ROOT/sdk/python/arl-client[test,lint]"
 fi
