@@ -8,7 +8,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 need=()
-for pair in ip:iproute2 nsenter:util-linux unshare:util-linux script:bsdutils jq:jq curl:curl ps:procps pgrep:procps git:git make:make npm:npm python3:python3; do
+for pair in ip:iproute2 nsenter:util-linux unshare:util-linux script:bsdutils jq:jq curl:curl ps:procps pgrep:procps git:git make:make npm:npm python3:python3 runc:runc nft:nftables iptables:iptables dpkg-deb:dpkg apt-get:apt; do
   cmd=${pair%%:*} pkg=${pair#*:}
   command -v "$cmd" >/dev/null 2>&1 || need+=("$pkg")
 done
@@ -34,8 +34,9 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 
 # Reinstall unless the SDK imported is this checkout's (an editable install of
-# another clone would test that clone's code).
-sdk_dir=$("$VENV/bin/python" -c 'import os, arl_client, pytest, ruff, mypy; print(os.path.dirname(os.path.dirname(os.path.realpath(arl_client.__file__))))' 2>/dev/null || true)
+# another clone would test that clone's code) and its dependencies import
+# (a new dependency in pyproject.toml needs a reinstall too).
+sdk_dir=$("$VENV/bin/python" -c 'import os, arl_client, pytest, ruff, mypy, kubernetes_asyncio, pyqwest, aiohttp; print(os.path.dirname(os.path.dirname(os.path.realpath(arl_client.__file__))))' 2>/dev/null || true)
 if [ "$sdk_dir" != "$(realpath "$ROOT/sdk/python/arl-client")" ]; then
   step "pip install -e sdk/python/arl-client[test,lint] into .venv"
   "$VENV/bin/python" -m pip install -q -e "$ROOT/sdk/python/arl-client[test,lint]"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from arl_client import session, verdicts
+from arl_client import _plan, verdicts
 
 API_DIR = Path(__file__).resolve().parents[4] / "operator" / "api" / "v1alpha1"
 _CONST = re.compile(r'^\s*(\w+)(?:\s+\w+)?\s*=\s*"([^"]*)"', re.MULTILINE)
@@ -42,9 +42,9 @@ def go_constants() -> dict[str, str]:
         (verdicts.REASON_SANDBOX_NOT_FOUND, "TaskReasonSandboxNotFound"),
         (verdicts.REASON_SANDBOX_FAILED, "TaskReasonSandboxFailed"),
         (verdicts.REASON_OPERATOR_RESTARTED, "TaskReasonOperatorRestarted"),
-        (session.SIDECAR_TOKEN_KEY, "SidecarTokenSecretKey"),
-        (session.SANDBOX_LABEL, "LabelSandbox"),
-        (session.SIDECAR_HTTP_PORT, "SidecarHTTPPort"),
+        (_plan.SIDECAR_TOKEN_KEY, "SidecarTokenSecretKey"),
+        (_plan.SANDBOX_LABEL, "LabelSandbox"),
+        (_plan.SIDECAR_HTTP_PORT, "SidecarHTTPPort"),
     ],
 )
 def test_sdk_constant_matches_go(sdk_value: object, go_name: str) -> None:
@@ -70,4 +70,4 @@ def test_token_secret_is_named_like_the_pod() -> None:
     match = re.search(r"func SidecarTokenSecretName\((\w+) string\) string \{ return (\w+) \}", source)
     assert match, "SidecarTokenSecretName changed shape in wellknown.go: update sidecar_token_secret_name"
     assert match.group(1) == match.group(2), "Go's SidecarTokenSecretName is no longer the pod's name"
-    assert session.sidecar_token_secret_name("python-pool-abcde") == "python-pool-abcde"
+    assert _plan.sidecar_token_secret_name("python-pool-abcde") == "python-pool-abcde"
