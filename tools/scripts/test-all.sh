@@ -51,12 +51,15 @@ step "envtest assets (etcd + kube-apiserver from the local control-plane build)"
 make --no-print-directory envtest-assets || die "building the envtest assets failed"
 export KUBEBUILDER_ASSETS="$BIN/envtest-assets"
 suite go-sidecar go bash -c "cd sidecar && go test -count=1 -v ./..."
+suite fuzz-sidecar check bash -c "cd sidecar && go test -run '^\$' -fuzz FuzzExecuteJSON -fuzztime 10s -fuzzminimizetime 20x ./internal/serve/ && go test -run '^\$' -fuzz FuzzPath -fuzztime 10s ./internal/files/"
 suite go-tools-node go bash -c "cd tools/node && GOWORK=off go test -count=1 -v ./..."
 suite go-tools go bash -c "cd tools && GOWORK=off go test -count=1 -v ./..."
 suite go-operator go bash -c "cd operator && go test -count=1 -v ./..."
 suite go-cli go bash -c "cd cli && go test -count=1 -v ./..."
 
 suite local-cluster go bash -c "cd tools && GOWORK=off go test -tags e2elocal -count=1 -timeout 30m -v ./e2elocal/"
+# The real node (kubelet + containerd + runc, instance 3): docs/real-node.md.
+suite real-node go bash -c "cd tools && GOWORK=off go test -tags e2erealnode -count=1 -timeout 40m -v ./e2erealnode/"
 
 # The end-to-end suites get a cluster of their own (instance 2, its own
 # state, ports, bridge and pod range), so `make test` neither needs nor

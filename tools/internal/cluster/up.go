@@ -24,6 +24,7 @@ type UpOptions struct {
 	// Deployment): the bare cluster only.
 	NoOperator bool
 	Timeout    time.Duration // per component, to become healthy
+	Node       NodeKind      // process (default), kubelet or both
 }
 
 // Up builds what is missing, creates the certificates on first start,
@@ -44,7 +45,7 @@ func Up(ctx context.Context, opts UpOptions) error {
 	}
 	defer unlock()
 
-	if running(l) {
+	if running(l, opts.Node) {
 		fmt.Fprintf(opts.Out, "the local cluster is already running (state %s)\n", l.State)
 		printUsage(opts.Out, l)
 		return nil
@@ -64,7 +65,7 @@ func Up(ctx context.Context, opts UpOptions) error {
 	}
 	buildCtx, cancelBuild := context.WithCancel(ctx)
 	others := make(chan error, 1)
-	go func() { others <- ensureAll(buildCtx, b, r, build.All[1:]) }()
+	go func() { others <- ensureAll(buildCtx, b, r, opts.Node.targets(build.All[1:])) }()
 	waitBuilds := sync.OnceValue(func() error { return <-others })
 	defer func() { cancelBuild(); _ = waitBuilds() }() // no go build outlives us
 	generated, err := EnsurePKI(l)
@@ -78,13 +79,20 @@ func Up(ctx context.Context, opts UpOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := startAndWait(ctx, l, r, opts.Timeout, c, waitBuilds); err != nil {
+	if err := startAndWait(ctx, l, r, opts.Timeout, c, waitBuilds, opts.Node); err != nil {
 		return err
+	}
+	if opts.Node.Kubelet() {
+		if err := upRealNode(ctx, l, r, opts.Timeout, c); err != nil {
+			return err
+		}
 	}
 	if err := WriteUserKubeconfig(l); err != nil {
 		return err
 	}
-	if !opts.NoOperator {
+	if reason := operatorSkipReason(opts.Node); reason != "" && !opts.NoOperator {
+		r.Printf("operator: skipped, %s", reason)
+	} else if !opts.NoOperator {
 		if err := installOperator(ctx, l, r, opts.Timeout); err != nil {
 			return err
 		}
@@ -120,7 +128,7 @@ func ensure(ctx context.Context, b *build.Builder, r *reporter, t build.Target) 
 // startAndWait starts etcd and the apiserver one after the other (each
 // needs the previous), then, once the other binaries are built, the
 // controller manager, scheduler and node together, and waits for all.
-func startAndWait(ctx context.Context, l Layout, r *reporter, timeout time.Duration, c *client, waitBuilds func() error) error {
+func startAndWait(ctx context.Context, l Layout, r *reporter, timeout time.Duration, c *client, waitBuilds func() error, node NodeKind) error {
 	comps := Components(l)
 	checks := map[string]probe{
 		"etcd":                    c.etcdHealthy,
@@ -142,6 +150,9 @@ func startAndWait(ctx context.Context, l Layout, r *reporter, timeout time.Durat
 	}
 	var started []Component
 	for _, comp := range Components(l)[2:] { // re-read: image-binary flags depend on what was built
+		if comp.Name == NodeName && !node.Process() {
+			continue
+		}
 		if comp.Optional && !exists(l.BinPath(comp.Binary)) {
 			r.Printf("warning: %s is not built (bin/%s missing): no node, pods will stay Pending", comp.Name, comp.Binary)
 			continue
@@ -197,8 +208,14 @@ func wait(ctx context.Context, l Layout, r *reporter, timeout time.Duration, com
 }
 
 // running is true when every component that can run is running.
-func running(l Layout) bool {
+func running(l Layout, node NodeKind) bool {
+	if node.Kubelet() && !realRunning(l) {
+		return false
+	}
 	for _, comp := range Components(l) {
+		if comp.Name == NodeName && !node.Process() {
+			continue
+		}
 		if comp.Optional && !exists(l.BinPath(comp.Binary)) {
 			continue
 		}
