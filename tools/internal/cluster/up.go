@@ -24,6 +24,10 @@ type UpOptions struct {
 	// Deployment): the bare cluster only.
 	NoOperator bool
 	Timeout    time.Duration // per component, to become healthy
+	// SimNodes >= 0 runs that many kwok nodes (simnodes.go) of
+	// SimPodsPerNode pods each; negative keeps what the state directory records.
+	SimNodes       int
+	SimPodsPerNode int
 }
 
 // Up builds what is missing, creates the certificates on first start,
@@ -44,7 +48,11 @@ func Up(ctx context.Context, opts UpOptions) error {
 	}
 	defer unlock()
 
-	if running(l) {
+	simChanged, err := applySimNodesOption(l, opts.SimNodes, opts.SimPodsPerNode)
+	if err != nil {
+		return err
+	}
+	if running(l) && !simChanged {
 		fmt.Fprintf(opts.Out, "the local cluster is already running (state %s)\n", l.State)
 		printUsage(opts.Out, l)
 		return nil
@@ -64,7 +72,7 @@ func Up(ctx context.Context, opts UpOptions) error {
 	}
 	buildCtx, cancelBuild := context.WithCancel(ctx)
 	others := make(chan error, 1)
-	go func() { others <- ensureAll(buildCtx, b, r, build.All[1:]) }()
+	go func() { others <- ensureAll(buildCtx, b, r, targetsFor(l)) }()
 	waitBuilds := sync.OnceValue(func() error { return <-others })
 	defer func() { cancelBuild(); _ = waitBuilds() }() // no go build outlives us
 	generated, err := EnsurePKI(l)
@@ -82,6 +90,9 @@ func Up(ctx context.Context, opts UpOptions) error {
 		return err
 	}
 	if err := WriteUserKubeconfig(l); err != nil {
+		return err
+	}
+	if err := ensureSimNodes(ctx, l, r, c, opts.Timeout); err != nil {
 		return err
 	}
 	if !opts.NoOperator {
@@ -128,6 +139,7 @@ func startAndWait(ctx context.Context, l Layout, r *reporter, timeout time.Durat
 		"kube-controller-manager": c.controllerManagerHealthy,
 		"kube-scheduler":          c.schedulerHealthy,
 		"arl-node":                c.nodeReady,
+		kwokComponentName:         c.kwokHealthy,
 	}
 	for _, comp := range comps[:2] {
 		if err := start(l, r, comp); err != nil {
