@@ -2,10 +2,18 @@ package task
 
 import (
 	"cmp"
+	"context"
+	"fmt"
 	"strconv"
 	"sync"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	arlv1 "github.com/arl-infra/arl/operator/api/v1alpha1"
 )
@@ -72,4 +80,94 @@ func (o *creationOrder) firstInLine(task *arlv1.Task, siblings []arlv1.Task) boo
 		}
 	}
 	return true
+}
+
+// serialTurn reports whether task may start now: always in a Parallel
+// sandbox; in a Serial one only when it is first in line.
+func (r *TaskReconciler) serialTurn(ctx context.Context, task *arlv1.Task, sandbox *arlv1.Sandbox) (bool, error) {
+	serial, err := r.isSerial(ctx, sandbox)
+	if err != nil || !serial {
+		return !serial, err
+	}
+	siblings, err := r.siblings(ctx, task.Namespace, task.Spec.SandboxRef)
+	if err != nil {
+		return false, err
+	}
+	return r.order.firstInLine(task, siblings), nil
+}
+
+func (r *TaskReconciler) isSerial(ctx context.Context, sandbox *arlv1.Sandbox) (bool, error) {
+	if sandbox.Spec.TaskConcurrency != "" {
+		return sandbox.Spec.TaskConcurrency == arlv1.TaskConcurrencySerial, nil
+	}
+	var pool arlv1.WarmPool
+	err := r.client.Get(ctx, types.NamespacedName{Namespace: sandbox.Namespace, Name: sandbox.Spec.PoolRef}, &pool)
+	switch {
+	case apierrors.IsNotFound(err):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("get warmpool %s: %w", sandbox.Spec.PoolRef, err)
+	}
+	return arlv1.EffectiveTaskConcurrency(sandbox, &pool) == arlv1.TaskConcurrencySerial, nil
+}
+
+func (r *TaskReconciler) siblings(ctx context.Context, namespace, sandbox string) ([]arlv1.Task, error) {
+	var tasks arlv1.TaskList
+	if err := r.client.List(ctx, &tasks, client.InNamespace(namespace),
+		client.MatchingFields{arlv1.TaskSandboxRefField: sandbox}); err != nil {
+		return nil, fmt.Errorf("list tasks of sandbox %s: %w", sandbox, err)
+	}
+	return tasks.Items, nil
+}
+
+// nextInLine maps a task that finished or went away to the task of its
+// sandbox that may start now, when the sandbox is Serial.
+func (r *TaskReconciler) nextInLine(ctx context.Context, obj client.Object) []reconcile.Request {
+	done, ok := obj.(*arlv1.Task)
+	if !ok {
+		return nil
+	}
+	if done.IsFinished() || done.DeletionTimestamp != nil {
+		r.order.forget(done.UID)
+	}
+	sandbox, err := r.sandboxOf(ctx, done)
+	if err != nil || sandbox == nil {
+		return nil
+	}
+	if serial, err := r.isSerial(ctx, sandbox); err != nil || !serial {
+		return nil
+	}
+	siblings, err := r.siblings(ctx, done.Namespace, done.Spec.SandboxRef)
+	if err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "list the tasks of a serial sandbox", "sandbox", sandbox.Name)
+		return nil
+	}
+	var next *arlv1.Task
+	for i := range siblings {
+		s := &siblings[i]
+		if s.UID == done.UID || s.IsFinished() || s.DeletionTimestamp != nil {
+			continue
+		}
+		if next == nil || r.order.compare(s, next) < 0 {
+			next = s
+		}
+	}
+	if next == nil {
+		return nil
+	}
+	return []reconcile.Request{{NamespacedName: client.ObjectKeyFromObject(next)}}
+}
+
+// taskFinishedOrGone passes the events that can let a Serial sandbox's next
+// task start: a task's move to finished, and its deletion.
+var taskFinishedOrGone = predicate.Funcs{
+	CreateFunc:  func(event.CreateEvent) bool { return false },
+	GenericFunc: func(event.GenericEvent) bool { return false },
+	DeleteFunc:  func(event.DeleteEvent) bool { return true },
+	UpdateFunc: func(e event.UpdateEvent) bool {
+		old, oldOK := e.ObjectOld.(*arlv1.Task)
+		cur, curOK := e.ObjectNew.(*arlv1.Task)
+		return oldOK && curOK && ((!old.IsFinished() && cur.IsFinished()) ||
+			(old.DeletionTimestamp == nil && cur.DeletionTimestamp != nil))
+	},
 }

@@ -43,12 +43,14 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 		tokens:     tokens,
 		recorder:   rec,
 		dispatcher: d,
+		order:      newCreationOrder(),
 		opts:       opts,
 	}
 	err := ctrl.NewControllerManagedBy(mgr).
 		Named("task").
 		For(&arlv1.Task{}, builder.WithPredicates(taskNeedsWork)).
 		Watches(&arlv1.Sandbox{}, handler.EnqueueRequestsFromMapFunc(r.tasksOfSandbox), builder.WithPredicates(sandboxReadinessChanged)).
+		Watches(&arlv1.Task{}, handler.EnqueueRequestsFromMapFunc(r.nextInLine), builder.WithPredicates(taskFinishedOrGone)).
 		WatchesRawSource(source.Channel(d.requeue, &handler.EnqueueRequestForObject{})).
 		WithOptions(controller.Options{MaxConcurrentReconciles: opts.MaxConcurrentReconciles}).
 		Complete(r)
