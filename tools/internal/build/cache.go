@@ -68,6 +68,11 @@ func (b *Builder) ensureCached(ctx context.Context, t Target) (Outcome, error) {
 			return UpToDate, nil
 		}
 	}
+	unlock, err := b.lockKey(t, key)
+	if err != nil {
+		return "", err
+	}
+	defer unlock()
 	cached := ""
 	if b.CacheDir != "" {
 		cached = filepath.Join(b.CacheDir, t.Name+"-"+key)
