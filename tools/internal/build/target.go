@@ -65,7 +65,7 @@ var Operator = Target{
 // module: kwok's k8s.io/* versions differ from the control plane's. Built
 // only when simulated nodes are asked for, and cached like the control plane.
 var Kwok = Target{
-	Name: "arl-kwok", Module: "tools/kwok", Package: "./cmd/arl-kwok",
+	Name: "arl-kwok", Module: "tools/kwok", Package: "./cmd/arl-kwok", LDFlags: "-s -w",
 	Sources: []string{"tools/kwok/cmd/arl-kwok"}, Cached: true,
 }
 

@@ -39,7 +39,9 @@ func TestSimNodeListCarriesKwoksLabelTaintAndCapacity(t *testing.T) {
 				Labels      map[string]string
 				Annotations map[string]string
 			}
-			Spec   struct{ Taints []struct{ Key, Value, Effect string } }
+			Spec struct {
+				Taints []struct{ Key, Value, Effect string }
+			}
 			Status struct{ Allocatable map[string]string }
 		}
 	}
