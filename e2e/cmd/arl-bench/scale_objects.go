@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -48,10 +49,13 @@ func finishedTask(name, sandbox string) *unstructured.Unstructured {
 	}}
 }
 
+// fixtureOutput is a fixture's stdout: 1 KiB, a small program's output.
+var fixtureOutput = strings.Repeat("ok: step output line of a finished task\n", 25)[:1024]
+
 func finishedStatus(o *unstructured.Unstructured) {
 	now := time.Now().UTC().Format(time.RFC3339)
 	o.Object["status"] = map[string]any{
-		"state": "Succeeded", "exitCode": int64(0), "stdout": "", "attempts": int64(1),
+		"state": "Succeeded", "exitCode": int64(0), "stdout": fixtureOutput, "attempts": int64(1),
 		"startTime": now, "completionTime": now, "duration": "2ms",
 		"steps": []any{map[string]any{
 			"name": "noop", "type": "Command", "state": "Succeeded", "attempt": int64(1), "exitCode": int64(0),
