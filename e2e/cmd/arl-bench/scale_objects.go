@@ -50,7 +50,7 @@ func finishedTask(name, sandbox string) *unstructured.Unstructured {
 }
 
 // fixtureOutput is a fixture's stdout: 1 KiB, a small program's output.
-var fixtureOutput = strings.Repeat("ok: step output line of a finished task\n", 25)[:1024]
+var fixtureOutput = strings.Repeat("ok: step output line of a finished task\n", 30)[:1024]
 
 func finishedStatus(o *unstructured.Unstructured) {
 	now := time.Now().UTC().Format(time.RFC3339)
@@ -124,28 +124,64 @@ type readyTracker struct {
 
 func trackReady(ctx context.Context, dc dynamic.Interface, gvr schema.GroupVersionResource, ns string, done func(*unstructured.Unstructured) bool) (*readyTracker, error) {
 	t := &readyTracker{at: map[string]time.Time{}, changed: make(chan struct{})}
-	w, err := dc.Resource(gvr).Namespace(ns).Watch(ctx, metav1.ListOptions{})
+	ri := dc.Resource(gvr).Namespace(ns)
+	rv, err := t.list(ctx, ri, done)
 	if err != nil {
-		return nil, fmt.Errorf("watch %s: %w", gvr.Resource, err)
+		return nil, err
 	}
 	go func() {
-		defer w.Stop()
-		for ev := range w.ResultChan() {
-			o, ok := ev.Object.(*unstructured.Unstructured)
-			if !ok || ev.Type == watch.Deleted || !done(o) {
-				continue
+		// A watch ends now and then (its timeout, a compaction): list what
+		// it missed and watch again from there.
+		for ctx.Err() == nil {
+			w, err := ri.Watch(ctx, metav1.ListOptions{ResourceVersion: rv, AllowWatchBookmarks: true})
+			if err == nil {
+				for ev := range w.ResultChan() {
+					o, ok := ev.Object.(*unstructured.Unstructured)
+					if !ok {
+						continue
+					}
+					rv = o.GetResourceVersion()
+					if ev.Type != watch.Deleted && ev.Type != watch.Bookmark && done(o) {
+						t.record(o.GetName(), time.Now())
+					}
+				}
+				w.Stop()
 			}
-			now := time.Now()
-			t.mu.Lock()
-			if _, seen := t.at[o.GetName()]; !seen {
-				t.at[o.GetName()] = now
-				close(t.changed)
-				t.changed = make(chan struct{})
+			if ctx.Err() != nil {
+				return
 			}
-			t.mu.Unlock()
+			time.Sleep(200 * time.Millisecond)
+			if next, err := t.list(ctx, ri, done); err == nil {
+				rv = next
+			}
 		}
 	}()
 	return t, nil
+}
+
+// list records the objects already done and returns the list's revision.
+func (t *readyTracker) list(ctx context.Context, ri dynamic.ResourceInterface, done func(*unstructured.Unstructured) bool) (string, error) {
+	list, err := ri.List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return "", fmt.Errorf("list: %w", err)
+	}
+	now := time.Now()
+	for i := range list.Items {
+		if done(&list.Items[i]) {
+			t.record(list.Items[i].GetName(), now)
+		}
+	}
+	return list.GetResourceVersion(), nil
+}
+
+func (t *readyTracker) record(name string, at time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if _, seen := t.at[name]; !seen {
+		t.at[name] = at
+		close(t.changed)
+		t.changed = make(chan struct{})
+	}
 }
 
 // waitAll waits until every name is done and returns when each was.

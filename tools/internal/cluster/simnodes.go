@@ -195,6 +195,13 @@ func ensureSimNodes(ctx context.Context, l Layout, r *reporter, c *client, timeo
 	if err != nil {
 		return fmt.Errorf("simulated nodes: %w\nsee %s", err, l.File(kwokComponentName+".log"))
 	}
+	// The API server's TaintNodesByCondition admission taints a new node
+	// not-ready:NoSchedule, and only the node lifecycle controller lifts it;
+	// the local cluster runs none (it would also judge the process node), so
+	// lift it here once kwok reports the nodes Ready.
+	if out, err := kubectl(ctx, l, "taint", "nodes", "-l", SimNodeLabel+"="+SimNodeLabelValue, "node.kubernetes.io/not-ready:NoSchedule-"); err != nil && !strings.Contains(out, "not found") {
+		return fmt.Errorf("lift the not-ready taint of the simulated nodes: %w\n%s", err, out)
+	}
 	r.Printf("simulated nodes: %d Ready (kwok), %d pods each; pool pods reach them with nodeSelector %s=%s and a toleration for %s=%s:NoSchedule",
 		n, podsPerNode, SimNodeLabel, SimNodeLabelValue, SimNodeTaintKey, SimNodeTaintValue)
 	return nil
