@@ -3,7 +3,7 @@ SHELL := /usr/bin/env bash
 BIN := $(CURDIR)/bin
 export GOFLAGS := -buildvcs=false
 
-.PHONY: help run test deploy-operator bench bench-sidecar bench-scale bench-tasks \
+.PHONY: help run test deploy-operator bench bench-sidecar bench-scale bench-tasks bench-cli install-plugin \
 	generate proto-tools proto manifests sdk-python gazelle check-generated
 
 include tools/local.mk
@@ -32,6 +32,14 @@ bench-tasks: ## task throughput and the RL shape on real pods of $$KUBECONFIG's 
 
 bench-sidecar: ## sidecar Execute latency over gRPC, Connect and REST vs fork+exec
 	go run ./sidecar/cmd/sidecar-bench
+
+bench-cli: ## `kubectl arl exec true` vs the SDK's direct exec (needs a cluster: POOL=python-pool)
+	cd cli && go run ./cmd/kubectl-arl-bench -pool $(or $(POOL),python-pool)
+
+PLUGIN_DIR ?= /usr/local/bin
+install-plugin: ## install kubectl-arl (the kubectl plugin and MCP server) into $$PLUGIN_DIR (default /usr/local/bin)
+	go -C cli build -o $(PLUGIN_DIR)/kubectl-arl ./cmd/kubectl-arl
+	@echo "installed $(PLUGIN_DIR)/kubectl-arl: try 'kubectl arl --help' (docs/cli.md)"
 
 # Pinned generators live in tools/codegen (its own module, outside go.work).
 proto-tools:

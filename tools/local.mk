@@ -6,7 +6,7 @@
 ARL_LOCAL := $(CURDIR)/bin/arl-local
 ENVTEST_ASSETS ?= $(CURDIR)/bin/envtest-assets
 
-.PHONY: arl-local local-up local-down local-status local-env local-build envtest-assets test-local test-local-e2e
+.PHONY: arl-local local-up local-down local-status local-env local-build envtest-assets test-local test-local-e2e test-real-node
 
 arl-local:
 	GOWORK=off GOFLAGS=-buildvcs=false go -C tools build -o $(ARL_LOCAL) ./cmd/arl-local
@@ -42,3 +42,8 @@ test-local:
 # temporary state directory, beside the developer's cluster (instance 0).
 test-local-e2e:
 	GOWORK=off go -C tools test -tags e2elocal -count=1 -timeout=30m -v ./e2elocal/
+
+# The real node's end-to-end tests (root): kubelet + containerd + runc as
+# instance 3, pods from locally built images, down leaving nothing behind.
+test-real-node:
+	GOWORK=off go -C tools test -tags e2erealnode -count=1 -timeout=40m -v ./e2erealnode/

@@ -6,7 +6,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 need=()
-for pair in ip:iproute2 nsenter:util-linux unshare:util-linux script:bsdutils jq:jq curl:curl ps:procps pgrep:procps git:git make:make npm:npm python3:python3; do
+for pair in ip:iproute2 nsenter:util-linux unshare:util-linux script:bsdutils jq:jq curl:curl ps:procps pgrep:procps git:git make:make npm:npm python3:python3 runc:runc nft:nftables iptables:iptables dpkg-deb:dpkg apt-get:apt; do
   cmd=${pair%%:*} pkg=${pair#*:}
   command -v "$cmd" >/dev/null 2>&1 || need+=("$pkg")
 done
@@ -19,8 +19,9 @@ fi
 command -v go >/dev/null || die "Go 1.26 is required (https://go.dev/doc/install); it is preinstalled on ARL's machines"
 
 # Reinstall unless the SDK imported is this checkout's (an editable install of
-# another clone would test that clone's code).
-sdk_dir=$(python3 -c 'import os, arl_client, pytest; print(os.path.dirname(os.path.dirname(os.path.realpath(arl_client.__file__))))' 2>/dev/null || true)
+# another clone would test that clone's code) and its dependencies import
+# (a new dependency in pyproject.toml needs a reinstall too).
+sdk_dir=$(python3 -c 'import os, arl_client, pytest, kubernetes_asyncio, pyqwest, aiohttp; print(os.path.dirname(os.path.dirname(os.path.realpath(arl_client.__file__))))' 2>/dev/null || true)
 if [ "$sdk_dir" != "$(realpath "$ROOT/sdk/python/arl-client")" ]; then
   step "pip install -e sdk/python/arl-client[test]"
   python3 -m pip install -q -e "$ROOT/sdk/python/arl-client[test]"

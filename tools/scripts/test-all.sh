@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: generated-code drift, Go unit and envtest suites of each
 # module, then the local cluster with the operator and the end-to-end suites
-# (Go e2e of the manual's examples, the Python SDK's pytest). Installs what it
+# (Go e2e of the manual's examples, kubectl-arl and its MCP server, the Python
+# SDK's pytest). Installs what it
 # needs. Prints a summary; exits non-zero if anything failed.
 #   ARL_KEEP_CLUSTER=1  leave the test cluster (KUBECONFIG=.state/test/kubeconfig) running afterwards
 set -uo pipefail
@@ -53,8 +54,11 @@ suite go-sidecar go bash -c "cd sidecar && go test -count=1 -v ./..."
 suite go-tools-node go bash -c "cd tools/node && GOWORK=off go test -count=1 -v ./..."
 suite go-tools go bash -c "cd tools && GOWORK=off go test -count=1 -v ./..."
 suite go-operator go bash -c "cd operator && go test -count=1 -v ./..."
+suite go-cli go bash -c "cd cli && go test -count=1 -v ./..."
 
 suite local-cluster go bash -c "cd tools && GOWORK=off go test -tags e2elocal -count=1 -timeout 30m -v ./e2elocal/"
+# The real node (kubelet + containerd + runc, instance 3): docs/real-node.md.
+suite real-node go bash -c "cd tools && GOWORK=off go test -tags e2erealnode -count=1 -timeout 40m -v ./e2erealnode/"
 
 # The end-to-end suites get a cluster of their own (instance 2, its own
 # state, ports, bridge and pod range), so `make test` neither needs nor

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"os"
 	_ "time/tzdata" // CronJob time zones, as the upstream binaries do
 
@@ -15,7 +16,9 @@ import (
 	kubectlutil "k8s.io/kubectl/pkg/cmd/util"
 	apiserver "k8s.io/kubernetes/cmd/kube-apiserver/app"
 	controllermanager "k8s.io/kubernetes/cmd/kube-controller-manager/app"
+	proxy "k8s.io/kubernetes/cmd/kube-proxy/app"
 	scheduler "k8s.io/kubernetes/cmd/kube-scheduler/app"
+	kubelet "k8s.io/kubernetes/cmd/kubelet/app"
 
 	_ "k8s.io/client-go/plugin/pkg/client/auth" // kubectl auth plugins
 )
@@ -28,6 +31,8 @@ var commands = map[string]func(args []string) int{
 	"kube-controller-manager": func(args []string) int { return runCobra(args, controllermanager.NewControllerManagerCommand()) },
 	"kube-scheduler":          func(args []string) int { return runCobra(args, scheduler.NewSchedulerCommand()) },
 	"kubectl":                 runKubectl,
+	"kubelet":                 func(args []string) int { return runCobra(args, kubelet.NewKubeletCommand(context.Background())) },
+	"kube-proxy":              func(args []string) int { return runCobra(args, proxy.NewProxyCommand()) },
 }
 
 // runCobra runs a component's cobra command as its own main would, with

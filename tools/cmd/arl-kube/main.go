@@ -1,6 +1,6 @@
 // Command arl-kube is one multi-call binary holding the local cluster's
-// control plane: etcd, kube-apiserver, kube-controller-manager,
-// kube-scheduler and a matching kubectl.
+// control plane and real node: etcd, kube-apiserver, kube-controller-manager,
+// kube-scheduler, kubelet, kube-proxy and a matching kubectl.
 //
 // It dispatches on the name it was invoked as (a symlink named etcd,
 // kube-apiserver, ...), or on its first argument when invoked as arl-kube:

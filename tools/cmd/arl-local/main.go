@@ -27,14 +27,17 @@ import (
 const usage = `usage: arl-local [flags] COMMAND
 
 commands:
-  up [--no-operator]  build what is missing, start the cluster, wait until the node is Ready,
-                      install the operator (operator/config/default) and wait until it is available
+  up [--no-operator] [--node=process|kubelet|both]
+                      build what is missing, start the cluster, wait until the node is Ready,
+                      install the operator (operator/config/default) and wait until it is available;
+                      --node=kubelet adds a real node (kubelet, containerd, runc) instead of the
+                      process node, --node=both runs the two
       [--sim-nodes N] [--sim-pods-per-node P]
                       also run kwok with N simulated nodes of P pods each (label type=kwok, taint
                       kwok.x-k8s.io/node=fake:NoSchedule); pods there become Running and Ready
                       without processes (no sidecar answers: no Tasks). 0 removes them; the count
                       is remembered by later ups
-  build [--rebuild]   build the binaries up needs, start nothing
+  build [--node=...]  build the binaries up needs, start nothing
   down [--purge]      stop every component and clean up the node (--purge also deletes the state)
   status              list components with pid, memory and health (exit 1 if unhealthy)
   env                 print the export lines for KUBECONFIG and PATH
@@ -75,16 +78,32 @@ func run(ctx context.Context, repo, state, cache string, instance int, command s
 		rebuild := fs.Bool("rebuild", false, "rebuild arl-node, arl-sidecar and arl-operator even if they look current")
 		timeout := fs.Duration("timeout", 60*time.Second, "how long each component may take to become healthy")
 		noOperator := fs.Bool("no-operator", false, "do not install the operator (operator/config/default): the bare cluster only")
+		node := fs.String("node", "process", "the node: process (pods as host processes), kubelet (kubelet + containerd + runc, pods from images) or both")
 		simNodes := fs.Int("sim-nodes", -1, "run this many simulated kwok nodes (0 removes them; default: as recorded in the state dir)")
 		simPods := fs.Int("sim-pods-per-node", cluster.DefaultSimPods, "pods each simulated node holds")
 		_ = fs.Parse(args)
-		return cluster.Up(ctx, cluster.UpOptions{Layout: layout, Out: os.Stdout, Rebuild: *rebuild, Timeout: *timeout, NoOperator: *noOperator,
+		kind, err := cluster.ParseNodeKind(*node)
+		if err != nil {
+			return err
+		}
+		return cluster.Up(ctx, cluster.UpOptions{Layout: layout, Out: os.Stdout, Rebuild: *rebuild, Timeout: *timeout, NoOperator: *noOperator, Node: kind,
 			SimNodes: *simNodes, SimPodsPerNode: *simPods})
 	case "build":
 		fs := flag.NewFlagSet("build", flag.ExitOnError)
 		rebuild := fs.Bool("rebuild", false, "rebuild arl-node, arl-sidecar and arl-operator even if they look current")
+		node := fs.String("node", "process", "which node's binaries to build: process, kubelet or both")
 		_ = fs.Parse(args)
-		return cluster.Build(ctx, layout, os.Stdout, *rebuild)
+		kind, err := cluster.ParseNodeKind(*node)
+		if err != nil {
+			return err
+		}
+		if err := cluster.Build(ctx, layout, os.Stdout, *rebuild); err != nil {
+			return err
+		}
+		if kind.Kubelet() {
+			return cluster.BuildRealNode(ctx, layout, os.Stdout)
+		}
+		return nil
 	case "down":
 		fs := flag.NewFlagSet("down", flag.ExitOnError)
 		purge := fs.Bool("purge", false, "also delete the state directory (certificates, etcd data, logs)")

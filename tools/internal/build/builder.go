@@ -42,7 +42,7 @@ func (b *Builder) Path(t Target) string { return filepath.Join(b.BinDir, t.Name)
 // Ensure makes t's binary present and current in the bin directory.
 func (b *Builder) Ensure(ctx context.Context, t Target) (Outcome, error) {
 	pkgDir := filepath.Join(b.Repo, t.Module, filepath.FromSlash(t.Package))
-	if _, err := os.Stat(pkgDir); err != nil {
+	if _, err := os.Stat(pkgDir); err != nil && t.local() {
 		if t.Optional {
 			return Skipped, nil
 		}
@@ -113,10 +113,13 @@ func (b *Builder) compile(ctx context.Context, t Target) error {
 	if t.LDFlags != "" {
 		args = append(args, "-ldflags", t.LDFlags)
 	}
+	if t.Tags != "" {
+		args = append(args, "-tags", t.Tags)
+	}
 	args = append(args, t.Package)
 	cmd := exec.CommandContext(ctx, goBin, args...)
 	cmd.Dir = filepath.Join(b.Repo, t.Module)
-	cmd.Env = append(os.Environ(), "GOFLAGS=-buildvcs=false")
+	cmd.Env = append(append(os.Environ(), "GOFLAGS=-buildvcs=false"), t.Env...)
 	if t.Cached || !inWorkspace(b.Repo, t.Module) {
 		cmd.Env = append(cmd.Env, "GOWORK=off")
 	}

@@ -26,6 +26,9 @@ func (b *Builder) Key(t Target) (string, error) {
 	}
 	fmt.Fprintf(h, "go=%s os=%s arch=%s pkg=%s flags=-v ldflags=%s\n",
 		strings.TrimSpace(string(goVersion)), runtime.GOOS, runtime.GOARCH, t.Package, t.LDFlags)
+	if t.Tags != "" || len(t.Env) > 0 { // keeps the keys of targets without them unchanged
+		fmt.Fprintf(h, "tags=%s env=%q\n", t.Tags, t.Env)
+	}
 	files := []string{filepath.Join(t.Module, "go.mod"), filepath.Join(t.Module, "go.sum")}
 	for _, dir := range t.Sources {
 		entries, err := os.ReadDir(filepath.Join(b.Repo, dir))

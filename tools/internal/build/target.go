@@ -3,12 +3,19 @@
 // binary in a content-keyed cache shared by every checkout on the machine.
 package build
 
+import "strings"
+
 // Target is one binary to build.
 type Target struct {
-	Name    string   // file name in bin/
-	Module  string   // module directory, relative to the repository root
-	Package string   // package to build, relative to Module, e.g. ./cmd/arl-node
+	Name   string // file name in bin/
+	Module string // module directory, relative to the repository root
+	// Package to build: relative to Module (./cmd/arl-node), or the import
+	// path of a main package in one of Module's dependencies (a `tool` of
+	// its go.mod).
+	Package string
 	LDFlags string   // -ldflags value
+	Tags    string   // -tags value
+	Env     []string // extra environment for go build, e.g. CGO_ENABLED=0
 	Sources []string // directories (relative to the repository root) whose Go files feed the binary
 	Links   []string // names in bin/ to symlink to the binary
 	// Cached marks the heavy control-plane binary: rebuilt when its key (Go
@@ -31,7 +38,7 @@ var ControlPlane = Target{
 	Package: "./cmd/arl-kube",
 	LDFlags: "-s -w" + versionFlags("k8s.io/component-base/version") + versionFlags("k8s.io/client-go/pkg/version"),
 	Sources: []string{"tools/cmd/arl-kube"},
-	Links:   []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl"},
+	Links:   []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl", "kubelet", "kube-proxy"},
 	Cached:  true,
 }
 
@@ -80,3 +87,6 @@ func versionFlags(pkg string) string {
 		" -X " + pkg + ".gitMinor=37" +
 		" -X " + pkg + ".gitTreeState=clean"
 }
+
+// local is true when Package is a directory of the module, not an import path.
+func (t Target) local() bool { return strings.HasPrefix(t.Package, "./") || t.Package == "." }

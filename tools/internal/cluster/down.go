@@ -40,6 +40,9 @@ func Down(ctx context.Context, opts DownOptions) error {
 	comps := slices.Clone(Components(l))
 	slices.Reverse(comps)
 	var errs []error
+	if err := downRealNode(ctx, l, r, opts.Grace); err != nil { // before the apiserver stops
+		errs = append(errs, err)
+	}
 	for _, comp := range comps {
 		pidPath := l.File(comp.Name + ".pid")
 		pid, wasRunning := proc.Running(pidPath)

@@ -299,10 +299,10 @@ func applySimNodesOption(l Layout, n, podsPerNode int) (changed bool, err error)
 	return true, recordSimNodes(l, n, podsPerNode)
 }
 
-// targetsFor is what up builds beside the control plane: kwok too when the
-// cluster runs simulated nodes.
-func targetsFor(l Layout) []build.Target {
-	targets := slices.Clone(build.All[1:])
+// targetsFor is what up builds beside the control plane: the node's
+// targets, and kwok too when the cluster runs simulated nodes.
+func targetsFor(l Layout, targets []build.Target) []build.Target {
+	targets = slices.Clone(targets)
 	if l.SimNodes() > 0 {
 		targets = append(targets, build.Kwok)
 	}

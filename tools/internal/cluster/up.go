@@ -24,6 +24,7 @@ type UpOptions struct {
 	// Deployment): the bare cluster only.
 	NoOperator bool
 	Timeout    time.Duration // per component, to become healthy
+	Node       NodeKind      // process (default), kubelet or both
 	// SimNodes >= 0 runs that many kwok nodes (simnodes.go) of
 	// SimPodsPerNode pods each; negative keeps what the state directory records.
 	SimNodes       int
@@ -52,7 +53,7 @@ func Up(ctx context.Context, opts UpOptions) error {
 	if err != nil {
 		return err
 	}
-	if running(l) && !simChanged {
+	if running(l, opts.Node) && !simChanged {
 		fmt.Fprintf(opts.Out, "the local cluster is already running (state %s)\n", l.State)
 		printUsage(opts.Out, l)
 		return nil
@@ -72,7 +73,7 @@ func Up(ctx context.Context, opts UpOptions) error {
 	}
 	buildCtx, cancelBuild := context.WithCancel(ctx)
 	others := make(chan error, 1)
-	go func() { others <- ensureAll(buildCtx, b, r, targetsFor(l)) }()
+	go func() { others <- ensureAll(buildCtx, b, r, targetsFor(l, opts.Node.targets(build.All[1:]))) }()
 	waitBuilds := sync.OnceValue(func() error { return <-others })
 	defer func() { cancelBuild(); _ = waitBuilds() }() // no go build outlives us
 	generated, err := EnsurePKI(l)
@@ -86,8 +87,13 @@ func Up(ctx context.Context, opts UpOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := startAndWait(ctx, l, r, opts.Timeout, c, waitBuilds); err != nil {
+	if err := startAndWait(ctx, l, r, opts.Timeout, c, waitBuilds, opts.Node); err != nil {
 		return err
+	}
+	if opts.Node.Kubelet() {
+		if err := upRealNode(ctx, l, r, opts.Timeout, c); err != nil {
+			return err
+		}
 	}
 	if err := WriteUserKubeconfig(l); err != nil {
 		return err
@@ -95,7 +101,9 @@ func Up(ctx context.Context, opts UpOptions) error {
 	if err := ensureSimNodes(ctx, l, r, c, opts.Timeout); err != nil {
 		return err
 	}
-	if !opts.NoOperator {
+	if reason := operatorSkipReason(opts.Node); reason != "" && !opts.NoOperator {
+		r.Printf("operator: skipped, %s", reason)
+	} else if !opts.NoOperator {
 		if err := installOperator(ctx, l, r, opts.Timeout); err != nil {
 			return err
 		}
@@ -131,7 +139,7 @@ func ensure(ctx context.Context, b *build.Builder, r *reporter, t build.Target) 
 // startAndWait starts etcd and the apiserver one after the other (each
 // needs the previous), then, once the other binaries are built, the
 // controller manager, scheduler and node together, and waits for all.
-func startAndWait(ctx context.Context, l Layout, r *reporter, timeout time.Duration, c *client, waitBuilds func() error) error {
+func startAndWait(ctx context.Context, l Layout, r *reporter, timeout time.Duration, c *client, waitBuilds func() error, node NodeKind) error {
 	comps := Components(l)
 	checks := map[string]probe{
 		"etcd":                    c.etcdHealthy,
@@ -154,6 +162,9 @@ func startAndWait(ctx context.Context, l Layout, r *reporter, timeout time.Durat
 	}
 	var started []Component
 	for _, comp := range Components(l)[2:] { // re-read: image-binary flags depend on what was built
+		if comp.Name == NodeName && !node.Process() {
+			continue
+		}
 		if comp.Optional && !exists(l.BinPath(comp.Binary)) {
 			r.Printf("warning: %s is not built (bin/%s missing): no node, pods will stay Pending", comp.Name, comp.Binary)
 			continue
@@ -209,8 +220,14 @@ func wait(ctx context.Context, l Layout, r *reporter, timeout time.Duration, com
 }
 
 // running is true when every component that can run is running.
-func running(l Layout) bool {
+func running(l Layout, node NodeKind) bool {
+	if node.Kubelet() && !realRunning(l) {
+		return false
+	}
 	for _, comp := range Components(l) {
+		if comp.Name == NodeName && !node.Process() {
+			continue
+		}
 		if comp.Optional && !exists(l.BinPath(comp.Binary)) {
 			continue
 		}

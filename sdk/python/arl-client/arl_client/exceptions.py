@@ -6,6 +6,7 @@ every ARL failure. The timeout errors are also TimeoutErrors, so the manual's
 first.
 
     ArlError(RuntimeError)
+    ├── InvalidArgumentError       (also ValueError) bad input, refused before anything is sent
     ├── PoolNotFoundError          the WarmPool named by the session does not exist
     ├── SandboxFailedError         the sandbox went Failed or was deleted under us
     ├── SandboxTimeoutError        (also TimeoutError) the sandbox was not Ready in time
@@ -24,6 +25,17 @@ from typing import Any
 
 class ArlError(RuntimeError):
     """Base of every error raised by arl_client."""
+
+
+class InvalidArgumentError(ArlError, ValueError):
+    """An argument is invalid (a bad step, a path outside the workspace, a
+    timeout <= 0, ...); raised before anything is sent. ``argument`` names the
+    argument, and the message says what is wrong with it."""
+
+    def __init__(self, argument: str, message: str) -> None:
+        super().__init__(message)
+        self.argument = argument
+        self.message = message
 
 
 class PoolNotFoundError(ArlError):

@@ -42,11 +42,11 @@ def load_configuration(context: str | None = None) -> client.Configuration:
 def _load(context: str | None) -> client.Configuration:
     configuration = client.Configuration()
     try:
-        config.load_kube_config(context=context, client_configuration=configuration)
+        config.load_kube_config(context=context, client_configuration=configuration)  # type: ignore[no-untyped-call]
         return configuration
     except config.ConfigException as kubeconfig_error:
         try:
-            config.load_incluster_config(client_configuration=configuration)
+            config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
         except config.ConfigException as incluster_error:
             raise config.ConfigException(
                 "no Kubernetes configuration: set KUBECONFIG (for the local cluster, "
@@ -61,3 +61,24 @@ def new_api_client(
     configuration: client.Configuration | None = None, context: str | None = None
 ) -> client.ApiClient:
     return client.ApiClient(configuration or load_configuration(context))
+
+
+# WarmPools seen to exist, per (API server, namespace, pool): a session checks
+# its pool once per process (an unknown pool fails before anything is sent);
+# a pool deleted later still shows in the Sandbox's PoolNotFound condition.
+_known_pools: set[tuple[str, str, str]] = set()
+
+
+def _pool_key(api_client: object, namespace: str, pool: str) -> tuple[str, str, str]:
+    host = str(getattr(getattr(api_client, "configuration", None), "host", "") or "")
+    return (host, namespace, pool)
+
+
+def pool_known(api_client: object, namespace: str, pool: str) -> bool:
+    with _lock:
+        return _pool_key(api_client, namespace, pool) in _known_pools
+
+
+def remember_pool(api_client: object, namespace: str, pool: str) -> None:
+    with _lock:
+        _known_pools.add(_pool_key(api_client, namespace, pool))

@@ -3,60 +3,68 @@
     with SandboxSession("python-pool", namespace="default") as session:
         result = session.execute([{"name": "run", "type": "Command", "command": ["true"]}])
         print(result["status"]["state"], result["status"]["exitCode"])
+        print(session.run("echo direct", on_stdout=print).exit_code)
 
 Entering creates a Sandbox with a unique name and waits (by watching) until
-it is Ready; ``execute`` creates a Task and waits (by watching) until it ends;
-leaving deletes the Tasks and the Sandbox the session created, also after an
-exception or Ctrl-C, and waits until the Sandbox is gone. With
-``keep_alive=True`` the Sandbox (and its Tasks) are left in place on exit, for
-another session (``SandboxSession(..., name=session.name)``) or kubectl.
+it is Ready. While it waits, what the direct path needs is fetched as soon as
+the Sandbox names its pod (the sidecar token Secret); once Ready, the
+sidecar connection is opened and warmed and the shared Task watch started,
+in the background, so the first ``run`` or ``execute`` does not pay for them.
+``execute`` creates a Task and waits (by watching) until it ends; ``run``,
+``spawn``, ``pty`` and ``files`` go straight to the sidecar. Leaving deletes
+the Tasks and the Sandbox the session created, also after an exception or
+Ctrl-C, and waits until the Sandbox is gone. With ``keep_alive=True`` the
+Sandbox (and its Tasks) are left in place on exit, for another session
+(``SandboxSession(..., name=session.name)``) or kubectl.
 
 Each session has its own Kubernetes ApiClient, so sessions may run on
-separate threads (the manual's ThreadPoolExecutor example).
+separate threads (the manual's ThreadPoolExecutor example). The logic shared
+with AsyncSandboxSession is in _plan.py.
 """
 
 from __future__ import annotations
 
-import base64
-import json
 import logging
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
 from types import TracebackType
-from typing import Any, Self, cast
+from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 
 from kubernetes import client
-from kubernetes.client.rest import ApiException
+from kubernetes.client.exceptions import ApiException
 
-from . import kube, verdicts
-from .durations import Duration, format_duration, parse_duration
+from . import _plan, kube, portforward, verdicts
+from ._plan import ConnectVia
+from .durations import Duration
 from .exceptions import (
     ArlError,
     PoolNotFoundError,
     SandboxFailedError,
-    SandboxTimeoutError,
     SessionClosedError,
     TaskRejectedError,
     TaskTimeoutError,
 )
-from .names import unique_name
-from .sidecar import SidecarClient
-from .steps import StepInput, build_steps
+from .results import ExecResult
+from .steps import StepInput
 from .task_watcher import TaskWatcher
 from .watch import DeadlineExceeded, wait_for
 
+if TYPE_CHECKING:  # the Connect stack loads in the background during open (see _connect_sidecar)
+    from ._direct import Command
+    from .files import Files
+    from .sidecar import OutputCallback, Process, SidecarClient
+
 logger = logging.getLogger(__name__)
 
-MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
-MANAGED_BY = "arl-client"
-SANDBOX_LABEL = "arl.infra.io/sandbox"
-SIDECAR_HTTP_PORT = 8080
-SIDECAR_TOKEN_KEY = "token"
-# Time a task may spend before its first attempt starts (sandbox hand-over,
-# controller queueing) on top of timeout * (retries + 1).
-TASK_START_SLACK = 30.0
-_REJECTED_STATUSES = frozenset({400, 403, 422})
+T = TypeVar("T")
+
+# Kept for callers that imported them from here.
+MANAGED_BY_LABEL = _plan.MANAGED_BY_LABEL
+MANAGED_BY = _plan.MANAGED_BY
+SANDBOX_LABEL = _plan.SANDBOX_LABEL
+SIDECAR_HTTP_PORT = _plan.SIDECAR_HTTP_PORT
 
 
 class SandboxSession:
@@ -68,7 +76,7 @@ class SandboxSession:
         keep_alive: leave the Sandbox (and its Tasks) in place on exit, for
             reuse; by default the session deletes them.
         timeout: how long to wait for the Sandbox to become Ready (seconds or
-            a duration string such as "2m").
+            a duration string such as "2m"; > 0).
         name: use this Sandbox name instead of a generated one; if a Sandbox
             of that name exists, the session attaches to it and never deletes it.
         idle_timeout: spec.idleTimeoutSeconds of the Sandbox: the operator
@@ -81,6 +89,11 @@ class SandboxSession:
         api_client: a kubernetes ApiClient to use instead of one built from
             KUBECONFIG / the in-cluster config. The session does not close it.
         context: the kubeconfig context to use.
+        connect_via: how the direct path reaches the sidecar: "pod-ip"
+            (``http://<pod IP>:8080``), "port-forward" (through the API
+            server's pods/portforward, for an SDK outside the cluster) or
+            "auto" (the pod IP if it accepts a connection within 0.3 s, else
+            port-forward). Default: $ARL_CONNECT_VIA or "auto".
     """
 
     def __init__(
@@ -95,31 +108,44 @@ class SandboxSession:
         labels: Mapping[str, str] | None = None,
         task_ttl: Duration | None = None,
         cleanup_timeout: Duration = 30.0,
-        api_client: client.ApiClient | None = None,
+        api_client: Any = None,
         context: str | None = None,
+        connect_via: ConnectVia | None = None,
     ) -> None:
-        if not pool_ref:
-            raise ValueError("pool_ref must name a WarmPool")
-        self.pool_ref = pool_ref
-        self.namespace = namespace
-        self.keep_alive = keep_alive
-        self.timeout = parse_duration(timeout)
-        self.name = name or unique_name(pool_ref)
-        self._generated_name = name is None
-        self.idle_timeout = None if idle_timeout is None else parse_duration(idle_timeout)
-        self.labels = dict(labels or {})
-        self.task_ttl = None if task_ttl is None else parse_duration(task_ttl)
-        self.cleanup_timeout = parse_duration(cleanup_timeout)
+        self.options = _plan.session_options(
+            pool_ref, namespace, keep_alive, timeout, name=name, idle_timeout=idle_timeout, labels=labels,
+            task_ttl=task_ttl, cleanup_timeout=cleanup_timeout, context=context, connect_via=connect_via,
+        )
         self._given_api_client = api_client
-        self._context = context
-        self._api_client: client.ApiClient | None = None
-        self._custom: client.CustomObjectsApi | None = None
+        self._api_client: Any = None
+        self._custom: Any = None
         self._sandbox: dict[str, Any] | None = None
         self._created = False
         self._open = False
         self._lock = threading.Lock()
-        self._sidecar: SidecarClient | None = None
-        self._watcher: TaskWatcher | None = None
+        self._token: Future[str | None] | None = None
+        self._sidecar: Future[SidecarClient] | None = None
+        self._watcher: Future[TaskWatcher] | None = None
+        self._forward: portforward.PortForward | portforward.KubectlPortForward | None = None
+
+    # -- options ---------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        """The Sandbox's name."""
+        return self.options.name
+
+    @property
+    def pool_ref(self) -> str:
+        return self.options.pool_ref
+
+    @property
+    def namespace(self) -> str:
+        return self.options.namespace
+
+    @property
+    def keep_alive(self) -> bool:
+        return self.options.keep_alive
 
     # -- lifecycle -------------------------------------------------------
 
@@ -159,10 +185,14 @@ class SandboxSession:
         with self._lock:
             sidecar, self._sidecar = self._sidecar, None
             watcher, self._watcher = self._watcher, None
+            forward, self._forward = self._forward, None
+            self._token = None
         if sidecar is not None:
-            sidecar.close()
+            _when_done(sidecar, lambda c: c.close())
         if watcher is not None:
-            watcher.stop()
+            _when_done(watcher, lambda w: w.stop())
+        if forward is not None:
+            forward.close()
         if self._created and not self.keep_alive and self._custom is not None:
             try:
                 self._delete_created()
@@ -191,25 +221,73 @@ class SandboxSession:
 
     @property
     def pod_name(self) -> str:
-        return str((self.sandbox.get("status") or {}).get("podName", ""))
+        return _plan.pod_name(self._sandbox)
 
     @property
     def pod_ip(self) -> str:
-        return str((self.sandbox.get("status") or {}).get("podIP", ""))
+        return _plan.pod_ip(self._sandbox)
 
     @property
     def sidecar(self) -> SidecarClient:
         """A direct Connect client to this sandbox's sidecar (the low-latency
-        path: no Task objects, no apiserver round trips)."""
+        path: no Task objects, no apiserver round trips). Opened and warmed
+        during ``open``; this waits for that if it is still under way."""
         self._require_open()
         with self._lock:
-            if self._sidecar is None:
-                if not self.pod_ip:
-                    raise SandboxFailedError(self.name, "NoPodIP", "the sandbox has no status.podIP")
-                self._sidecar = SidecarClient(
-                    f"http://{self.pod_ip}:{SIDECAR_HTTP_PORT}", token=self._sidecar_token()
-                )
-            return self._sidecar
+            future = self._sidecar
+            if future is None:
+                future = self._sidecar = _background("arl-sidecar-connect", self._connect_sidecar)
+        return future.result()
+
+    @property
+    def files(self) -> Files:
+        """The sandbox's files (``session.files.write``, ``read``, ...)."""
+        return self.sidecar.files
+
+    # -- the direct path ---------------------------------------------------
+
+    def run(
+        self,
+        command: Command,
+        *,
+        on_stdout: OutputCallback | None = None,
+        on_stderr: OutputCallback | None = None,
+        timeout: Duration | None = None,
+        env: Mapping[str, str] | None = None,
+        cwd: str | None = None,
+        stdin: bytes | str | None = None,
+    ) -> ExecResult:
+        """Runs ``command`` on the direct path and returns its ExecResult,
+        calling ``on_stdout`` / ``on_stderr`` with output as it comes
+        (SidecarClient.run)."""
+        return self.sidecar.run(
+            command, on_stdout=on_stdout, on_stderr=on_stderr, timeout=timeout, env=env, cwd=cwd, stdin=stdin
+        )
+
+    def spawn(
+        self,
+        command: Command,
+        *,
+        env: Mapping[str, str] | None = None,
+        cwd: str | None = None,
+        on_stdout: OutputCallback | None = None,
+        on_stderr: OutputCallback | None = None,
+    ) -> Process:
+        """Starts ``command`` and returns its Process handle (SidecarClient.spawn)."""
+        return self.sidecar.spawn(command, env=env, cwd=cwd, on_stdout=on_stdout, on_stderr=on_stderr)
+
+    def pty(
+        self,
+        command: Command = ("/bin/bash",),
+        rows: int = 24,
+        cols: int = 80,
+        *,
+        env: Mapping[str, str] | None = None,
+        cwd: str | None = None,
+        on_output: OutputCallback | None = None,
+    ) -> Process:
+        """An interactive terminal running ``command`` (SidecarClient.pty)."""
+        return self.sidecar.pty(command, rows, cols, env=env, cwd=cwd, on_output=on_output)
 
     # -- tasks -----------------------------------------------------------
 
@@ -229,38 +307,31 @@ class SandboxSession:
         omits).
 
         Raises:
-            ValueError: a step is invalid (checked before anything is sent).
+            InvalidArgumentError: (a ValueError) a step, the timeout or
+                retries is invalid (checked before anything is sent).
             TaskRejectedError: the apiserver refused the Task (webhook denial).
             TaskTimeoutError: the Task timed out (spec.timeout), or did not
                 finish within ``wait_timeout`` (default: timeout * (retries+1) + 30s).
             TaskFailedError: the Task failed for another reason than its steps.
         """
         self._require_open()
-        task_steps = build_steps(steps)
-        if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= 10:
-            raise ValueError(f"retries must be an integer from 0 to 10, got {retries!r}")
-        attempt_timeout = parse_duration(timeout)
-        budget = (
-            parse_duration(wait_timeout)
-            if wait_timeout is not None
-            else attempt_timeout * (retries + 1) + TASK_START_SLACK
-        )
-        body = self._task_body(task_steps, format_duration(timeout), retries)
+        call = _plan.task_call(steps, timeout, retries, wait_timeout)
+        body = _plan.task_body(self.options, self.sandbox, call)
         task_name = body["metadata"]["name"]
         started = time.monotonic()
         watcher = self._task_watcher()
         watcher.expect(task_name)
         try:
             created = self._create_task(body)
-            result = watcher.wait(created, verdicts.task_finished, started + budget)
+            result = watcher.wait(created, verdicts.task_finished, started + call.budget)
         except DeadlineExceeded as exceeded:
             state = (exceeded.last.get("status") or {}).get("state") or "unset"
             raise TaskTimeoutError(
-                task_name, f"not finished after {budget:g}s (state {state})", exceeded.last
+                task_name, f"not finished after {call.budget:g}s (state {state})", exceeded.last
             ) from None
         finally:
             watcher.forget(task_name)
-        _fill_output_fields(result)
+        _plan.fill_output_fields(result)
         logger.debug(
             "task %s %s in %.1f ms", task_name, result["status"].get("state"),
             (time.monotonic() - started) * 1000,
@@ -269,7 +340,7 @@ class SandboxSession:
 
     # -- internals -------------------------------------------------------
 
-    def _api(self) -> client.CustomObjectsApi:
+    def _api(self) -> Any:
         if self._custom is None:
             raise SessionClosedError("the session is closed: use it inside its with block")
         return self._custom
@@ -288,36 +359,51 @@ class SandboxSession:
 
     def _task_watcher(self) -> TaskWatcher:
         with self._lock:
-            if self._watcher is None:
-                selector = f"{SANDBOX_LABEL}={self.name}"
-                watcher = TaskWatcher(self._api(), self.namespace, kube.TASKS, selector)
-                watcher.start()
-                self._watcher = watcher
-            return self._watcher
+            future = self._watcher
+            if future is None:
+                future = self._watcher = _background("arl-task-watch-start", self._start_watcher)
+        return future.result()
+
+    def _start_watcher(self) -> TaskWatcher:
+        watcher = TaskWatcher(self._api(), self.namespace, kube.TASKS, _plan.task_selector(self.options))
+        watcher.start()
+        return watcher
 
     def _require_open(self) -> None:
         if not self._open:
             raise SessionClosedError("the session is not open: use it inside its with block")
 
     def _open_sandbox(self) -> None:
-        self._api_client = self._given_api_client or kube.new_api_client(context=self._context)
+        self._api_client = self._given_api_client or kube.new_api_client(context=self.options.context)
         self._custom = client.CustomObjectsApi(self._api_client)
         self._check_pool()
         started = time.monotonic()
         sandbox = self._create_or_attach()
         try:
             self._sandbox = wait_for(
-                self._custom, self.namespace, kube.SANDBOXES, sandbox, verdicts.sandbox_ready,
-                started + self.timeout,
+                self._custom, self.namespace, kube.SANDBOXES, sandbox, self._ready_and_prefetch,
+                started + self.options.timeout,
             )
         except DeadlineExceeded as exceeded:
             self._sandbox = exceeded.last
-            status = exceeded.last.get("status") or {}
-            reason = verdicts.condition(exceeded.last, "Ready").get("reason", "")
-            raise SandboxTimeoutError(self.name, self.timeout, status.get("phase", ""), reason) from None
+            raise _plan.not_ready_error(self.options, exceeded.last) from None
+        # Warm up in the background: open returns now, the first call joins these.
+        with self._lock:
+            self._sidecar = _background("arl-sidecar-connect", self._connect_sidecar)
+            self._watcher = _background("arl-task-watch-start", self._start_watcher)
         logger.debug("sandbox %s Ready in %.1f ms", self.name, (time.monotonic() - started) * 1000)
 
+    def _ready_and_prefetch(self, event_type: str, sandbox: dict[str, Any]) -> dict[str, Any] | None:
+        """verdicts.sandbox_ready, and as soon as the Sandbox names its pod,
+        the token Secret is fetched beside the wait."""
+        pod = _plan.pod_name(sandbox)
+        if pod and self._token is None:
+            self._token = _background("arl-sidecar-token", lambda: self._read_token(pod))
+        return verdicts.sandbox_ready(event_type, sandbox)
+
     def _check_pool(self) -> None:
+        if kube.pool_known(self._api_client, self.namespace, self.pool_ref):
+            return
         try:
             self._get(kube.WARMPOOLS, self.pool_ref)
         except ApiException as error:
@@ -325,14 +411,16 @@ class SandboxSession:
                 raise PoolNotFoundError(self.pool_ref, self.namespace) from None
             if error.status != 403:  # no right to read pools: the sandbox will tell
                 raise
+            return
+        kube.remember_pool(self._api_client, self.namespace, self.pool_ref)
 
     def _create_or_attach(self) -> dict[str, Any]:
-        body = self._sandbox_body()
+        body = _plan.sandbox_body(self.options)
         # With a generated name, a create cut short (Ctrl-C while the request
         # is in flight) may still have happened: count it as created so that
         # close() deletes it (a 404 there is fine). A caller's name may be an
         # existing sandbox, which must never be deleted.
-        self._created = self._generated_name
+        self._created = self.options.generated_name
         try:
             sandbox = self._create(kube.SANDBOXES, body)
         except ApiException as error:
@@ -340,12 +428,7 @@ class SandboxSession:
             if error.status != 409:
                 raise
             sandbox = self._get(kube.SANDBOXES, self.name)
-            pool = (sandbox.get("spec") or {}).get("poolRef")
-            if pool != self.pool_ref:
-                raise ArlError(
-                    f"sandbox {self.namespace}/{self.name} exists with poolRef {pool!r}, "
-                    f"not {self.pool_ref!r}"
-                ) from None
+            _plan.check_attach(self.options, sandbox)
             logger.info("attached to existing sandbox %s/%s", self.namespace, self.name)
             self._sandbox = sandbox
             return sandbox
@@ -353,76 +436,59 @@ class SandboxSession:
         self._sandbox = sandbox
         return sandbox
 
-    def _sandbox_body(self) -> dict[str, Any]:
-        spec: dict[str, Any] = {"poolRef": self.pool_ref, "keepAlive": True}
-        if self.idle_timeout is not None:
-            spec["idleTimeoutSeconds"] = max(1, round(self.idle_timeout))
-        return {
-            "apiVersion": kube.API_VERSION,
-            "kind": "Sandbox",
-            "metadata": {
-                "name": self.name,
-                "namespace": self.namespace,
-                "labels": {**self.labels, MANAGED_BY_LABEL: MANAGED_BY},
-            },
-            "spec": spec,
-        }
-
-    def _task_body(self, steps: list[dict[str, Any]], timeout: str, retries: int) -> dict[str, Any]:
-        sandbox = self.sandbox
-        spec: dict[str, Any] = {
-            "sandboxRef": self.name,
-            "timeout": timeout,
-            "retries": retries,
-            "steps": steps,
-        }
-        if self.task_ttl is not None:
-            spec["ttlSecondsAfterFinished"] = round(self.task_ttl)
-        return {
-            "apiVersion": kube.API_VERSION,
-            "kind": "Task",
-            "metadata": {
-                "name": unique_name(self.name[:40]),
-                "namespace": self.namespace,
-                "labels": {**self.labels, MANAGED_BY_LABEL: MANAGED_BY, SANDBOX_LABEL: self.name},
-                "ownerReferences": [
-                    {
-                        "apiVersion": kube.API_VERSION,
-                        "kind": "Sandbox",
-                        "name": self.name,
-                        "uid": sandbox["metadata"]["uid"],
-                    }
-                ],
-            },
-            "spec": spec,
-        }
-
     def _create_task(self, body: dict[str, Any]) -> dict[str, Any]:
         name = body["metadata"]["name"]
         try:
             return self._create(kube.TASKS, body)
         except ApiException as error:
-            if error.status in _REJECTED_STATUSES:
-                raise TaskRejectedError(name, error.status, api_message(error)) from None
+            if error.status in _plan.REJECTED_STATUSES:
+                message = _plan.api_message(error.body, str(error.reason or error))
+                raise TaskRejectedError(name, error.status, message) from None
             raise
 
-    def _sidecar_token(self) -> str | None:
+    def _read_token(self, pod: str) -> str | None:
         core = client.CoreV1Api(self._api_client)
         try:
-            secret = core.read_namespaced_secret(self.pod_name, self.namespace)
+            secret = core.read_namespaced_secret(pod, self.namespace)
         except ApiException as error:
             if error.status == 404:  # the pool runs with sidecarAuth: None
                 return None
             raise
-        encoded = (secret.data or {}).get(SIDECAR_TOKEN_KEY)
-        return base64.b64decode(encoded).decode() if encoded else None
+        return _plan.token_from_secret_data(secret.data)
+
+    def _connect_sidecar(self) -> SidecarClient:
+        """The token (fetched during the wait), the endpoint (pod IP or a
+        port-forward), and one call to open and warm the connection."""
+        from .sidecar import SidecarClient  # noqa: PLC0415 - imported here, beside the Ready wait
+
+        pod, ip = self.pod_name, self.pod_ip
+        if not ip or not pod:
+            raise SandboxFailedError(self.name, "NoPodIP", "the sandbox has no status.podIP")
+        token_future = self._token or _background("arl-sidecar-token", lambda: self._read_token(pod))
+        url = f"http://{ip}:{_plan.SIDECAR_HTTP_PORT}"
+        via = self.options.connect_via
+        if via == "port-forward" or (via == "auto" and not portforward.reachable(ip, _plan.SIDECAR_HTTP_PORT)):
+            if via == "auto":
+                logger.info("pod IP %s not reachable: using the API server's port-forward", ip)
+            forward = portforward.open_port_forward(
+                self._api_client, self.namespace, pod, _plan.SIDECAR_HTTP_PORT, context=self.options.context
+            )
+            with self._lock:
+                self._forward = forward
+            url = forward.url
+        sidecar = SidecarClient(url, token=token_future.result())
+        try:
+            sidecar.health()
+        except ArlError as error:
+            logger.debug("warming the sidecar connection failed: %s", error)
+        return sidecar
 
     def _delete_created(self) -> None:
         api = self._api()
-        selector = f"{SANDBOX_LABEL}={self.name},{MANAGED_BY_LABEL}={MANAGED_BY}"
         try:
             api.delete_collection_namespaced_custom_object(
-                kube.GROUP, kube.VERSION, self.namespace, kube.TASKS, label_selector=selector
+                kube.GROUP, kube.VERSION, self.namespace, kube.TASKS,
+                label_selector=_plan.cleanup_selector(self.options),
             )
         except ApiException as error:
             if error.status != 404:
@@ -448,31 +514,34 @@ class SandboxSession:
         try:
             wait_for(
                 self._api(), self.namespace, kube.SANDBOXES, current, verdicts.gone,
-                time.monotonic() + self.cleanup_timeout,
+                time.monotonic() + self.options.cleanup_timeout,
             )
         except DeadlineExceeded:
             raise ArlError(
-                f"sandbox {self.namespace}/{self.name} still exists {self.cleanup_timeout:g}s "
+                f"sandbox {self.namespace}/{self.name} still exists {self.options.cleanup_timeout:g}s "
                 "after its deletion (a finalizer?)"
             ) from None
 
 
-def _fill_output_fields(task: dict[str, Any]) -> None:
-    """The apiserver omits empty strings (``omitempty``): a task that printed
-    nothing has no status.stderr. Fill them in so the manual's
-    ``result['status']['stderr']`` works for every finished task."""
-    status = task.setdefault("status", {})
-    status.setdefault("stdout", "")
-    status.setdefault("stderr", "")
-    status.setdefault("exitCode", None)
+def _background(name: str, work: Callable[[], T]) -> Future[T]:
+    """Runs ``work`` on a daemon thread; the Future holds its result or error."""
+    future: Future[T] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(work())
+        except BaseException as error:  # noqa: BLE001 - handed to whoever waits on the future
+            future.set_exception(error)
+
+    threading.Thread(target=run, name=name, daemon=True).start()
+    return future
 
 
-def api_message(error: ApiException) -> str:
-    """The apiserver's own message in an ApiException (the Status body)."""
-    try:
-        body = json.loads(error.body or "")
-    except (TypeError, ValueError):
-        return str(error.reason or error)
-    if isinstance(body, dict) and body.get("message"):
-        return str(body["message"])
-    return str(error.reason or error)
+def _when_done(future: Future[T], cleanup: Callable[[T], object]) -> None:
+    """Runs ``cleanup`` on the future's result once there is one (now, or when it arrives)."""
+
+    def done(finished: Future[T]) -> None:
+        if finished.exception() is None:
+            cleanup(finished.result())
+
+    future.add_done_callback(done)

@@ -1,137 +1,87 @@
 """The direct path: Connect calls straight to a sandbox's sidecar.
 
 No Task object, no apiserver round trip: one HTTP request per call to
-``http://<pod IP>:8080`` with the sandbox's token. ``SandboxSession.sidecar``
-builds one for its sandbox; ``run_steps`` runs the manual's steps with the
-same result shape (and the same semantics) as a Task.
+``http://<pod IP>:8080`` (or a local port-forward, see portforward.py) with
+the sandbox's token. ``SandboxSession.sidecar`` builds one for its sandbox.
 
+    result = client.run("make -j2", on_stdout=print, timeout=600)
+    process = client.spawn(["python", "-m", "http.server"])
+    terminal = client.pty(["bash"], rows=24, cols=80)
+
+The logic (checks, requests, events, step semantics) lives in _direct.py and
+is shared with AsyncSidecarClient; this module only does the blocking I/O.
 The stubs are generated from proto/arl/sidecar/v1/sidecar.proto into
 arl_client/_proto (see scripts/generate.sh).
 """
 
 from __future__ import annotations
 
-import math
+import queue
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass
 from types import TracebackType
-from typing import Any, Literal, Self, TypeVar
+from typing import Any, Self, TypeVar
 
-from connectrpc.code import Code
 from connectrpc.compat import google_protobuf_binary_codec
-from connectrpc.errors import ConnectError
-from pyqwest import SyncClient, SyncHTTPTransport
+from pyqwest import HTTPVersion, SyncClient, SyncHTTPTransport
 
+from . import _direct
+from ._direct import NO_EXIT_CODE, Command, OutputChunk, StreamEvent
 from ._proto.arl.sidecar.v1 import sidecar_pb2 as pb
 from ._proto.arl.sidecar.v1.sidecar_connect import SidecarServiceClientSync
-from .durations import Duration, parse_duration
-from .exceptions import SidecarAuthError, SidecarError, TaskTimeoutError
-from .steps import StepInput, build_steps
+from .durations import Duration
+from .exceptions import SidecarError
+from .files import Files
+from .results import ExecResult, ProcessEnded, ProcessInfo, ProcessStarted, ResetResult, SignalResult
+from .steps import StepInput
 
-# The exit code of a step that could not run (as the Task controller records it).
-NO_EXIT_CODE = -1
-_AUTH_CODES = frozenset({Code.UNAUTHENTICATED, Code.PERMISSION_DENIED})
-_DEADLINE_SLACK = 10.0  # HTTP deadline beyond the server-side process timeout
+__all__ = [
+    "NO_EXIT_CODE",
+    "ExecResult",
+    "OutputChunk",
+    "Process",
+    "ProcessEnded",
+    "ProcessInfo",
+    "ProcessStarted",
+    "ResetResult",
+    "SidecarClient",
+    "SignalResult",
+    "StreamEvent",
+]
 
 Response = TypeVar("Response")
-
-
-@dataclass(frozen=True)
-class ExecResult:
-    """The outcome of ``execute``; ``to_dict`` gives the sidecar's REST JSON."""
-
-    stdout: str
-    stderr: str
-    exit_code: int
-    done: bool
-    pid: int
-    timed_out: bool
-    signal: str
-    duration_ms: int
-    stdout_truncated: bool
-    stderr_truncated: bool
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class ProcessStarted:
-    pid: int
-
-
-@dataclass(frozen=True)
-class OutputChunk:
-    stream: Literal["stdout", "stderr"]
-    data: bytes
-
-    @property
-    def text(self) -> str:
-        return self.data.decode(errors="replace")
-
-
-@dataclass(frozen=True)
-class ProcessEnded:
-    exit_code: int
-    timed_out: bool
-    signal: str
-    duration_ms: int
-
-
-StreamEvent = ProcessStarted | OutputChunk | ProcessEnded
-
-
-@dataclass(frozen=True)
-class ProcessInfo:
-    pid: int
-    command: list[str]
-    working_dir: str
-    background: bool
-    done: bool
-    exit_code: int
-    signal: str
-    started_at_ms: int
-
-
-@dataclass(frozen=True)
-class SignalResult:
-    success: bool
-    message: str
-
-
-@dataclass(frozen=True)
-class ResetResult:
-    success: bool
-    message: str
-    processes_killed: int
+OutputCallback = Callable[[str], object]
 
 
 class SidecarClient:
     """A Connect client for one sandbox sidecar.
 
     Args:
-        base_url: ``http://<pod IP>:8080``.
+        base_url: ``http://<pod IP>:8080`` (or a port-forward's local address).
         token: the sandbox's sidecar token (None when the pool has
             sidecarAuth: None).
         connect_timeout: seconds to establish a connection.
+        roots: the directories paths must stay inside (checked before
+            sending; relative paths start at the first). None: any absolute path.
     """
 
-    def __init__(self, base_url: str, token: str | None = None, connect_timeout: float = 5.0) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None = None,
+        connect_timeout: float = 5.0,
+        roots: Sequence[str] | None = _direct.DEFAULT_ROOTS,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.roots = None if roots is None else tuple(roots)
         self._headers = {"authorization": f"Bearer {token}"} if token else {}
-        self._transport = SyncHTTPTransport(
-            connect_timeout=connect_timeout,
-            enable_otel=False,
-            tcp_keepalive_interval=30.0,
-        )
-        self._client = SidecarServiceClientSync(
-            self.base_url,
-            codec=google_protobuf_binary_codec(),
-            send_compression=None,
-            accept_compression=(),
-            http_client=SyncClient(self._transport),
-        )
+        self._connect_timeout = connect_timeout
+        self._transport = _transport(connect_timeout, None)
+        self._client = _stub(self.base_url, self._transport)
+        self._lock = threading.Lock()
+        self._duplex: tuple[SyncHTTPTransport, SidecarServiceClientSync] | None = None
+        self.files = Files(self)
 
     def __enter__(self) -> Self:
         return self
@@ -145,8 +95,14 @@ class SidecarClient:
         self.close()
 
     def close(self) -> None:
+        """Closes the connections."""
         self._client.close()
         self._transport.close()
+        with self._lock:
+            duplex, self._duplex = self._duplex, None
+        if duplex is not None:
+            duplex[1].close()
+            duplex[0].close()
 
     # -- processes -------------------------------------------------------
 
@@ -166,28 +122,9 @@ class SidecarClient:
         ceiling applies when unset). With ``background=True`` it returns at
         once with the pid and ``done=False``.
         """
-        timeout_seconds = _whole_seconds(timeout)
-        request = pb.ExecuteRequest(
-            command=_argv(command),
-            working_dir=working_dir,
-            env=dict(env or {}),
-            background=background,
-            timeout_seconds=timeout_seconds,
-            stdin=_bytes(stdin),
-        )
-        response = self._call("execute", self._client.execute, request, _http_deadline(timeout_seconds))
-        return ExecResult(
-            stdout=response.stdout,
-            stderr=response.stderr,
-            exit_code=response.exit_code,
-            done=response.done,
-            pid=response.pid,
-            timed_out=response.timed_out,
-            signal=response.signal,
-            duration_ms=response.duration_ms,
-            stdout_truncated=response.stdout_truncated,
-            stderr_truncated=response.stderr_truncated,
-        )
+        spec = _direct.launch(command, cwd=working_dir, env=env, timeout=timeout, stdin=stdin, roots=None)
+        response = self._call("execute", self._client.execute, spec.execute(background), spec.deadline_ms)
+        return ExecResult.from_proto(response)
 
     def execute_stream(
         self,
@@ -199,68 +136,98 @@ class SidecarClient:
         stdin: bytes | str | None = None,
     ) -> Iterator[StreamEvent]:
         """Runs ``command`` and yields ProcessStarted, then OutputChunks as
-        the process writes them, then ProcessEnded."""
-        timeout_seconds = _whole_seconds(timeout)
-        request = pb.ExecuteStreamRequest(
-            command=_argv(command),
-            working_dir=working_dir,
-            env=dict(env or {}),
-            timeout_seconds=timeout_seconds,
-            stdin=_bytes(stdin),
-        )
-        try:
-            for message in self._client.execute_stream(
-                request, headers=self._headers, timeout_ms=_http_deadline(timeout_seconds)
-            ):
-                event = message.WhichOneof("event")
-                if event == "start":
-                    yield ProcessStarted(pid=message.start.pid)
-                elif event == "output":
-                    if message.output.stream == pb.STREAM_STDERR:
-                        yield OutputChunk(stream="stderr", data=message.output.data)
-                    else:
-                        yield OutputChunk(stream="stdout", data=message.output.data)
-                elif event == "end":
-                    end = message.end
-                    yield ProcessEnded(
-                        exit_code=end.exit_code,
-                        timed_out=end.timed_out,
-                        signal=end.signal,
-                        duration_ms=end.duration_ms,
-                    )
-        except ConnectError as error:
-            raise _sidecar_error("execute_stream", error) from error
+        the process writes them, then ProcessEnded. A broken stream (the
+        sidecar died) raises SidecarError."""
+        spec = _direct.launch(command, cwd=working_dir, env=env, timeout=timeout, stdin=stdin, roots=None)
+        return self._stream("execute_stream", spec)
+
+    def run(
+        self,
+        command: Command,
+        *,
+        on_stdout: OutputCallback | None = None,
+        on_stderr: OutputCallback | None = None,
+        timeout: Duration | None = None,
+        env: Mapping[str, str] | None = None,
+        cwd: str | None = None,
+        stdin: bytes | str | None = None,
+    ) -> ExecResult:
+        """Runs ``command`` to its end, calling ``on_stdout`` / ``on_stderr``
+        with each piece of output as it comes, and returns the ExecResult.
+
+        ``command`` is an argv list, or a string run by ``/bin/sh -c``.
+        ``timeout`` (> 0) kills the process after that long
+        (``result.timed_out``); ``cwd`` must be inside the workspace.
+        """
+        spec = _direct.launch(command, cwd=cwd, env=env, timeout=timeout, stdin=stdin, roots=self.roots, shell=True)
+        collector = _direct.Collector()
+        for event in self._stream("run", spec):
+            collector.add(event)
+            if isinstance(event, OutputChunk):
+                callback = on_stderr if event.stream == "stderr" else on_stdout
+                if callback is not None:
+                    callback(event.text)
+        return collector.result("run")
+
+    def spawn(
+        self,
+        command: Command,
+        *,
+        env: Mapping[str, str] | None = None,
+        cwd: str | None = None,
+        on_stdout: OutputCallback | None = None,
+        on_stderr: OutputCallback | None = None,
+    ) -> Process:
+        """Starts ``command`` and returns a Process handle at once (its pid
+        known): ``.wait()``, ``.kill()``, ``.send_stdin()``, iteration over
+        its output. The process runs over the Interact stream, so it ends when
+        the handle is closed."""
+        spec = _direct.launch(command, cwd=cwd, env=env, timeout=None, roots=self.roots, shell=True)
+        return Process(self, spec, None, on_stdout, on_stderr)
+
+    def pty(
+        self,
+        command: Command = ("/bin/bash",),
+        rows: int = 24,
+        cols: int = 80,
+        *,
+        env: Mapping[str, str] | None = None,
+        cwd: str | None = None,
+        on_output: OutputCallback | None = None,
+    ) -> Process:
+        """Starts ``command`` on a pseudo-terminal of ``rows`` x ``cols``:
+        the Process handle writes keystrokes with ``send_stdin``, resizes with
+        ``resize`` and yields the terminal's output (stdout; stderr is merged)."""
+        size = _direct.window(rows, cols)
+        spec = _direct.launch(command, cwd=cwd, env=env, timeout=None, roots=self.roots, shell=True)
+        return Process(self, spec, size, on_output, None)
 
     def signal(self, pid: int, signal: str = "SIGTERM") -> SignalResult:
         """Sends a signal (SIGTERM, SIGINT, SIGKILL, ...) to a process of the sandbox."""
         response = self._call("signal", self._client.signal, pb.SignalRequest(pid=pid, signal=signal))
-        return SignalResult(success=response.success, message=response.message)
+        return SignalResult.from_proto(response)
 
     def reset(self, preserve_files: bool = True) -> ResetResult:
         """Ends every user process; also empties the workspace unless preserve_files."""
         response = self._call("reset", self._client.reset, pb.ResetRequest(preserve_files=preserve_files))
-        return ResetResult(
-            success=response.success,
-            message=response.message,
-            processes_killed=response.processes_killed,
-        )
+        return ResetResult.from_proto(response)
 
     def list_processes(self, include_done: bool = False) -> list[ProcessInfo]:
+        """The processes the sidecar started (the finished ones too with include_done)."""
         response = self._call(
-            "list_processes",
-            self._client.list_processes,
-            pb.ListProcessesRequest(include_done=include_done),
+            "list_processes", self._client.list_processes, pb.ListProcessesRequest(include_done=include_done)
         )
-        return [_process_info(process) for process in response.processes]
+        return [ProcessInfo.from_proto(process) for process in response.processes]
 
     def get_process(self, pid: int) -> tuple[ProcessInfo, str, str]:
         """Returns a process's info and its kept stdout and stderr."""
         response = self._call("get_process", self._client.get_process, pb.GetProcessRequest(pid=pid))
-        return _process_info(response.process), response.stdout, response.stderr
+        return ProcessInfo.from_proto(response.process), response.stdout, response.stderr
 
     def health(self) -> str:
+        """The sidecar's health status ("ok")."""
         response = self._call("health", self._client.health, pb.HealthRequest())
-        return response.status
+        return str(response.status)
 
     # -- files -----------------------------------------------------------
 
@@ -268,82 +235,45 @@ class SidecarClient:
         """Writes each path (absolute, inside the workspace) atomically;
         returns the size written per path."""
         request = pb.WriteFilesRequest(
-            files=[pb.File(path=path, content=_bytes(content), mode=mode) for path, content in files.items()]
+            files=[pb.File(path=path, content=_direct.as_bytes(content), mode=mode) for path, content in files.items()]
         )
         response = self._call("write_files", self._client.write_files, request)
         return {result.path: result.size for result in response.files}
 
     def write_file(self, path: str, content: bytes | str, mode: int = 0) -> int:
+        """Writes one file; returns its size."""
         return self.write_files({path: content}, mode=mode)[path]
 
     def read_file(self, path: str, max_bytes: int = 0) -> bytes:
-        response = self._call(
-            "read_file", self._client.read_file, pb.ReadFileRequest(path=path, max_bytes=max_bytes)
-        )
-        return response.content
+        """A file's content (up to ``max_bytes`` when > 0)."""
+        response = self._call("read_file", self._client.read_file, pb.ReadFileRequest(path=path, max_bytes=max_bytes))
+        return bytes(response.content)
 
     # -- the manual's steps, without a Task --------------------------------
 
     def run_steps(self, steps: Sequence[StepInput], timeout: Duration = "30s") -> dict[str, Any]:
         """Runs Task steps directly and returns ``{"status": {...}}`` shaped
-        like a finished Task's: state, exitCode, stdout, stderr, steps.
-
-        Same semantics as the Task controller: steps run in order; the first
-        failing one stops the run and the later ones are Skipped; stdout and
-        stderr are the Command steps' output concatenated; a step the sidecar
-        cannot run (a refused path) fails with exit code -1 and an
-        ``arl: ...`` line in stderr. Raises TaskTimeoutError when the steps
-        together exceed ``timeout``.
-        """
-        built = build_steps(steps)
-        budget = parse_duration(timeout)
-        deadline = time.monotonic() + budget
-        stdout: list[str] = []
-        stderr: list[str] = []
-        results: list[dict[str, Any]] = []
-        exit_code = 0
-        for step in built:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TaskTimeoutError(step["name"], f"steps exceeded {budget:g}s")
-            try:
-                exit_code = self._run_step(step, remaining, stdout, stderr)
-            except SidecarError as error:
-                exit_code = NO_EXIT_CODE
-                stderr.append(f"arl: step {step['name']!r} could not run: {error.code}: {error.message}\n")
-            state = "Succeeded" if exit_code == 0 else "Failed"
-            results.append({"name": step["name"], "type": step["type"], "state": state, "exitCode": exit_code})
-            if exit_code != 0:
-                break
-        results += [
-            {"name": step["name"], "type": step["type"], "state": "Skipped"}
-            for step in built[len(results):]
-        ]
-        return {
-            "status": {
-                "state": "Succeeded" if exit_code == 0 else "Failed",
-                "exitCode": exit_code,
-                "stdout": "".join(stdout),
-                "stderr": "".join(stderr),
-                "steps": results,
-            }
-        }
-
-    def _run_step(self, step: dict[str, Any], remaining: float, stdout: list[str], stderr: list[str]) -> int:
-        if step["type"] == "FilePatch":
-            self.write_file(step["path"], step.get("content", ""))
-            return 0
-        result = self.execute(
-            step["command"],
-            working_dir=step.get("workDir", ""),  # "": the sidecar's workspace root
-            env=step.get("env"),
-            timeout=max(1, math.ceil(remaining)),
-        )
-        stdout.append(result.stdout)
-        stderr.append(result.stderr)
-        if result.timed_out:
-            raise TaskTimeoutError(step["name"], "killed: the steps' timeout passed")
-        return result.exit_code
+        like a finished Task's (see _direct.run_steps_plan for the semantics)."""
+        plan = _direct.run_steps_plan(steps, timeout, time.monotonic)
+        outcome: _direct.StepOutcome = None
+        try:
+            action = next(plan)
+            while True:
+                try:
+                    if isinstance(action, _direct.WriteAction):
+                        self.write_file(action.path, action.content)
+                        outcome = None
+                    else:
+                        outcome = self.execute(
+                            action.command, working_dir=action.working_dir, env=action.env,
+                            timeout=action.timeout_seconds,
+                        )
+                except SidecarError as error:
+                    outcome = error
+                action = plan.send(outcome)
+        except StopIteration as finished:
+            result: dict[str, Any] = finished.value
+            return result
 
     # -- internals -------------------------------------------------------
 
@@ -356,51 +286,180 @@ class SidecarClient:
     ) -> Response:
         try:
             return method(request, headers=self._headers, timeout_ms=timeout_ms)
-        except ConnectError as error:
-            raise _sidecar_error(operation, error) from error
+        except Exception as error:  # ConnectError or a broken connection
+            raise _direct.sidecar_error(operation, error) from error
+
+    def _stream(self, operation: str, spec: _direct.Launch) -> Iterator[StreamEvent]:
+        try:
+            for message in self._client.execute_stream(
+                spec.stream(), headers=self._headers, timeout_ms=spec.deadline_ms
+            ):
+                event = _direct.stream_event(message)
+                if event is not None:
+                    yield event
+        except Exception as error:  # ConnectError or a broken connection
+            raise _direct.sidecar_error(operation, error) from error
+
+    def _interact(self, requests: Iterator[pb.InteractRequest]) -> Iterator[Any]:
+        """Opens an Interact stream (bidirectional: needs HTTP/2)."""
+        with self._lock:
+            if self._duplex is None:
+                transport = _transport(self._connect_timeout, HTTPVersion.HTTP2)
+                self._duplex = (transport, _stub(self.base_url, transport))
+            stub = self._duplex[1]
+        return iter(stub.interact(requests, headers=self._headers))
 
 
-def _sidecar_error(operation: str, error: ConnectError) -> SidecarError:
-    if error.code in _AUTH_CODES:
-        return SidecarAuthError(operation, error.code.value, error.message)
-    return SidecarError(operation, error.code.value, error.message)
+class Process:
+    """A process started by ``spawn`` or ``pty``: a handle on its Interact stream.
+
+    ``pid`` is known when the handle is returned. Iterating yields its
+    OutputChunks as they come (each chunk once, across iterators); the
+    callbacks, if given, see every chunk too. Use it as a context manager, or
+    call ``close()``, to end the stream (and with it the process).
+    """
+
+    def __init__(
+        self,
+        client: SidecarClient,
+        spec: _direct.Launch,
+        size: pb.WindowSize | None,
+        on_stdout: OutputCallback | None,
+        on_stderr: OutputCallback | None,
+    ) -> None:
+        self._client = client
+        self._requests: queue.SimpleQueue[pb.InteractRequest | None] = queue.SimpleQueue()
+        self._requests.put(spec.interact(size))
+        self._events: queue.SimpleQueue[OutputChunk | None] = queue.SimpleQueue()
+        self._callbacks = {"stdout": on_stdout, "stderr": on_stderr}
+        self._collector = _direct.Collector()
+        self._started = threading.Event()
+        self._finished = threading.Event()
+        self._error: SidecarError | None = None
+        self._stdin_closed = False
+        self._reader = threading.Thread(target=self._read, name="arl-process", daemon=True)
+        self._reader.start()
+        self._started.wait()
+        if self._error is not None and not self._collector.pid:
+            raise self._error
+
+    @property
+    def pid(self) -> int:
+        """The process id inside the sandbox."""
+        return self._collector.pid
+
+    @property
+    def exit_code(self) -> int | None:
+        """The exit code once the process ended, else None."""
+        end = self._collector.end
+        return None if end is None else end.exit_code
+
+    def wait(self, timeout: float | None = None) -> ExecResult:
+        """Waits for the end and returns the ExecResult (all output included).
+
+        Raises TimeoutError after ``timeout`` seconds, SidecarError if the
+        stream broke first.
+        """
+        if not self._finished.wait(timeout):
+            raise TimeoutError(f"process {self.pid} still running after {timeout:g}s")
+        if self._collector.end is None and self._error is not None:
+            raise self._error
+        return self._collector.result("wait")
+
+    def kill(self, signal: str = "SIGKILL") -> SignalResult:
+        """Sends ``signal`` to the process."""
+        return self._client.signal(self.pid, signal)
+
+    def send_stdin(self, data: bytes | str) -> None:
+        """Writes ``data`` to the process's stdin (the terminal, for a pty)."""
+        if self._stdin_closed:
+            raise SidecarError("send_stdin", "failed_precondition", "stdin is closed")
+        self._requests.put(pb.InteractRequest(stdin=_direct.as_bytes(data)))
+
+    def close_stdin(self) -> None:
+        """Closes the process's stdin (EOF)."""
+        if not self._stdin_closed:
+            self._stdin_closed = True
+            self._requests.put(pb.InteractRequest(eof=True))
+
+    def resize(self, rows: int, cols: int) -> None:
+        """Resizes the pseudo-terminal."""
+        self._requests.put(pb.InteractRequest(resize=_direct.window(rows, cols)))
+
+    def close(self) -> None:
+        """Ends the stream; the sidecar then ends the process."""
+        self._requests.put(None)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __iter__(self) -> Iterator[OutputChunk]:
+        while True:
+            chunk = self._events.get()
+            if chunk is None:
+                self._events.put(None)  # let other iterators end too
+                if self._collector.end is None and self._error is not None:
+                    raise self._error
+                return
+            yield chunk
+
+    def _outgoing(self) -> Iterator[pb.InteractRequest]:
+        while True:
+            request = self._requests.get()
+            if request is None:
+                return
+            yield request
+
+    def _read(self) -> None:
+        try:
+            for message in self._client._interact(self._outgoing()):
+                event = _direct.stream_event(message)
+                if event is None:
+                    continue
+                self._collector.add(event)
+                if isinstance(event, ProcessStarted):
+                    self._started.set()
+                elif isinstance(event, OutputChunk):
+                    callback = self._callbacks[event.stream]
+                    if callback is not None:
+                        callback(event.text)
+                    self._events.put(event)
+                else:
+                    break
+        except Exception as error:  # ConnectError or a broken connection
+            self._error = _direct.sidecar_error("interact", error)
+        finally:
+            self._requests.put(None)
+            self._finished.set()
+            self._started.set()
+            self._events.put(None)
 
 
-def _argv(command: Sequence[str]) -> list[str]:
-    if isinstance(command, (str, bytes)) or not command or not all(isinstance(a, str) for a in command):
-        raise ValueError(
-            f"command must be a non-empty argv list of strings (use ['bash', '-c', ...] "
-            f"for a shell), got {command!r}"
-        )
-    return list(command)
+def _transport(connect_timeout: float, version: HTTPVersion | None) -> SyncHTTPTransport:
+    return SyncHTTPTransport(
+        connect_timeout=connect_timeout,
+        enable_otel=False,
+        tcp_keepalive_interval=30.0,
+        http_version=version,
+        enable_gzip=False,
+        enable_brotli=False,
+        enable_zstd=False,
+    )
 
 
-def _bytes(content: bytes | str | None) -> bytes:
-    if content is None:
-        return b""
-    return content.encode() if isinstance(content, str) else bytes(content)
-
-
-def _whole_seconds(timeout: Duration | None) -> int:
-    if timeout is None:
-        return 0
-    return max(1, math.ceil(parse_duration(timeout)))
-
-
-def _http_deadline(timeout_seconds: int) -> int | None:
-    if timeout_seconds <= 0:
-        return None
-    return int((timeout_seconds + _DEADLINE_SLACK) * 1000)
-
-
-def _process_info(process: pb.ProcessInfo) -> ProcessInfo:
-    return ProcessInfo(
-        pid=process.pid,
-        command=list(process.command),
-        working_dir=process.working_dir,
-        background=process.background,
-        done=process.done,
-        exit_code=process.exit_code,
-        signal=process.signal,
-        started_at_ms=process.started_at_ms,
+def _stub(base_url: str, transport: SyncHTTPTransport) -> SidecarServiceClientSync:
+    return SidecarServiceClientSync(
+        base_url,
+        codec=google_protobuf_binary_codec(),
+        send_compression=None,
+        accept_compression=(),
+        http_client=SyncClient(transport),
     )

@@ -13,6 +13,7 @@ from typing import Any
 
 import pydantic
 
+from .exceptions import InvalidArgumentError
 from .models import TaskStep
 
 MAX_STEPS = 100
@@ -30,14 +31,14 @@ def build_steps(steps: Sequence[StepInput]) -> list[dict[str, Any]]:
     """Validates steps and returns them as Task.spec.steps JSON (camelCase).
 
     A step without a name is named ``step-<n>`` (1-based position).
-    Raises ValueError on the first invalid step.
+    Raises InvalidArgumentError (a ValueError) on the first invalid step.
     """
     if isinstance(steps, (str, bytes, Mapping)) or not isinstance(steps, Sequence):
-        raise ValueError("steps must be a list of step dicts (or TaskStep models)")
+        raise InvalidArgumentError("steps", "steps must be a list of step dicts (or TaskStep models)")
     if not steps:
-        raise ValueError("steps must not be empty: give at least one FilePatch or Command step")
+        raise InvalidArgumentError("steps", "steps must not be empty: give at least one FilePatch or Command step")
     if len(steps) > MAX_STEPS:
-        raise ValueError(f"a task takes at most {MAX_STEPS} steps, got {len(steps)}")
+        raise InvalidArgumentError("steps", f"a task takes at most {MAX_STEPS} steps, got {len(steps)}")
     built = [_build_step(position, step) for position, step in enumerate(steps, start=1)]
     _check_unique_names(built)
     return built
@@ -49,7 +50,7 @@ def _build_step(position: int, step: StepInput) -> dict[str, Any]:
     elif isinstance(step, Mapping):
         model = _validate_mapping(position, step)
     else:
-        raise ValueError(
+        raise InvalidArgumentError("steps",
             f"step {position}: want a dict or a TaskStep, got {type(step).__name__}"
         )
     built = model.model_dump(by_alias=True, exclude_none=True)
@@ -62,7 +63,7 @@ def _validate_mapping(position: int, step: Mapping[str, Any]) -> TaskStep:
     label = _label(position, step)
     if unknown:
         allowed = ", ".join(sorted(info.alias or name for name, info in _FIELDS.items()))
-        raise ValueError(f"{label}: unknown field(s) {', '.join(unknown)}; allowed: {allowed}")
+        raise InvalidArgumentError("steps", f"{label}: unknown field(s) {', '.join(unknown)}; allowed: {allowed}")
     data = dict(step)
     data.setdefault("name", f"step-{position}")
     try:
@@ -72,7 +73,7 @@ def _validate_mapping(position: int, step: Mapping[str, Any]) -> TaskStep:
             f"{'.'.join(str(part) for part in issue['loc']) or 'step'}: {issue['msg']}"
             for issue in error.errors()
         )
-        raise ValueError(f"{label}: {problems}") from None
+        raise InvalidArgumentError("steps", f"{label}: {problems}") from None
 
 
 def _check_semantics(position: int, step: dict[str, Any]) -> None:
@@ -80,33 +81,33 @@ def _check_semantics(position: int, step: dict[str, Any]) -> None:
     if step["type"] == "FilePatch":
         path = step.get("path")
         if not path:
-            raise ValueError(f"{label}: a FilePatch step needs a path")
+            raise InvalidArgumentError("steps", f"{label}: a FilePatch step needs a path")
         if not path.startswith("/"):
-            raise ValueError(f"{label}: path {path!r} must be absolute (inside /workspace)")
+            raise InvalidArgumentError("steps", f"{label}: path {path!r} must be absolute (inside /workspace)")
         _forbid(label, step, _COMMAND_ONLY, "FilePatch")
     else:
         command = step.get("command")
         if not command:
-            raise ValueError(f"{label}: a Command step needs a non-empty command (an argv list)")
+            raise InvalidArgumentError("steps", f"{label}: a Command step needs a non-empty command (an argv list)")
         if not command[0]:
-            raise ValueError(f"{label}: command[0] (the program) must not be empty")
+            raise InvalidArgumentError("steps", f"{label}: command[0] (the program) must not be empty")
         work_dir = step.get("workDir")
         if work_dir is not None and not work_dir.startswith("/"):
-            raise ValueError(f"{label}: workDir {work_dir!r} must be an absolute path")
+            raise InvalidArgumentError("steps", f"{label}: workDir {work_dir!r} must be an absolute path")
         _forbid(label, step, _FILE_PATCH_ONLY, "Command")
 
 
 def _forbid(label: str, step: dict[str, Any], keys: tuple[str, ...], step_type: str) -> None:
     misplaced = [key for key in keys if key in step]
     if misplaced:
-        raise ValueError(f"{label}: a {step_type} step does not take {', '.join(misplaced)}")
+        raise InvalidArgumentError("steps", f"{label}: a {step_type} step does not take {', '.join(misplaced)}")
 
 
 def _check_unique_names(steps: list[dict[str, Any]]) -> None:
     seen: set[str] = set()
     for position, step in enumerate(steps, start=1):
         if step["name"] in seen:
-            raise ValueError(f"step {position}: duplicate step name {step['name']!r}")
+            raise InvalidArgumentError("steps", f"step {position}: duplicate step name {step['name']!r}")
         seen.add(step["name"])
 
 

@@ -21,7 +21,7 @@ import time
 from typing import Any, TypeVar
 
 from kubernetes import client
-from kubernetes.client.rest import ApiException
+from kubernetes.client.exceptions import ApiException
 
 from .kube import GROUP, VERSION
 from .watch import INITIAL, RELISTED, DeadlineExceeded, Decide, WatchExpired, resource_version, stream_events

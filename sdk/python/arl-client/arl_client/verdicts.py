@@ -37,7 +37,7 @@ INFRASTRUCTURE_FAILURES = frozenset({"SandboxNotFound", "SandboxFailed", "Operat
 def condition(obj: dict[str, Any], condition_type: str) -> dict[str, Any]:
     for entry in (obj.get("status") or {}).get("conditions") or []:
         if entry.get("type") == condition_type:
-            return entry
+            return dict(entry)
     return {}
 
 

@@ -23,7 +23,7 @@ from typing import Any, TypeVar, cast
 
 import urllib3
 from kubernetes import client
-from kubernetes.client.rest import ApiException
+from kubernetes.client.exceptions import ApiException
 from kubernetes.watch.watch import iter_resp_lines
 
 from .kube import GROUP, VERSION
@@ -92,7 +92,7 @@ def stream_events(
     if on_response is not None:
         on_response(response)
     try:
-        for line in iter_resp_lines(response):
+        for line in iter_resp_lines(response):  # type: ignore[no-untyped-call]
             if not line:
                 continue
             event = json.loads(line)

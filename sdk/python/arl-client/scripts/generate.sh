@@ -33,3 +33,6 @@ rm -rf "$proto_out/arl"
 for dir in "$proto_out" "$proto_out/arl" "$proto_out/arl/sidecar" "$proto_out/arl/sidecar/v1"; do
   [ -f "$dir/__init__.py" ] || : > "$dir/__init__.py"
 done
+
+echo "arl-client: typed results (arl_client/results.py) from the sidecar proto" >&2
+"$venv/bin/python" "$sdk/scripts/gen_results.py" "$sdk/arl_client/results.py"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from kubernetes.client.rest import ApiException
 
+from arl_client import _plan
 from arl_client import session as session_module
 from arl_client.exceptions import PoolNotFoundError, SessionClosedError, TaskRejectedError
 from arl_client.session import SandboxSession
@@ -81,7 +82,8 @@ def test_task_body_and_validation_before_sending(fake):
         with pytest.raises(ValueError, match="working_dir"):
             session.execute([{"name": "a", "type": "Command", "command": ["ls"], "working_dir": "/"}])
         assert [kind for kind, _ in fake.created] == ["sandboxes"]
-        body = session._task_body([{"name": "a", "type": "Command", "command": ["ls"]}], "30s", 0)
+        call = _plan.task_call([{"name": "a", "type": "Command", "command": ["ls"]}], "30s", 0, None)
+        body = _plan.task_body(session.options, session.sandbox, call)
     assert body["spec"] == {"sandboxRef": session.name, "timeout": "30s", "retries": 0,
                             "steps": [{"name": "a", "type": "Command", "command": ["ls"]}]}
     assert body["metadata"]["ownerReferences"][0]["uid"] == "uid-1"
