@@ -125,6 +125,7 @@ func runServe(args []string, log *slog.Logger) error {
 		IdempotencyRetention: *retention,
 		Version:              version,
 		Logger:               log,
+		OwnAllChildren:       true,
 	})
 }
 

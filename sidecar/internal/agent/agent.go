@@ -39,6 +39,7 @@ func Run(cfg Config) (int, error) {
 		WorkspaceRoot:  cfg.Workspace,
 		MaxOutputBytes: cfg.MaxOutputBytes,
 		Subreaper:      true,
+		OwnAllChildren: true,
 		Logger:         log,
 	})
 	if err != nil {
@@ -74,7 +75,7 @@ func Run(cfg Config) (int, error) {
 	}
 	ctx, stopServing := context.WithCancel(context.Background())
 	served := make(chan error, 1)
-	go func() { served <- server.Serve(ctx, handler, []net.Listener{listener}, log) }()
+	go func() { served <- server.Serve(ctx, handler, []net.Listener{listener}, 0, log) }()
 
 	exited := make(chan *os.ProcessState, 1)
 	go func() {

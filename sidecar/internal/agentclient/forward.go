@@ -72,12 +72,17 @@ func (f *Forwarder) Interact(ctx context.Context, stream *connect.BidiStream[sid
 	defer cancel()
 	upstream := f.bidi.Interact(ctx)
 	inputDone := make(chan struct{})
+	inputErr := make(chan error, 1)
 	go func() {
 		defer close(inputDone)
 		for {
 			msg, err := stream.Receive()
 			if err != nil {
 				_ = upstream.CloseRequest()
+				if code := connect.CodeOf(err); !errors.Is(err, io.EOF) && (code == connect.CodeResourceExhausted || code == connect.CodeInvalidArgument) {
+					inputErr <- err // an oversized or undecodable message: tell the client
+					cancel()
+				}
 				return
 			}
 			if err := upstream.Send(msg); err != nil {
@@ -92,6 +97,11 @@ func (f *Forwarder) Interact(ctx context.Context, stream *connect.BidiStream[sid
 	for {
 		msg, err := upstream.Receive()
 		if err != nil {
+			select {
+			case inErr := <-inputErr:
+				return inErr
+			default:
+			}
 			if errors.Is(err, io.EOF) {
 				return nil
 			}

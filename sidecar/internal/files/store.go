@@ -1,5 +1,9 @@
-// Package files reads and writes files inside the sandbox's allowed roots:
-// absolute paths only, no escape through ".." or symlinks, atomic writes.
+// Package files reads and writes files inside the sandbox's allowed roots.
+// Every operation goes through an os.Root opened on each root, so a path is
+// resolved by the kernel beneath that root, component by component, at the
+// moment of use: no ".." escape, no symlink escape (absolute symlinks and
+// symlinks leaving the root are refused), and no race between a check and
+// the open, whatever the sandbox's code does to the tree meanwhile.
 package files
 
 import (
@@ -10,103 +14,124 @@ import (
 	"strings"
 )
 
-// Errors a caller maps to its own codes.
-var (
-	ErrInvalidPath = errors.New("invalid path")
-	ErrOutside     = errors.New("outside the allowed roots")
-	ErrNotFound    = errors.New("file not found")
-)
-
 // Store confines file access to a set of root directories.
 type Store struct {
-	roots     []string // cleaned, as given
-	realRoots []string // symlinks resolved
-	maxRead   int64
+	roots   []confinedRoot // longest path first
+	maxRead int64
 }
 
-// NewStore checks the roots exist. maxRead caps ReadFile.
+type confinedRoot struct {
+	path string // cleaned, as given
+	root *os.Root
+}
+
+// NewStore opens the roots. maxRead caps Read.
 func NewStore(roots []string, maxRead int64) (*Store, error) {
 	if len(roots) == 0 {
 		return nil, fmt.Errorf("new file store: no allowed roots")
 	}
 	s := &Store{maxRead: maxRead}
-	for _, root := range roots {
-		if !filepath.IsAbs(root) {
-			return nil, fmt.Errorf("new file store: root %q is not absolute", root)
+	for _, path := range roots {
+		if !filepath.IsAbs(path) {
+			s.Close()
+			return nil, fmt.Errorf("new file store: root %q is not absolute", path)
 		}
-		real, err := filepath.EvalSymlinks(root)
+		root, err := os.OpenRoot(path)
 		if err != nil {
-			return nil, fmt.Errorf("new file store: root %q: %w", root, err)
+			s.Close()
+			return nil, fmt.Errorf("new file store: root %q: %w", path, err)
 		}
-		s.roots = append(s.roots, filepath.Clean(root))
-		s.realRoots = append(s.realRoots, real)
+		s.roots = append(s.roots, confinedRoot{path: filepath.Clean(path), root: root})
+	}
+	// The most specific root wins when roots nest.
+	for i := 1; i < len(s.roots); i++ {
+		for j := i; j > 0 && len(s.roots[j].path) > len(s.roots[j-1].path); j-- {
+			s.roots[j], s.roots[j-1] = s.roots[j-1], s.roots[j]
+		}
 	}
 	return s, nil
 }
 
-// Roots returns the allowed roots.
-func (s *Store) Roots() []string { return s.roots }
+// Close releases the roots.
+func (s *Store) Close() error {
+	var errs []error
+	for _, r := range s.roots {
+		errs = append(errs, r.root.Close())
+	}
+	return errors.Join(errs...)
+}
 
-// resolve checks path and returns it cleaned. The deepest existing ancestor
-// of the path (the path itself when it exists and followLast is true) is
-// resolved through symlinks and must stay inside a root.
-func (s *Store) resolve(path string, followLast bool) (string, error) {
+// Roots returns the allowed roots.
+func (s *Store) Roots() []string {
+	out := make([]string, len(s.roots))
+	for i, r := range s.roots {
+		out[i] = r.path
+	}
+	return out
+}
+
+// pathKind says what a path names, for the checks that depend on it.
+type pathKind int
+
+const (
+	// aFile: a trailing slash or the root itself is an error.
+	aFile pathKind = iota
+	// aDir: a trailing slash is fine, and so is the root itself.
+	aDir
+	// anEntry: a trailing slash is fine, the root itself is not (remove, rename).
+	anEntry
+)
+
+// located is a request path mapped to its root.
+type located struct {
+	path string   // cleaned absolute path, as the caller sees it
+	root *os.Root // the root containing it
+	rel  string   // relative to root; "." for the root itself
+}
+
+// locate checks path lexically and maps it to the root that contains it.
+// Symlinks are not looked at here: the os.Root operations refuse escapes.
+func (s *Store) locate(path string, kind pathKind) (located, error) {
 	if path == "" {
-		return "", fmt.Errorf("%w: path is empty", ErrInvalidPath)
+		return located{}, fmt.Errorf("%w: path is empty", ErrInvalidPath)
 	}
 	if !filepath.IsAbs(path) {
-		return "", fmt.Errorf("%w: path %q must be absolute", ErrInvalidPath, path)
+		return located{}, fmt.Errorf("%w: path %q must be absolute", ErrInvalidPath, path)
 	}
 	if strings.ContainsRune(path, 0) {
-		return "", fmt.Errorf("%w: path %q contains a NUL byte", ErrInvalidPath, path)
+		return located{}, fmt.Errorf("%w: path %q contains a NUL byte", ErrInvalidPath, path)
 	}
 	for _, part := range strings.Split(path, "/") {
 		if part == ".." {
-			return "", fmt.Errorf("%w: path %q must not contain \"..\"", ErrInvalidPath, path)
+			return located{}, fmt.Errorf("%w: path %q must not contain \"..\"", ErrInvalidPath, path)
 		}
+	}
+	if kind == aFile && len(path) > 1 && strings.HasSuffix(path, "/") {
+		return located{}, fmt.Errorf("%w: path %q ends with \"/\", which names a directory, not a file", ErrInvalidPath, path)
 	}
 	clean := filepath.Clean(path)
-	if !within(clean, s.roots) {
-		return "", fmt.Errorf("path %q is %w %v", path, ErrOutside, s.roots)
+	for _, r := range s.roots {
+		rel, ok := relativeTo(clean, r.path)
+		if !ok {
+			continue
+		}
+		if rel == "." && kind != aDir {
+			return located{}, fmt.Errorf("%w: %q is the allowed root itself, not a file inside it", ErrInvalidPath, path)
+		}
+		return located{path: clean, root: r.root, rel: rel}, nil
 	}
-	probe := clean
-	if !followLast {
-		probe = filepath.Dir(clean)
-	}
-	real, err := evalDeepestExisting(probe)
-	if err != nil {
-		return "", fmt.Errorf("resolve %q: %w", path, err)
-	}
-	if !within(real, s.realRoots) {
-		return "", fmt.Errorf("path %q resolves through a symlink to %q, %w %v", path, real, ErrOutside, s.roots)
-	}
-	return clean, nil
+	return located{}, fmt.Errorf("path %q is %w %v", path, ErrOutside, s.Roots())
 }
 
-// evalDeepestExisting resolves the symlinks of the longest existing prefix of
-// path and appends the rest unchanged.
-func evalDeepestExisting(path string) (string, error) {
-	rest := ""
-	for p := path; ; p = filepath.Dir(p) {
-		real, err := filepath.EvalSymlinks(p)
-		if err == nil {
-			return filepath.Join(real, rest), nil
-		}
-		if !errors.Is(err, os.ErrNotExist) {
-			return "", err
-		}
-		if p == "/" {
-			return "", err
-		}
-		rest = filepath.Join(filepath.Base(p), rest)
+// relativeTo returns path relative to root when path is root or beneath it.
+func relativeTo(path, root string) (string, bool) {
+	switch {
+	case path == root:
+		return ".", true
+	case root == "/":
+		return strings.TrimPrefix(path, "/"), true
+	case strings.HasPrefix(path, root+"/"):
+		return path[len(root)+1:], true
 	}
-}
-
-func within(path string, roots []string) bool {
-	for _, root := range roots {
-		if path == root || root == "/" || strings.HasPrefix(path, root+"/") {
-			return true
-		}
-	}
-	return false
+	return "", false
 }

@@ -32,6 +32,9 @@ func (s *Store) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
 		if !ok || msg.GetIdempotencyKey() == "" {
 			return next(ctx, req)
 		}
+		if len(msg.GetIdempotencyKey()) > MaxKeyBytes {
+			return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("idempotency_key is %d bytes; at most %d are allowed", len(msg.GetIdempotencyKey()), MaxKeyBytes))
+		}
 		fp, err := fingerprint(msg)
 		if err != nil {
 			return nil, connect.NewError(connect.CodeInternal, fmt.Errorf("fingerprint request: %w", err))
@@ -48,6 +51,10 @@ func (s *Store) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
 				resp, err := next(context.WithoutCancel(ctx), req)
 				size := 0
 				if err == nil {
+					// Header and Trailer make their maps on first use:
+					// make them now, before repeats share the response.
+					resp.Header()
+					resp.Trailer()
 					if m, ok := resp.Any().(proto.Message); ok {
 						size = proto.Size(m)
 					}

@@ -18,6 +18,10 @@ import (
 	"connectrpc.com/connect"
 )
 
+// MaxKeyBytes caps one idempotency key; with Options.MaxKeys it bounds the
+// bytes of keys kept (100k keys of at most 256 bytes: 25.6 MB).
+const MaxKeyBytes = 256
+
 // Options bound what the store keeps.
 type Options struct {
 	// Retention is how long the result of a finished call is kept.

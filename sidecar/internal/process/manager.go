@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -24,6 +25,17 @@ type Config struct {
 	MaxOutputBytes int
 	// KeepDone is how many finished processes stay listed.
 	KeepDone int
+	// MaxRetainedOutputBytes bounds the output kept by finished processes
+	// in total (default 64 MiB); past it the oldest finished processes are
+	// forgotten first. Reset drops it all.
+	MaxRetainedOutputBytes int
+	// OwnAllChildren: every child of this process that it did not start is
+	// a user orphan (reparented here), whatever its process group. Set in
+	// serve and the agent, where nothing else starts children; off, an
+	// untracked child counts as an orphan only when it carries a command id
+	// or left this process's group (so a test binary's own children are
+	// left alone).
+	OwnAllChildren bool
 	// Subreaper makes this process a child subreaper so orphaned
 	// grandchildren (nohup ... &) are reparented to it, stay signalable and
 	// are reaped here.
@@ -35,11 +47,10 @@ type Config struct {
 
 // Errors a caller maps to its own codes.
 var (
-	ErrInvalid    = errors.New("invalid request")
-	ErrNotFound   = errors.New("process not found")
-	ErrNotInTree  = errors.New("not in this sandbox's process tree")
-	ErrProtected  = errors.New("protected process")
-	errSelfSignal = errors.New("refusing to signal the sidecar itself")
+	ErrInvalid   = errors.New("invalid request")
+	ErrNotFound  = errors.New("process not found")
+	ErrNotInTree = errors.New("not in this sandbox's process tree")
+	ErrProtected = errors.New("protected process")
 )
 
 // Manager owns the user processes.
@@ -62,6 +73,8 @@ type Manager struct {
 	waiting   map[int]bool // pids whose os.Process.Wait has not returned
 	protected map[int]bool // the agent's main command
 
+	nextCommandID atomic.Uint64
+
 	stopReaper chan struct{}
 	reaperDone chan struct{}
 }
@@ -76,6 +89,9 @@ func NewManager(cfg Config) (*Manager, error) {
 	}
 	if cfg.KeepDone <= 0 {
 		cfg.KeepDone = 256
+	}
+	if cfg.MaxRetainedOutputBytes <= 0 {
+		cfg.MaxRetainedOutputBytes = 64 << 20
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -152,19 +168,52 @@ func (m *Manager) register(p *Process) {
 	m.waiting[p.Pid] = true
 }
 
-// finished moves a process to the bounded list of finished ones.
+// finished moves a process to the bounded list of finished ones: at most
+// KeepDone of them, holding at most MaxRetainedOutputBytes of output.
 func (m *Manager) finished(p *Process) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	delete(m.waiting, p.Pid)
 	m.doneOrder = append(m.doneOrder, p.Pid)
-	for len(m.doneOrder) > m.cfg.KeepDone {
+	retained := 0
+	for _, pid := range m.doneOrder {
+		if q, ok := m.procs[pid]; ok {
+			retained += q.retainedBytes()
+		}
+	}
+	for len(m.doneOrder) > 0 && (len(m.doneOrder) > m.cfg.KeepDone || retained > m.cfg.MaxRetainedOutputBytes) {
 		oldest := m.doneOrder[0]
 		m.doneOrder = m.doneOrder[1:]
 		if q, ok := m.procs[oldest]; ok && q.isDone() {
+			retained -= q.retainedBytes()
 			delete(m.procs, oldest)
 		}
 	}
+}
+
+// RetainedOutputBytes is the output kept by finished processes.
+func (m *Manager) RetainedOutputBytes() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for _, pid := range m.doneOrder {
+		if q, ok := m.procs[pid]; ok {
+			n += q.retainedBytes()
+		}
+	}
+	return n
+}
+
+// forgetFinished drops every finished process and its output (Reset).
+func (m *Manager) forgetFinished() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, pid := range m.doneOrder {
+		if q, ok := m.procs[pid]; ok && q.isDone() {
+			delete(m.procs, pid)
+		}
+	}
+	m.doneOrder = nil
 }
 
 func (m *Manager) isWaiting(pid int) bool {

@@ -45,3 +45,10 @@ func (c *capturedOutput) release() {
 	defer c.mu.Unlock()
 	c.buf = nil
 }
+
+// size is the number of kept bytes.
+func (c *capturedOutput) size() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.buf)
+}

@@ -6,7 +6,6 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/creack/pty"
@@ -14,7 +13,10 @@ import (
 
 // Process is one started (or, for a missing command, never started) process.
 type Process struct {
-	Pid        int
+	Pid int
+	// commandID is put in the process's environment (CommandIDEnv), so its
+	// descendants can be found after they leave its tree or group.
+	commandID  string
 	Argv       []string
 	Dir        string
 	Background bool
@@ -56,7 +58,7 @@ func (p *Process) Wait(ctx context.Context) Result {
 	if p.Pid == 0 || p.isDone() {
 		return p.Result()
 	}
-	stop := context.AfterFunc(ctx, p.KillGroup)
+	stop := context.AfterFunc(ctx, p.KillTree)
 	defer stop()
 	p.finish()
 	return p.result
@@ -94,11 +96,19 @@ func (p *Process) Output() (stdout string, stdoutTruncated bool, stderr string, 
 	return stdout, stdoutTruncated, stderr, stderrTruncated
 }
 
-// KillGroup sends SIGKILL to the process's whole process group.
-func (p *Process) KillGroup() {
-	if p.Pid > 0 && !p.isDone() {
-		_ = syscall.Kill(-p.Pid, syscall.SIGKILL)
+// KillTree kills the process and everything that came from it: its
+// process group, its descendants (a setsid'd child included) and the
+// orphans reparented to this subreaper that carry its command id (a
+// double-forked daemon, one that joined another group).
+func (p *Process) KillTree() {
+	if p.Pid > 0 {
+		p.m.killTree(p)
 	}
+}
+
+// retainedBytes is the output this process keeps.
+func (p *Process) retainedBytes() int {
+	return p.stdout.size() + p.stderr.size()
 }
 
 // WriteStdin feeds an interactive process.

@@ -63,9 +63,12 @@ func (m *Manager) isOrphan(child int) bool {
 	if tracked {
 		return false
 	}
+	if m.cfg.OwnAllChildren {
+		return true
+	}
 	st, err := readProcStat(child)
 	if err != nil {
 		return false
 	}
-	return st.pgrp != m.selfPgrp
+	return st.pgrp != m.selfPgrp || hasCommandID(child)
 }

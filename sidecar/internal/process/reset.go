@@ -32,6 +32,7 @@ func (m *Manager) KillAll() int {
 		}
 	}
 	m.waitForTracked(2 * time.Second)
+	m.forgetFinished()
 	return len(killed)
 }
 

@@ -35,7 +35,7 @@ func (m *Manager) Signal(pid int, sig syscall.Signal) error {
 // started or to the manager itself.
 func (m *Manager) checkInTree(pid int) error {
 	if pid == m.self {
-		return fmt.Errorf("process %d: %w", pid, errSelfSignal)
+		return fmt.Errorf("process %d is the sidecar (or agent) itself: %w", pid, ErrProtected)
 	}
 	for p, hops := pid, 0; hops < 4096; hops++ {
 		m.mu.Lock()

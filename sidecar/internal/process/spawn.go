@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -35,7 +36,10 @@ func (m *Manager) Start(spec Spec) (*Process, error) {
 		return nil, err
 	}
 	env, pathEnv := m.env(spec.Env)
+	commandID := strconv.FormatUint(m.nextCommandID.Add(1), 10) + "." + strconv.Itoa(m.self)
+	env = append(env[:len(env):len(env)], CommandIDEnv+"="+commandID)
 	p := &Process{
+		commandID:  commandID,
 		Argv:       spec.Argv,
 		Dir:        dir,
 		Background: spec.Background,
@@ -227,7 +231,7 @@ func (m *Manager) watch(p *Process, spec Spec, stdoutR, stderrR *os.File) {
 	if spec.Timeout > 0 {
 		p.timer = time.AfterFunc(spec.Timeout, func() {
 			p.timedOut.Store(true)
-			_ = syscall.Kill(-p.Pid, syscall.SIGKILL)
+			p.m.killTree(p)
 		})
 	}
 	if !spec.CallerWaits {

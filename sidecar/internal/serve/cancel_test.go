@@ -28,9 +28,15 @@ func TestClientGoneKillsForegroundProcesses(t *testing.T) {
 	stream.Close()
 	waitGone(t, pid)
 
-	list, err := c.ListProcesses(context.Background(), connect.NewRequest(&sidecarv1.ListProcessesRequest{}))
-	if err != nil || len(list.Msg.GetProcesses()) != 0 {
-		t.Fatalf("still running after the client left: %v %v", list, err)
+	// The exit is recorded once the output is drained: poll briefly.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		list, err := c.ListProcesses(context.Background(), connect.NewRequest(&sidecarv1.ListProcessesRequest{}))
+		if err == nil && len(list.Msg.GetProcesses()) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("still running after the client left: %v %v", list, err)
+		}
 	}
 	ctx, cancel = context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
@@ -39,7 +45,7 @@ func TestClientGoneKillsForegroundProcesses(t *testing.T) {
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		list, err = c.ListProcesses(context.Background(), connect.NewRequest(&sidecarv1.ListProcessesRequest{}))
+		list, err := c.ListProcesses(context.Background(), connect.NewRequest(&sidecarv1.ListProcessesRequest{}))
 		if err == nil && len(list.Msg.GetProcesses()) == 0 {
 			break
 		}

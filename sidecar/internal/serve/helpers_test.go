@@ -56,6 +56,7 @@ func startSidecar(t testing.TB, cfg Config) *testSidecar {
 		cfg.MaxForegroundTimeout = time.Minute
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	cfg.OwnAllChildren = true // as in the binary: this test binary starts no children of its own
 	sc, err := New(cfg)
 	if err != nil {
 		t.Fatalf("new sidecar: %v", err)

@@ -36,6 +36,10 @@ type Config struct {
 	IdempotencyRetention time.Duration
 	Version              string
 	Logger               *slog.Logger
+	// OwnAllChildren: every child this process did not start is a user
+	// orphan (see process.Config). The arl-sidecar binary sets it; a
+	// program that also starts children of its own (the bench) must not.
+	OwnAllChildren bool
 }
 
 // Sidecar is an assembled sidecar, ready to serve.
@@ -69,6 +73,7 @@ func New(cfg Config) (*Sidecar, error) {
 			WorkspaceRoot:  cfg.Workspace,
 			MaxOutputBytes: cfg.MaxOutputBytes,
 			Subreaper:      true,
+			OwnAllChildren: cfg.OwnAllChildren,
 			OnExit: func(r process.Result, background bool) {
 				metrics.ObserveExec(r.Duration, background)
 			},
@@ -133,14 +138,22 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	cfg.Logger.Info("arl-sidecar serving", "workspace", cfg.Workspace, "allowed_roots", strings.Join(cfg.AllowedRoots, ","),
 		"agent_socket", cfg.AgentSocket, "auth", cfg.Token != "")
-	return server.Serve(ctx, s.Handler, listeners, cfg.Logger)
+	return server.Serve(ctx, s.Handler, listeners, server.DefaultMaxUnauthenticatedConns, cfg.Logger)
 }
 
+// TokenEnv is the environment variable LoadToken reads without a file.
+const TokenEnv = "ARL_SIDECAR_TOKEN"
+
 // LoadToken reads the token from a file (trimmed) or, without one, from the
-// environment variable ARL_SIDECAR_TOKEN.
+// environment variable ARL_SIDECAR_TOKEN. Either way the variable is then
+// removed from this process's environment, so no child ever inherits it.
 func LoadToken(file string) (string, error) {
+	fromEnv := strings.TrimSpace(os.Getenv(TokenEnv))
+	if err := os.Unsetenv(TokenEnv); err != nil {
+		return "", fmt.Errorf("unset %s: %w", TokenEnv, err)
+	}
 	if file == "" {
-		return strings.TrimSpace(os.Getenv("ARL_SIDECAR_TOKEN")), nil
+		return fromEnv, nil
 	}
 	data, err := os.ReadFile(file)
 	if err != nil {

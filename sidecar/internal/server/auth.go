@@ -1,59 +1,69 @@
 package server
 
 import (
-	"context"
 	"crypto/subtle"
 	"errors"
 	"net/http"
 	"strings"
 
 	"connectrpc.com/connect"
+	"connectrpc.com/grpchealth"
 
 	"github.com/arl-infra/arl/proto/gen/arl/sidecar/v1/sidecarv1connect"
 )
 
-// authInterceptor requires "Authorization: Bearer <token>" on every call but
-// Health. Unauthenticated becomes HTTP 401 with a JSON body on every
-// protocol, REST included.
-type authInterceptor struct {
-	token []byte
-}
-
-func newAuthInterceptor(token string) *authInterceptor {
-	return &authInterceptor{token: []byte(token)}
-}
-
 var errUnauthenticated = errors.New(`missing or wrong token: send "Authorization: Bearer <token>"`)
 
-func (a *authInterceptor) check(procedure string, header http.Header) error {
-	if len(a.token) == 0 || procedure == sidecarv1connect.SidecarServiceHealthProcedure {
-		return nil
+// openPaths need no token: health (REST, the Health RPC, grpc.health.v1)
+// and server reflection (it only describes the API).
+func isOpenPath(path string) bool {
+	switch {
+	case path == "/health",
+		path == sidecarv1connect.SidecarServiceHealthProcedure,
+		strings.HasPrefix(path, "/"+grpchealth.HealthV1ServiceName+"/"),
+		strings.HasPrefix(path, "/grpc.reflection.v1.ServerReflection/"),
+		strings.HasPrefix(path, "/grpc.reflection.v1alpha.ServerReflection/"):
+		return true
 	}
-	got, ok := strings.CutPrefix(header.Get("Authorization"), "Bearer ")
-	if !ok || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), a.token) != 1 {
-		return connect.NewError(connect.CodeUnauthenticated, errUnauthenticated)
-	}
-	return nil
+	return false
 }
 
-func (a *authInterceptor) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
-	return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
-		if err := a.check(req.Spec().Procedure, req.Header()); err != nil {
-			return nil, err
+// requireToken is the outermost handler: it checks "Authorization: Bearer
+// <token>" on the request's headers before any body is read, limited,
+// decompressed or decoded, on every path but the open ones (/metrics
+// included). A refusal is 401 in the caller's protocol: gRPC and Connect
+// calls on the RPC paths get their protocol's error, everything else the
+// REST JSON error. An authenticated request marks its connection as
+// authenticated for the unauthenticated-connection cap.
+func requireToken(token string, next http.Handler) http.Handler {
+	if token == "" {
+		return next
+	}
+	want := []byte(token)
+	errWriter := connect.NewErrorWriter()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isOpenPath(r.URL.Path) {
+			next.ServeHTTP(w, r)
+			return
 		}
-		return next(ctx, req)
-	}
-}
-
-func (a *authInterceptor) WrapStreamingClient(next connect.StreamingClientFunc) connect.StreamingClientFunc {
-	return next
-}
-
-func (a *authInterceptor) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
-	return func(ctx context.Context, conn connect.StreamingHandlerConn) error {
-		if err := a.check(conn.Spec().Procedure, conn.RequestHeader()); err != nil {
-			return err
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), want) != 1 {
+			// The body is never read: close the connection rather than drain it.
+			w.Header().Set("Connection", "close")
+			if isRPCPath(r.URL.Path) && errWriter.IsSupported(r) {
+				_ = errWriter.Write(w, r, connect.NewError(connect.CodeUnauthenticated, errUnauthenticated))
+				return
+			}
+			writeJSONError(w, http.StatusUnauthorized, connect.CodeUnauthenticated, errUnauthenticated.Error())
+			return
 		}
-		return next(ctx, conn)
-	}
+		markAuthenticated(r.Context())
+		next.ServeHTTP(w, r)
+	})
+}
+
+// isRPCPath is true for the gRPC/Connect paths ("/package.Service/Method").
+func isRPCPath(path string) bool {
+	service, method, ok := strings.Cut(strings.TrimPrefix(path, "/"), "/")
+	return ok && strings.Contains(service, ".") && method != "" && !strings.Contains(method, "/")
 }

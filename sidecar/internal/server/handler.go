@@ -51,13 +51,13 @@ func NewHandler(cfg Config) (http.Handler, error) {
 		cfg.Metrics = NewMetrics()
 	}
 	observe := &observeInterceptor{log: cfg.Logger, requests: cfg.Metrics.requests}
-	interceptors := []connect.Interceptor{observe, newAuthInterceptor(cfg.Token)}
+	interceptors := []connect.Interceptor{observe}
 	if cfg.Idempotency != nil {
 		interceptors = append(interceptors, cfg.Idempotency)
 	}
 	handlerOpts := []connect.HandlerOption{
-		// observe first (outermost) so it also sees auth failures; only
-		// authenticated calls reach the idempotency store.
+		// observe first (outermost); auth ran before, as the outermost
+		// http.Handler, so only authenticated calls get here.
 		connect.WithInterceptors(interceptors...),
 		connect.WithCodec(jsonCodec{}),
 		connect.WithReadMaxBytes(cfg.MaxBodyBytes),
@@ -84,12 +84,19 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	reflector := grpcreflect.NewStaticReflector(sidecarv1connect.SidecarServiceName, grpchealth.HealthV1ServiceName)
 	mux.Handle(grpcreflect.NewHandlerV1(reflector))
 	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector))
+	// /metrics is behind the token like every call (the scraper sends it).
 	mux.Handle("/metrics", promhttp.HandlerFor(cfg.Metrics.Registry, promhttp.HandlerOpts{}))
-	return limitBody(defaultRESTJSON(mux), int64(cfg.MaxBodyBytes)), nil
+	// Order, outermost first: token (headers only), body limit and read
+	// deadline, then decoding (REST defaults, transcoder, Connect handler).
+	return requireToken(cfg.Token, limitBody(defaultRESTJSON(mux), int64(cfg.MaxBodyBytes), BodyReadTimeout)), nil
 }
 
 // restMethods are the manual's plain endpoints and their methods.
-var restMethods = map[string]string{"/execute": http.MethodPost, "/signal": http.MethodPost, "/reset": http.MethodPost, "/health": http.MethodGet}
+var restMethods = map[string]string{
+	"/execute": http.MethodPost, "/signal": http.MethodPost, "/reset": http.MethodPost, "/health": http.MethodGet,
+	"/files/write": http.MethodPost, "/files/read": http.MethodGet, "/files/list": http.MethodGet, "/files/stat": http.MethodGet,
+	"/files/mkdir": http.MethodPost, "/files/remove": http.MethodPost, "/files/rename": http.MethodPost,
+}
 
 // defaultRESTJSON reads every REST body as JSON, whatever its content type
 // says: `curl -d '{...}'` sends application/x-www-form-urlencoded by default.
@@ -110,7 +117,8 @@ func defaultRESTJSON(next http.Handler) http.Handler {
 // notFound answers an unknown path with a JSON error like every other one.
 func notFound(w http.ResponseWriter, r *http.Request) {
 	writeJSONError(w, http.StatusNotFound, connect.CodeNotFound,
-		fmt.Sprintf("no endpoint %s %s: the REST paths are POST /execute, POST /signal, POST /reset and GET /health", r.Method, r.URL.Path))
+		fmt.Sprintf("no endpoint %s %s: the REST paths are POST /execute, POST /signal, POST /reset, GET /health, "+
+			"POST /files/write, GET /files/read, GET /files/list, GET /files/stat, POST /files/mkdir, POST /files/remove and POST /files/rename", r.Method, r.URL.Path))
 }
 
 // writeJSONError writes the google.rpc.Status shape the REST errors use.
@@ -119,17 +127,6 @@ func writeJSONError(w http.ResponseWriter, status int, code connect.Code, msg st
 	w.WriteHeader(status)
 	body, _ := json.Marshal(map[string]any{"code": int(code), "message": msg, "details": []any{}})
 	_, _ = w.Write(body)
-}
-
-// limitBody caps request bodies, except the long-lived interactive stream
-// (its messages are capped one by one by connect.WithReadMaxBytes).
-func limitBody(next http.Handler, maxBytes int64) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != sidecarv1connect.SidecarServiceInteractProcedure && r.Body != nil {
-			r.Body = http.MaxBytesReader(w, r.Body, maxBytes)
-		}
-		next.ServeHTTP(w, r)
-	})
 }
 
 // healthChecker answers grpc.health.v1 from the service's readiness.

@@ -21,8 +21,14 @@ func toConnectError(err error) error {
 	}
 	code := connect.CodeInternal
 	switch {
-	case errors.Is(err, process.ErrInvalid), errors.Is(err, files.ErrInvalidPath):
+	case errors.Is(err, process.ErrInvalid), errors.Is(err, files.ErrInvalidPath), errors.Is(err, files.ErrInvalid):
 		code = connect.CodeInvalidArgument
+	case errors.Is(err, files.ErrExists):
+		code = connect.CodeAlreadyExists
+	case errors.Is(err, files.ErrNotEmpty):
+		code = connect.CodeFailedPrecondition
+	case errors.Is(err, files.ErrTooLarge):
+		code = connect.CodeResourceExhausted
 	case errors.Is(err, process.ErrNotFound), errors.Is(err, files.ErrNotFound):
 		code = connect.CodeNotFound
 	case errors.Is(err, process.ErrNotInTree), errors.Is(err, process.ErrProtected), errors.Is(err, files.ErrOutside):

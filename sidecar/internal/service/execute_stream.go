@@ -70,7 +70,7 @@ func (l *Local) ExecuteStream(ctx context.Context, req *connect.Request[sidecarv
 	}
 	defer p.ReleaseOutput()
 	if err := stream.Send(&sidecarv1.ExecuteStreamResponse{Event: &sidecarv1.ExecuteStreamResponse_Start{Start: &sidecarv1.ProcessStarted{Pid: int32(p.Pid)}}}); err != nil {
-		p.KillGroup()
+		p.KillTree()
 		return err
 	}
 	if p.Pid == 0 {
@@ -84,13 +84,13 @@ func (l *Local) ExecuteStream(ctx context.Context, req *connect.Request[sidecarv
 		select {
 		case c := <-relay.chunks:
 			if err := stream.Send(&sidecarv1.ExecuteStreamResponse{Event: &sidecarv1.ExecuteStreamResponse_Output{Output: outputChunk(c)}}); err != nil {
-				p.KillGroup()
+				p.KillTree()
 				return err
 			}
 		case <-p.Done():
 			return stream.Send(&sidecarv1.ExecuteStreamResponse{Event: &sidecarv1.ExecuteStreamResponse_End{End: ended(p.Result())}})
 		case <-ctx.Done():
-			p.KillGroup()
+			p.KillTree()
 			return toConnectError(ctx.Err())
 		}
 	}

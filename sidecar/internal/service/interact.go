@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 
 	"connectrpc.com/connect"
@@ -29,6 +30,9 @@ func (l *Local) Interact(ctx context.Context, stream *connect.BidiStream[sidecar
 	if len(start.GetCommand()) == 0 || start.GetCommand()[0] == "" {
 		return invalid("command must not be empty")
 	}
+	if err := checkWindowSize(start.GetSize()); err != nil {
+		return err
+	}
 	relay := newOutputRelay()
 	defer relay.stop()
 	p, err := l.mgr.Start(process.Spec{
@@ -45,7 +49,7 @@ func (l *Local) Interact(ctx context.Context, stream *connect.BidiStream[sidecar
 		return toConnectError(err)
 	}
 	defer p.ReleaseOutput()
-	defer p.KillGroup()
+	defer p.KillTree()
 	if err := stream.Send(&sidecarv1.InteractResponse{Event: &sidecarv1.InteractResponse_Start{Start: &sidecarv1.ProcessStarted{Pid: int32(p.Pid)}}}); err != nil {
 		return err
 	}
@@ -86,6 +90,10 @@ func forwardInput(stream *connect.BidiStream[sidecarv1.InteractRequest, sidecarv
 			if errors.Is(err, io.EOF) {
 				return nil
 			}
+			if code := connect.CodeOf(err); code == connect.CodeResourceExhausted || code == connect.CodeInvalidArgument {
+				// An oversized or undecodable message: tell the client.
+				return err
+			}
 			return nil // the stream is gone; the handler notices through ctx or Send
 		}
 		switch ev := msg.GetEvent().(type) {
@@ -94,6 +102,9 @@ func forwardInput(stream *connect.BidiStream[sidecarv1.InteractRequest, sidecarv
 				return toConnectError(err)
 			}
 		case *sidecarv1.InteractRequest_Resize:
+			if err := checkWindowSize(ev.Resize); err != nil {
+				return err
+			}
 			if err := p.Resize(uint16(ev.Resize.GetRows()), uint16(ev.Resize.GetCols())); err != nil {
 				return toConnectError(err)
 			}
@@ -107,4 +118,16 @@ func forwardInput(stream *connect.BidiStream[sidecarv1.InteractRequest, sidecarv
 			return invalid("empty message")
 		}
 	}
+}
+
+// maxWindowSide bounds a PTY's rows and columns.
+const maxWindowSide = 10000
+
+// checkWindowSize refuses sizes the terminal cannot take (they would wrap
+// at 16 bits).
+func checkWindowSize(size *sidecarv1.WindowSize) error {
+	if size.GetRows() > maxWindowSide || size.GetCols() > maxWindowSide {
+		return invalid(fmt.Sprintf("window size %dx%d: rows and cols must be at most %d", size.GetRows(), size.GetCols(), maxWindowSide))
+	}
+	return nil
 }

@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"errors"
 
 	"connectrpc.com/connect"
 
@@ -11,13 +10,14 @@ import (
 
 // ReadFile reads one file up to a cap.
 func (s *Service) ReadFile(_ context.Context, req *connect.Request[sidecarv1.ReadFileRequest]) (*connect.Response[sidecarv1.ReadFileResponse], error) {
-	if s.opts.Files == nil {
-		return nil, connect.NewError(connect.CodeUnimplemented, errors.New("files are served by the sidecar, not the agent"))
+	store, err := s.files()
+	if err != nil {
+		return nil, err
 	}
 	if req.Msg.GetMaxBytes() < 0 {
 		return nil, invalid("max_bytes must not be negative")
 	}
-	r, err := s.opts.Files.Read(req.Msg.GetPath(), req.Msg.GetMaxBytes())
+	r, err := store.Read(req.Msg.GetPath(), req.Msg.GetMaxBytes())
 	if err != nil {
 		return nil, toConnectError(err)
 	}

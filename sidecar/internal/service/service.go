@@ -5,6 +5,7 @@ package service
 
 import (
 	"context"
+	"errors"
 
 	"connectrpc.com/connect"
 
@@ -34,7 +35,13 @@ type Options struct {
 	// agent must answer).
 	Ready   func(context.Context) error
 	Version string
+	// MaxUploadBytes caps one UploadFile or UploadTar (file content
+	// written); 0 means DefaultMaxUploadBytes.
+	MaxUploadBytes int64
 }
+
+// DefaultMaxUploadBytes caps a streamed upload when Options leave it unset.
+const DefaultMaxUploadBytes = 1 << 30
 
 // Service is the full SidecarService handler.
 type Service struct {
@@ -46,5 +53,16 @@ var _ sidecarv1connect.SidecarServiceHandler = (*Service)(nil)
 
 // New builds a Service from its process half and options.
 func New(procs Processes, opts Options) *Service {
+	if opts.MaxUploadBytes <= 0 {
+		opts.MaxUploadBytes = DefaultMaxUploadBytes
+	}
 	return &Service{Processes: procs, opts: opts}
+}
+
+// files is the file store, or Unimplemented in the agent.
+func (s *Service) files() (*files.Store, error) {
+	if s.opts.Files == nil {
+		return nil, connect.NewError(connect.CodeUnimplemented, errors.New("files are served by the sidecar, not the agent"))
+	}
+	return s.opts.Files, nil
 }

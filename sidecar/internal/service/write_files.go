@@ -2,8 +2,6 @@ package service
 
 import (
 	"context"
-	"errors"
-	"io/fs"
 
 	"connectrpc.com/connect"
 
@@ -12,18 +10,16 @@ import (
 
 // WriteFiles writes each file atomically; it stops at the first failure.
 func (s *Service) WriteFiles(_ context.Context, req *connect.Request[sidecarv1.WriteFilesRequest]) (*connect.Response[sidecarv1.WriteFilesResponse], error) {
-	if s.opts.Files == nil {
-		return nil, connect.NewError(connect.CodeUnimplemented, errors.New("files are served by the sidecar, not the agent"))
+	store, err := s.files()
+	if err != nil {
+		return nil, err
 	}
 	if len(req.Msg.GetFiles()) == 0 {
 		return nil, invalid("files must not be empty")
 	}
 	resp := &sidecarv1.WriteFilesResponse{Files: make([]*sidecarv1.FileResult, 0, len(req.Msg.GetFiles()))}
 	for _, f := range req.Msg.GetFiles() {
-		if f.GetMode() > 0o7777 {
-			return nil, invalid("mode must be permission bits (at most 07777)")
-		}
-		path, err := s.opts.Files.Write(f.GetPath(), f.GetContent(), fs.FileMode(f.GetMode()))
+		path, err := store.Write(f.GetPath(), f.GetContent(), f.GetMode())
 		if err != nil {
 			return nil, toConnectError(err)
 		}

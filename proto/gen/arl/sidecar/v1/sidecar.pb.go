@@ -1922,7 +1922,7 @@ var File_arl_sidecar_v1_sidecar_proto protoreflect.FileDescriptor
 
 const file_arl_sidecar_v1_sidecar_proto_rawDesc = "" +
 	"\n" +
-	"\x1carl/sidecar/v1/sidecar.proto\x12\x0earl.sidecar.v1\x1a\x1cgoogle/api/annotations.proto\"\xc6\x02\n" +
+	"\x1carl/sidecar/v1/sidecar.proto\x12\x0earl.sidecar.v1\x1a\x1aarl/sidecar/v1/files.proto\x1a\x1cgoogle/api/annotations.proto\"\xc6\x02\n" +
 	"\x0eExecuteRequest\x12\x18\n" +
 	"\acommand\x18\x01 \x03(\tR\acommand\x12\x1f\n" +
 	"\vworking_dir\x18\x02 \x01(\tR\n" +
@@ -2065,7 +2065,7 @@ const file_arl_sidecar_v1_sidecar_proto_rawDesc = "" +
 	"\x06Stream\x12\x16\n" +
 	"\x12STREAM_UNSPECIFIED\x10\x00\x12\x11\n" +
 	"\rSTREAM_STDOUT\x10\x01\x12\x11\n" +
-	"\rSTREAM_STDERR\x10\x022\x8b\a\n" +
+	"\rSTREAM_STDERR\x10\x022\xc7\x0e\n" +
 	"\x0eSidecarService\x12_\n" +
 	"\aExecute\x12\x1e.arl.sidecar.v1.ExecuteRequest\x1a\x1f.arl.sidecar.v1.ExecuteResponse\"\x13\x82\xd3\xe4\x93\x02\r:\x01*\"\b/execute\x12^\n" +
 	"\rExecuteStream\x12$.arl.sidecar.v1.ExecuteStreamRequest\x1a%.arl.sidecar.v1.ExecuteStreamResponse0\x01\x12Q\n" +
@@ -2074,10 +2074,21 @@ const file_arl_sidecar_v1_sidecar_proto_rawDesc = "" +
 	"GetProcess\x12!.arl.sidecar.v1.GetProcessRequest\x1a\".arl.sidecar.v1.GetProcessResponse\x12\\\n" +
 	"\rListProcesses\x12$.arl.sidecar.v1.ListProcessesRequest\x1a%.arl.sidecar.v1.ListProcessesResponse\x12[\n" +
 	"\x06Signal\x12\x1d.arl.sidecar.v1.SignalRequest\x1a\x1e.arl.sidecar.v1.SignalResponse\"\x12\x82\xd3\xe4\x93\x02\f:\x01*\"\a/signal\x12W\n" +
-	"\x05Reset\x12\x1c.arl.sidecar.v1.ResetRequest\x1a\x1d.arl.sidecar.v1.ResetResponse\"\x11\x82\xd3\xe4\x93\x02\v:\x01*\"\x06/reset\x12S\n" +
+	"\x05Reset\x12\x1c.arl.sidecar.v1.ResetRequest\x1a\x1d.arl.sidecar.v1.ResetResponse\"\x11\x82\xd3\xe4\x93\x02\v:\x01*\"\x06/reset\x12l\n" +
 	"\n" +
-	"WriteFiles\x12!.arl.sidecar.v1.WriteFilesRequest\x1a\".arl.sidecar.v1.WriteFilesResponse\x12M\n" +
-	"\bReadFile\x12\x1f.arl.sidecar.v1.ReadFileRequest\x1a .arl.sidecar.v1.ReadFileResponse\x12X\n" +
+	"WriteFiles\x12!.arl.sidecar.v1.WriteFilesRequest\x1a\".arl.sidecar.v1.WriteFilesResponse\"\x17\x82\xd3\xe4\x93\x02\x11:\x01*\"\f/files/write\x12b\n" +
+	"\bReadFile\x12\x1f.arl.sidecar.v1.ReadFileRequest\x1a .arl.sidecar.v1.ReadFileResponse\"\x13\x82\xd3\xe4\x93\x02\r\x12\v/files/read\x12_\n" +
+	"\aListDir\x12\x1e.arl.sidecar.v1.ListDirRequest\x1a\x1f.arl.sidecar.v1.ListDirResponse\"\x13\x82\xd3\xe4\x93\x02\r\x12\v/files/list\x12V\n" +
+	"\x04Stat\x12\x1b.arl.sidecar.v1.StatRequest\x1a\x1c.arl.sidecar.v1.StatResponse\"\x13\x82\xd3\xe4\x93\x02\r\x12\v/files/stat\x12c\n" +
+	"\aMakeDir\x12\x1e.arl.sidecar.v1.MakeDirRequest\x1a\x1f.arl.sidecar.v1.MakeDirResponse\"\x17\x82\xd3\xe4\x93\x02\x11:\x01*\"\f/files/mkdir\x12a\n" +
+	"\x06Remove\x12\x1d.arl.sidecar.v1.RemoveRequest\x1a\x1e.arl.sidecar.v1.RemoveResponse\"\x18\x82\xd3\xe4\x93\x02\x12:\x01*\"\r/files/remove\x12a\n" +
+	"\x06Rename\x12\x1d.arl.sidecar.v1.RenameRequest\x1a\x1e.arl.sidecar.v1.RenameResponse\"\x18\x82\xd3\xe4\x93\x02\x12:\x01*\"\r/files/rename\x12F\n" +
+	"\x05Watch\x12\x1c.arl.sidecar.v1.WatchRequest\x1a\x1d.arl.sidecar.v1.WatchResponse0\x01\x12U\n" +
+	"\n" +
+	"UploadFile\x12!.arl.sidecar.v1.UploadFileRequest\x1a\".arl.sidecar.v1.UploadFileResponse(\x01\x12[\n" +
+	"\fDownloadFile\x12#.arl.sidecar.v1.DownloadFileRequest\x1a$.arl.sidecar.v1.DownloadFileResponse0\x01\x12R\n" +
+	"\tUploadTar\x12 .arl.sidecar.v1.UploadTarRequest\x1a!.arl.sidecar.v1.UploadTarResponse(\x01\x12X\n" +
+	"\vDownloadTar\x12\".arl.sidecar.v1.DownloadTarRequest\x1a#.arl.sidecar.v1.DownloadTarResponse0\x01\x12X\n" +
 	"\x06Health\x12\x1d.arl.sidecar.v1.HealthRequest\x1a\x1e.arl.sidecar.v1.HealthResponse\"\x0f\x82\xd3\xe4\x93\x02\t\x12\a/healthB\xb9\x01\n" +
 	"\x12com.arl.sidecar.v1B\fSidecarProtoP\x01Z;github.com/arl-infra/arl/proto/gen/arl/sidecar/v1;sidecarv1\xa2\x02\x03ASX\xaa\x02\x0eArl.Sidecar.V1\xca\x02\x0eArl\\Sidecar\\V1\xe2\x02\x1aArl\\Sidecar\\V1\\GPBMetadata\xea\x02\x10Arl::Sidecar::V1b\x06proto3"
 
@@ -2128,6 +2139,26 @@ var file_arl_sidecar_v1_sidecar_proto_goTypes = []any{
 	nil,                           // 29: arl.sidecar.v1.ExecuteRequest.EnvEntry
 	nil,                           // 30: arl.sidecar.v1.ExecuteStreamRequest.EnvEntry
 	nil,                           // 31: arl.sidecar.v1.InteractStart.EnvEntry
+	(*ListDirRequest)(nil),        // 32: arl.sidecar.v1.ListDirRequest
+	(*StatRequest)(nil),           // 33: arl.sidecar.v1.StatRequest
+	(*MakeDirRequest)(nil),        // 34: arl.sidecar.v1.MakeDirRequest
+	(*RemoveRequest)(nil),         // 35: arl.sidecar.v1.RemoveRequest
+	(*RenameRequest)(nil),         // 36: arl.sidecar.v1.RenameRequest
+	(*WatchRequest)(nil),          // 37: arl.sidecar.v1.WatchRequest
+	(*UploadFileRequest)(nil),     // 38: arl.sidecar.v1.UploadFileRequest
+	(*DownloadFileRequest)(nil),   // 39: arl.sidecar.v1.DownloadFileRequest
+	(*UploadTarRequest)(nil),      // 40: arl.sidecar.v1.UploadTarRequest
+	(*DownloadTarRequest)(nil),    // 41: arl.sidecar.v1.DownloadTarRequest
+	(*ListDirResponse)(nil),       // 42: arl.sidecar.v1.ListDirResponse
+	(*StatResponse)(nil),          // 43: arl.sidecar.v1.StatResponse
+	(*MakeDirResponse)(nil),       // 44: arl.sidecar.v1.MakeDirResponse
+	(*RemoveResponse)(nil),        // 45: arl.sidecar.v1.RemoveResponse
+	(*RenameResponse)(nil),        // 46: arl.sidecar.v1.RenameResponse
+	(*WatchResponse)(nil),         // 47: arl.sidecar.v1.WatchResponse
+	(*UploadFileResponse)(nil),    // 48: arl.sidecar.v1.UploadFileResponse
+	(*DownloadFileResponse)(nil),  // 49: arl.sidecar.v1.DownloadFileResponse
+	(*UploadTarResponse)(nil),     // 50: arl.sidecar.v1.UploadTarResponse
+	(*DownloadTarResponse)(nil),   // 51: arl.sidecar.v1.DownloadTarResponse
 }
 var file_arl_sidecar_v1_sidecar_proto_depIdxs = []int32{
 	29, // 0: arl.sidecar.v1.ExecuteRequest.env:type_name -> arl.sidecar.v1.ExecuteRequest.EnvEntry
@@ -2156,19 +2187,39 @@ var file_arl_sidecar_v1_sidecar_proto_depIdxs = []int32{
 	19, // 23: arl.sidecar.v1.SidecarService.Reset:input_type -> arl.sidecar.v1.ResetRequest
 	21, // 24: arl.sidecar.v1.SidecarService.WriteFiles:input_type -> arl.sidecar.v1.WriteFilesRequest
 	25, // 25: arl.sidecar.v1.SidecarService.ReadFile:input_type -> arl.sidecar.v1.ReadFileRequest
-	27, // 26: arl.sidecar.v1.SidecarService.Health:input_type -> arl.sidecar.v1.HealthRequest
-	2,  // 27: arl.sidecar.v1.SidecarService.Execute:output_type -> arl.sidecar.v1.ExecuteResponse
-	4,  // 28: arl.sidecar.v1.SidecarService.ExecuteStream:output_type -> arl.sidecar.v1.ExecuteStreamResponse
-	11, // 29: arl.sidecar.v1.SidecarService.Interact:output_type -> arl.sidecar.v1.InteractResponse
-	13, // 30: arl.sidecar.v1.SidecarService.GetProcess:output_type -> arl.sidecar.v1.GetProcessResponse
-	16, // 31: arl.sidecar.v1.SidecarService.ListProcesses:output_type -> arl.sidecar.v1.ListProcessesResponse
-	18, // 32: arl.sidecar.v1.SidecarService.Signal:output_type -> arl.sidecar.v1.SignalResponse
-	20, // 33: arl.sidecar.v1.SidecarService.Reset:output_type -> arl.sidecar.v1.ResetResponse
-	23, // 34: arl.sidecar.v1.SidecarService.WriteFiles:output_type -> arl.sidecar.v1.WriteFilesResponse
-	26, // 35: arl.sidecar.v1.SidecarService.ReadFile:output_type -> arl.sidecar.v1.ReadFileResponse
-	28, // 36: arl.sidecar.v1.SidecarService.Health:output_type -> arl.sidecar.v1.HealthResponse
-	27, // [27:37] is the sub-list for method output_type
-	17, // [17:27] is the sub-list for method input_type
+	32, // 26: arl.sidecar.v1.SidecarService.ListDir:input_type -> arl.sidecar.v1.ListDirRequest
+	33, // 27: arl.sidecar.v1.SidecarService.Stat:input_type -> arl.sidecar.v1.StatRequest
+	34, // 28: arl.sidecar.v1.SidecarService.MakeDir:input_type -> arl.sidecar.v1.MakeDirRequest
+	35, // 29: arl.sidecar.v1.SidecarService.Remove:input_type -> arl.sidecar.v1.RemoveRequest
+	36, // 30: arl.sidecar.v1.SidecarService.Rename:input_type -> arl.sidecar.v1.RenameRequest
+	37, // 31: arl.sidecar.v1.SidecarService.Watch:input_type -> arl.sidecar.v1.WatchRequest
+	38, // 32: arl.sidecar.v1.SidecarService.UploadFile:input_type -> arl.sidecar.v1.UploadFileRequest
+	39, // 33: arl.sidecar.v1.SidecarService.DownloadFile:input_type -> arl.sidecar.v1.DownloadFileRequest
+	40, // 34: arl.sidecar.v1.SidecarService.UploadTar:input_type -> arl.sidecar.v1.UploadTarRequest
+	41, // 35: arl.sidecar.v1.SidecarService.DownloadTar:input_type -> arl.sidecar.v1.DownloadTarRequest
+	27, // 36: arl.sidecar.v1.SidecarService.Health:input_type -> arl.sidecar.v1.HealthRequest
+	2,  // 37: arl.sidecar.v1.SidecarService.Execute:output_type -> arl.sidecar.v1.ExecuteResponse
+	4,  // 38: arl.sidecar.v1.SidecarService.ExecuteStream:output_type -> arl.sidecar.v1.ExecuteStreamResponse
+	11, // 39: arl.sidecar.v1.SidecarService.Interact:output_type -> arl.sidecar.v1.InteractResponse
+	13, // 40: arl.sidecar.v1.SidecarService.GetProcess:output_type -> arl.sidecar.v1.GetProcessResponse
+	16, // 41: arl.sidecar.v1.SidecarService.ListProcesses:output_type -> arl.sidecar.v1.ListProcessesResponse
+	18, // 42: arl.sidecar.v1.SidecarService.Signal:output_type -> arl.sidecar.v1.SignalResponse
+	20, // 43: arl.sidecar.v1.SidecarService.Reset:output_type -> arl.sidecar.v1.ResetResponse
+	23, // 44: arl.sidecar.v1.SidecarService.WriteFiles:output_type -> arl.sidecar.v1.WriteFilesResponse
+	26, // 45: arl.sidecar.v1.SidecarService.ReadFile:output_type -> arl.sidecar.v1.ReadFileResponse
+	42, // 46: arl.sidecar.v1.SidecarService.ListDir:output_type -> arl.sidecar.v1.ListDirResponse
+	43, // 47: arl.sidecar.v1.SidecarService.Stat:output_type -> arl.sidecar.v1.StatResponse
+	44, // 48: arl.sidecar.v1.SidecarService.MakeDir:output_type -> arl.sidecar.v1.MakeDirResponse
+	45, // 49: arl.sidecar.v1.SidecarService.Remove:output_type -> arl.sidecar.v1.RemoveResponse
+	46, // 50: arl.sidecar.v1.SidecarService.Rename:output_type -> arl.sidecar.v1.RenameResponse
+	47, // 51: arl.sidecar.v1.SidecarService.Watch:output_type -> arl.sidecar.v1.WatchResponse
+	48, // 52: arl.sidecar.v1.SidecarService.UploadFile:output_type -> arl.sidecar.v1.UploadFileResponse
+	49, // 53: arl.sidecar.v1.SidecarService.DownloadFile:output_type -> arl.sidecar.v1.DownloadFileResponse
+	50, // 54: arl.sidecar.v1.SidecarService.UploadTar:output_type -> arl.sidecar.v1.UploadTarResponse
+	51, // 55: arl.sidecar.v1.SidecarService.DownloadTar:output_type -> arl.sidecar.v1.DownloadTarResponse
+	28, // 56: arl.sidecar.v1.SidecarService.Health:output_type -> arl.sidecar.v1.HealthResponse
+	37, // [37:57] is the sub-list for method output_type
+	17, // [17:37] is the sub-list for method input_type
 	17, // [17:17] is the sub-list for extension type_name
 	17, // [17:17] is the sub-list for extension extendee
 	0,  // [0:17] is the sub-list for field type_name
@@ -2179,6 +2230,7 @@ func file_arl_sidecar_v1_sidecar_proto_init() {
 	if File_arl_sidecar_v1_sidecar_proto != nil {
 		return
 	}
+	file_arl_sidecar_v1_files_proto_init()
 	file_arl_sidecar_v1_sidecar_proto_msgTypes[3].OneofWrappers = []any{
 		(*ExecuteStreamResponse_Start)(nil),
 		(*ExecuteStreamResponse_Output)(nil),

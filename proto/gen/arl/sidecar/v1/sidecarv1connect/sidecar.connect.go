@@ -55,6 +55,30 @@ const (
 	SidecarServiceWriteFilesProcedure = "/arl.sidecar.v1.SidecarService/WriteFiles"
 	// SidecarServiceReadFileProcedure is the fully-qualified name of the SidecarService's ReadFile RPC.
 	SidecarServiceReadFileProcedure = "/arl.sidecar.v1.SidecarService/ReadFile"
+	// SidecarServiceListDirProcedure is the fully-qualified name of the SidecarService's ListDir RPC.
+	SidecarServiceListDirProcedure = "/arl.sidecar.v1.SidecarService/ListDir"
+	// SidecarServiceStatProcedure is the fully-qualified name of the SidecarService's Stat RPC.
+	SidecarServiceStatProcedure = "/arl.sidecar.v1.SidecarService/Stat"
+	// SidecarServiceMakeDirProcedure is the fully-qualified name of the SidecarService's MakeDir RPC.
+	SidecarServiceMakeDirProcedure = "/arl.sidecar.v1.SidecarService/MakeDir"
+	// SidecarServiceRemoveProcedure is the fully-qualified name of the SidecarService's Remove RPC.
+	SidecarServiceRemoveProcedure = "/arl.sidecar.v1.SidecarService/Remove"
+	// SidecarServiceRenameProcedure is the fully-qualified name of the SidecarService's Rename RPC.
+	SidecarServiceRenameProcedure = "/arl.sidecar.v1.SidecarService/Rename"
+	// SidecarServiceWatchProcedure is the fully-qualified name of the SidecarService's Watch RPC.
+	SidecarServiceWatchProcedure = "/arl.sidecar.v1.SidecarService/Watch"
+	// SidecarServiceUploadFileProcedure is the fully-qualified name of the SidecarService's UploadFile
+	// RPC.
+	SidecarServiceUploadFileProcedure = "/arl.sidecar.v1.SidecarService/UploadFile"
+	// SidecarServiceDownloadFileProcedure is the fully-qualified name of the SidecarService's
+	// DownloadFile RPC.
+	SidecarServiceDownloadFileProcedure = "/arl.sidecar.v1.SidecarService/DownloadFile"
+	// SidecarServiceUploadTarProcedure is the fully-qualified name of the SidecarService's UploadTar
+	// RPC.
+	SidecarServiceUploadTarProcedure = "/arl.sidecar.v1.SidecarService/UploadTar"
+	// SidecarServiceDownloadTarProcedure is the fully-qualified name of the SidecarService's
+	// DownloadTar RPC.
+	SidecarServiceDownloadTarProcedure = "/arl.sidecar.v1.SidecarService/DownloadTar"
 	// SidecarServiceHealthProcedure is the fully-qualified name of the SidecarService's Health RPC.
 	SidecarServiceHealthProcedure = "/arl.sidecar.v1.SidecarService/Health"
 )
@@ -84,8 +108,34 @@ type SidecarServiceClient interface {
 	// WriteFiles writes many files in one call; each file is written
 	// atomically (temp file + rename), parent directories are created.
 	WriteFiles(context.Context, *connect.Request[v1.WriteFilesRequest]) (*connect.Response[v1.WriteFilesResponse], error)
-	// ReadFile reads one file (up to max_bytes).
+	// ReadFile reads one regular file (up to max_bytes).
 	ReadFile(context.Context, *connect.Request[v1.ReadFileRequest]) (*connect.Response[v1.ReadFileResponse], error)
+	// ListDir lists a directory (down to depth levels); symlinks are listed,
+	// not followed.
+	ListDir(context.Context, *connect.Request[v1.ListDirRequest]) (*connect.Response[v1.ListDirResponse], error)
+	// Stat describes one path (a final symlink is described, not followed).
+	Stat(context.Context, *connect.Request[v1.StatRequest]) (*connect.Response[v1.StatResponse], error)
+	// MakeDir makes a directory; with parents, missing parents too.
+	MakeDir(context.Context, *connect.Request[v1.MakeDirRequest]) (*connect.Response[v1.MakeDirResponse], error)
+	// Remove removes a file, a symlink or (recursive) a directory tree.
+	Remove(context.Context, *connect.Request[v1.RemoveRequest]) (*connect.Response[v1.RemoveResponse], error)
+	// Rename moves a file or directory within one allowed root.
+	Rename(context.Context, *connect.Request[v1.RenameRequest]) (*connect.Response[v1.RenameResponse], error)
+	// Watch streams changes in a directory (and, recursive, its
+	// subdirectories): first a ready message once the watch is in place, then
+	// one event per change, until the client goes away.
+	Watch(context.Context, *connect.Request[v1.WatchRequest]) (*connect.ServerStreamForClient[v1.WatchResponse], error)
+	// UploadFile writes one file of any size from a client stream: a header
+	// with the path and mode, then data chunks. The file appears atomically
+	// when the stream ends.
+	UploadFile(context.Context) *connect.ClientStreamForClient[v1.UploadFileRequest, v1.UploadFileResponse]
+	// DownloadFile streams one regular file: its info, then data chunks.
+	DownloadFile(context.Context, *connect.Request[v1.DownloadFileRequest]) (*connect.ServerStreamForClient[v1.DownloadFileResponse], error)
+	// UploadTar unpacks a tar stream (optionally gzip-compressed) into a
+	// directory: a header with the directory, then the tar's bytes in chunks.
+	UploadTar(context.Context) *connect.ClientStreamForClient[v1.UploadTarRequest, v1.UploadTarResponse]
+	// DownloadTar streams a directory as an uncompressed tar.
+	DownloadTar(context.Context, *connect.Request[v1.DownloadTarRequest]) (*connect.ServerStreamForClient[v1.DownloadTarResponse], error)
 	// Health answers while the sidecar serves; it needs no token.
 	Health(context.Context, *connect.Request[v1.HealthRequest]) (*connect.Response[v1.HealthResponse], error)
 }
@@ -155,6 +205,66 @@ func NewSidecarServiceClient(httpClient connect.HTTPClient, baseURL string, opts
 			connect.WithSchema(sidecarServiceMethods.ByName("ReadFile")),
 			connect.WithClientOptions(opts...),
 		),
+		listDir: connect.NewClient[v1.ListDirRequest, v1.ListDirResponse](
+			httpClient,
+			baseURL+SidecarServiceListDirProcedure,
+			connect.WithSchema(sidecarServiceMethods.ByName("ListDir")),
+			connect.WithClientOptions(opts...),
+		),
+		stat: connect.NewClient[v1.StatRequest, v1.StatResponse](
+			httpClient,
+			baseURL+SidecarServiceStatProcedure,
+			connect.WithSchema(sidecarServiceMethods.ByName("Stat")),
+			connect.WithClientOptions(opts...),
+		),
+		makeDir: connect.NewClient[v1.MakeDirRequest, v1.MakeDirResponse](
+			httpClient,
+			baseURL+SidecarServiceMakeDirProcedure,
+			connect.WithSchema(sidecarServiceMethods.ByName("MakeDir")),
+			connect.WithClientOptions(opts...),
+		),
+		remove: connect.NewClient[v1.RemoveRequest, v1.RemoveResponse](
+			httpClient,
+			baseURL+SidecarServiceRemoveProcedure,
+			connect.WithSchema(sidecarServiceMethods.ByName("Remove")),
+			connect.WithClientOptions(opts...),
+		),
+		rename: connect.NewClient[v1.RenameRequest, v1.RenameResponse](
+			httpClient,
+			baseURL+SidecarServiceRenameProcedure,
+			connect.WithSchema(sidecarServiceMethods.ByName("Rename")),
+			connect.WithClientOptions(opts...),
+		),
+		watch: connect.NewClient[v1.WatchRequest, v1.WatchResponse](
+			httpClient,
+			baseURL+SidecarServiceWatchProcedure,
+			connect.WithSchema(sidecarServiceMethods.ByName("Watch")),
+			connect.WithClientOptions(opts...),
+		),
+		uploadFile: connect.NewClient[v1.UploadFileRequest, v1.UploadFileResponse](
+			httpClient,
+			baseURL+SidecarServiceUploadFileProcedure,
+			connect.WithSchema(sidecarServiceMethods.ByName("UploadFile")),
+			connect.WithClientOptions(opts...),
+		),
+		downloadFile: connect.NewClient[v1.DownloadFileRequest, v1.DownloadFileResponse](
+			httpClient,
+			baseURL+SidecarServiceDownloadFileProcedure,
+			connect.WithSchema(sidecarServiceMethods.ByName("DownloadFile")),
+			connect.WithClientOptions(opts...),
+		),
+		uploadTar: connect.NewClient[v1.UploadTarRequest, v1.UploadTarResponse](
+			httpClient,
+			baseURL+SidecarServiceUploadTarProcedure,
+			connect.WithSchema(sidecarServiceMethods.ByName("UploadTar")),
+			connect.WithClientOptions(opts...),
+		),
+		downloadTar: connect.NewClient[v1.DownloadTarRequest, v1.DownloadTarResponse](
+			httpClient,
+			baseURL+SidecarServiceDownloadTarProcedure,
+			connect.WithSchema(sidecarServiceMethods.ByName("DownloadTar")),
+			connect.WithClientOptions(opts...),
+		),
 		health: connect.NewClient[v1.HealthRequest, v1.HealthResponse](
 			httpClient,
 			baseURL+SidecarServiceHealthProcedure,
@@ -175,6 +285,16 @@ type sidecarServiceClient struct {
 	reset         *connect.Client[v1.ResetRequest, v1.ResetResponse]
 	writeFiles    *connect.Client[v1.WriteFilesRequest, v1.WriteFilesResponse]
 	readFile      *connect.Client[v1.ReadFileRequest, v1.ReadFileResponse]
+	listDir       *connect.Client[v1.ListDirRequest, v1.ListDirResponse]
+	stat          *connect.Client[v1.StatRequest, v1.StatResponse]
+	makeDir       *connect.Client[v1.MakeDirRequest, v1.MakeDirResponse]
+	remove        *connect.Client[v1.RemoveRequest, v1.RemoveResponse]
+	rename        *connect.Client[v1.RenameRequest, v1.RenameResponse]
+	watch         *connect.Client[v1.WatchRequest, v1.WatchResponse]
+	uploadFile    *connect.Client[v1.UploadFileRequest, v1.UploadFileResponse]
+	downloadFile  *connect.Client[v1.DownloadFileRequest, v1.DownloadFileResponse]
+	uploadTar     *connect.Client[v1.UploadTarRequest, v1.UploadTarResponse]
+	downloadTar   *connect.Client[v1.DownloadTarRequest, v1.DownloadTarResponse]
 	health        *connect.Client[v1.HealthRequest, v1.HealthResponse]
 }
 
@@ -223,6 +343,56 @@ func (c *sidecarServiceClient) ReadFile(ctx context.Context, req *connect.Reques
 	return c.readFile.CallUnary(ctx, req)
 }
 
+// ListDir calls arl.sidecar.v1.SidecarService.ListDir.
+func (c *sidecarServiceClient) ListDir(ctx context.Context, req *connect.Request[v1.ListDirRequest]) (*connect.Response[v1.ListDirResponse], error) {
+	return c.listDir.CallUnary(ctx, req)
+}
+
+// Stat calls arl.sidecar.v1.SidecarService.Stat.
+func (c *sidecarServiceClient) Stat(ctx context.Context, req *connect.Request[v1.StatRequest]) (*connect.Response[v1.StatResponse], error) {
+	return c.stat.CallUnary(ctx, req)
+}
+
+// MakeDir calls arl.sidecar.v1.SidecarService.MakeDir.
+func (c *sidecarServiceClient) MakeDir(ctx context.Context, req *connect.Request[v1.MakeDirRequest]) (*connect.Response[v1.MakeDirResponse], error) {
+	return c.makeDir.CallUnary(ctx, req)
+}
+
+// Remove calls arl.sidecar.v1.SidecarService.Remove.
+func (c *sidecarServiceClient) Remove(ctx context.Context, req *connect.Request[v1.RemoveRequest]) (*connect.Response[v1.RemoveResponse], error) {
+	return c.remove.CallUnary(ctx, req)
+}
+
+// Rename calls arl.sidecar.v1.SidecarService.Rename.
+func (c *sidecarServiceClient) Rename(ctx context.Context, req *connect.Request[v1.RenameRequest]) (*connect.Response[v1.RenameResponse], error) {
+	return c.rename.CallUnary(ctx, req)
+}
+
+// Watch calls arl.sidecar.v1.SidecarService.Watch.
+func (c *sidecarServiceClient) Watch(ctx context.Context, req *connect.Request[v1.WatchRequest]) (*connect.ServerStreamForClient[v1.WatchResponse], error) {
+	return c.watch.CallServerStream(ctx, req)
+}
+
+// UploadFile calls arl.sidecar.v1.SidecarService.UploadFile.
+func (c *sidecarServiceClient) UploadFile(ctx context.Context) *connect.ClientStreamForClient[v1.UploadFileRequest, v1.UploadFileResponse] {
+	return c.uploadFile.CallClientStream(ctx)
+}
+
+// DownloadFile calls arl.sidecar.v1.SidecarService.DownloadFile.
+func (c *sidecarServiceClient) DownloadFile(ctx context.Context, req *connect.Request[v1.DownloadFileRequest]) (*connect.ServerStreamForClient[v1.DownloadFileResponse], error) {
+	return c.downloadFile.CallServerStream(ctx, req)
+}
+
+// UploadTar calls arl.sidecar.v1.SidecarService.UploadTar.
+func (c *sidecarServiceClient) UploadTar(ctx context.Context) *connect.ClientStreamForClient[v1.UploadTarRequest, v1.UploadTarResponse] {
+	return c.uploadTar.CallClientStream(ctx)
+}
+
+// DownloadTar calls arl.sidecar.v1.SidecarService.DownloadTar.
+func (c *sidecarServiceClient) DownloadTar(ctx context.Context, req *connect.Request[v1.DownloadTarRequest]) (*connect.ServerStreamForClient[v1.DownloadTarResponse], error) {
+	return c.downloadTar.CallServerStream(ctx, req)
+}
+
 // Health calls arl.sidecar.v1.SidecarService.Health.
 func (c *sidecarServiceClient) Health(ctx context.Context, req *connect.Request[v1.HealthRequest]) (*connect.Response[v1.HealthResponse], error) {
 	return c.health.CallUnary(ctx, req)
@@ -253,8 +423,34 @@ type SidecarServiceHandler interface {
 	// WriteFiles writes many files in one call; each file is written
 	// atomically (temp file + rename), parent directories are created.
 	WriteFiles(context.Context, *connect.Request[v1.WriteFilesRequest]) (*connect.Response[v1.WriteFilesResponse], error)
-	// ReadFile reads one file (up to max_bytes).
+	// ReadFile reads one regular file (up to max_bytes).
 	ReadFile(context.Context, *connect.Request[v1.ReadFileRequest]) (*connect.Response[v1.ReadFileResponse], error)
+	// ListDir lists a directory (down to depth levels); symlinks are listed,
+	// not followed.
+	ListDir(context.Context, *connect.Request[v1.ListDirRequest]) (*connect.Response[v1.ListDirResponse], error)
+	// Stat describes one path (a final symlink is described, not followed).
+	Stat(context.Context, *connect.Request[v1.StatRequest]) (*connect.Response[v1.StatResponse], error)
+	// MakeDir makes a directory; with parents, missing parents too.
+	MakeDir(context.Context, *connect.Request[v1.MakeDirRequest]) (*connect.Response[v1.MakeDirResponse], error)
+	// Remove removes a file, a symlink or (recursive) a directory tree.
+	Remove(context.Context, *connect.Request[v1.RemoveRequest]) (*connect.Response[v1.RemoveResponse], error)
+	// Rename moves a file or directory within one allowed root.
+	Rename(context.Context, *connect.Request[v1.RenameRequest]) (*connect.Response[v1.RenameResponse], error)
+	// Watch streams changes in a directory (and, recursive, its
+	// subdirectories): first a ready message once the watch is in place, then
+	// one event per change, until the client goes away.
+	Watch(context.Context, *connect.Request[v1.WatchRequest], *connect.ServerStream[v1.WatchResponse]) error
+	// UploadFile writes one file of any size from a client stream: a header
+	// with the path and mode, then data chunks. The file appears atomically
+	// when the stream ends.
+	UploadFile(context.Context, *connect.ClientStream[v1.UploadFileRequest]) (*connect.Response[v1.UploadFileResponse], error)
+	// DownloadFile streams one regular file: its info, then data chunks.
+	DownloadFile(context.Context, *connect.Request[v1.DownloadFileRequest], *connect.ServerStream[v1.DownloadFileResponse]) error
+	// UploadTar unpacks a tar stream (optionally gzip-compressed) into a
+	// directory: a header with the directory, then the tar's bytes in chunks.
+	UploadTar(context.Context, *connect.ClientStream[v1.UploadTarRequest]) (*connect.Response[v1.UploadTarResponse], error)
+	// DownloadTar streams a directory as an uncompressed tar.
+	DownloadTar(context.Context, *connect.Request[v1.DownloadTarRequest], *connect.ServerStream[v1.DownloadTarResponse]) error
 	// Health answers while the sidecar serves; it needs no token.
 	Health(context.Context, *connect.Request[v1.HealthRequest]) (*connect.Response[v1.HealthResponse], error)
 }
@@ -320,6 +516,66 @@ func NewSidecarServiceHandler(svc SidecarServiceHandler, opts ...connect.Handler
 		connect.WithSchema(sidecarServiceMethods.ByName("ReadFile")),
 		connect.WithHandlerOptions(opts...),
 	)
+	sidecarServiceListDirHandler := connect.NewUnaryHandler(
+		SidecarServiceListDirProcedure,
+		svc.ListDir,
+		connect.WithSchema(sidecarServiceMethods.ByName("ListDir")),
+		connect.WithHandlerOptions(opts...),
+	)
+	sidecarServiceStatHandler := connect.NewUnaryHandler(
+		SidecarServiceStatProcedure,
+		svc.Stat,
+		connect.WithSchema(sidecarServiceMethods.ByName("Stat")),
+		connect.WithHandlerOptions(opts...),
+	)
+	sidecarServiceMakeDirHandler := connect.NewUnaryHandler(
+		SidecarServiceMakeDirProcedure,
+		svc.MakeDir,
+		connect.WithSchema(sidecarServiceMethods.ByName("MakeDir")),
+		connect.WithHandlerOptions(opts...),
+	)
+	sidecarServiceRemoveHandler := connect.NewUnaryHandler(
+		SidecarServiceRemoveProcedure,
+		svc.Remove,
+		connect.WithSchema(sidecarServiceMethods.ByName("Remove")),
+		connect.WithHandlerOptions(opts...),
+	)
+	sidecarServiceRenameHandler := connect.NewUnaryHandler(
+		SidecarServiceRenameProcedure,
+		svc.Rename,
+		connect.WithSchema(sidecarServiceMethods.ByName("Rename")),
+		connect.WithHandlerOptions(opts...),
+	)
+	sidecarServiceWatchHandler := connect.NewServerStreamHandler(
+		SidecarServiceWatchProcedure,
+		svc.Watch,
+		connect.WithSchema(sidecarServiceMethods.ByName("Watch")),
+		connect.WithHandlerOptions(opts...),
+	)
+	sidecarServiceUploadFileHandler := connect.NewClientStreamHandler(
+		SidecarServiceUploadFileProcedure,
+		svc.UploadFile,
+		connect.WithSchema(sidecarServiceMethods.ByName("UploadFile")),
+		connect.WithHandlerOptions(opts...),
+	)
+	sidecarServiceDownloadFileHandler := connect.NewServerStreamHandler(
+		SidecarServiceDownloadFileProcedure,
+		svc.DownloadFile,
+		connect.WithSchema(sidecarServiceMethods.ByName("DownloadFile")),
+		connect.WithHandlerOptions(opts...),
+	)
+	sidecarServiceUploadTarHandler := connect.NewClientStreamHandler(
+		SidecarServiceUploadTarProcedure,
+		svc.UploadTar,
+		connect.WithSchema(sidecarServiceMethods.ByName("UploadTar")),
+		connect.WithHandlerOptions(opts...),
+	)
+	sidecarServiceDownloadTarHandler := connect.NewServerStreamHandler(
+		SidecarServiceDownloadTarProcedure,
+		svc.DownloadTar,
+		connect.WithSchema(sidecarServiceMethods.ByName("DownloadTar")),
+		connect.WithHandlerOptions(opts...),
+	)
 	sidecarServiceHealthHandler := connect.NewUnaryHandler(
 		SidecarServiceHealthProcedure,
 		svc.Health,
@@ -346,6 +602,26 @@ func NewSidecarServiceHandler(svc SidecarServiceHandler, opts ...connect.Handler
 			sidecarServiceWriteFilesHandler.ServeHTTP(w, r)
 		case SidecarServiceReadFileProcedure:
 			sidecarServiceReadFileHandler.ServeHTTP(w, r)
+		case SidecarServiceListDirProcedure:
+			sidecarServiceListDirHandler.ServeHTTP(w, r)
+		case SidecarServiceStatProcedure:
+			sidecarServiceStatHandler.ServeHTTP(w, r)
+		case SidecarServiceMakeDirProcedure:
+			sidecarServiceMakeDirHandler.ServeHTTP(w, r)
+		case SidecarServiceRemoveProcedure:
+			sidecarServiceRemoveHandler.ServeHTTP(w, r)
+		case SidecarServiceRenameProcedure:
+			sidecarServiceRenameHandler.ServeHTTP(w, r)
+		case SidecarServiceWatchProcedure:
+			sidecarServiceWatchHandler.ServeHTTP(w, r)
+		case SidecarServiceUploadFileProcedure:
+			sidecarServiceUploadFileHandler.ServeHTTP(w, r)
+		case SidecarServiceDownloadFileProcedure:
+			sidecarServiceDownloadFileHandler.ServeHTTP(w, r)
+		case SidecarServiceUploadTarProcedure:
+			sidecarServiceUploadTarHandler.ServeHTTP(w, r)
+		case SidecarServiceDownloadTarProcedure:
+			sidecarServiceDownloadTarHandler.ServeHTTP(w, r)
 		case SidecarServiceHealthProcedure:
 			sidecarServiceHealthHandler.ServeHTTP(w, r)
 		default:
@@ -391,6 +667,46 @@ func (UnimplementedSidecarServiceHandler) WriteFiles(context.Context, *connect.R
 
 func (UnimplementedSidecarServiceHandler) ReadFile(context.Context, *connect.Request[v1.ReadFileRequest]) (*connect.Response[v1.ReadFileResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("arl.sidecar.v1.SidecarService.ReadFile is not implemented"))
+}
+
+func (UnimplementedSidecarServiceHandler) ListDir(context.Context, *connect.Request[v1.ListDirRequest]) (*connect.Response[v1.ListDirResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("arl.sidecar.v1.SidecarService.ListDir is not implemented"))
+}
+
+func (UnimplementedSidecarServiceHandler) Stat(context.Context, *connect.Request[v1.StatRequest]) (*connect.Response[v1.StatResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("arl.sidecar.v1.SidecarService.Stat is not implemented"))
+}
+
+func (UnimplementedSidecarServiceHandler) MakeDir(context.Context, *connect.Request[v1.MakeDirRequest]) (*connect.Response[v1.MakeDirResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("arl.sidecar.v1.SidecarService.MakeDir is not implemented"))
+}
+
+func (UnimplementedSidecarServiceHandler) Remove(context.Context, *connect.Request[v1.RemoveRequest]) (*connect.Response[v1.RemoveResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("arl.sidecar.v1.SidecarService.Remove is not implemented"))
+}
+
+func (UnimplementedSidecarServiceHandler) Rename(context.Context, *connect.Request[v1.RenameRequest]) (*connect.Response[v1.RenameResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("arl.sidecar.v1.SidecarService.Rename is not implemented"))
+}
+
+func (UnimplementedSidecarServiceHandler) Watch(context.Context, *connect.Request[v1.WatchRequest], *connect.ServerStream[v1.WatchResponse]) error {
+	return connect.NewError(connect.CodeUnimplemented, errors.New("arl.sidecar.v1.SidecarService.Watch is not implemented"))
+}
+
+func (UnimplementedSidecarServiceHandler) UploadFile(context.Context, *connect.ClientStream[v1.UploadFileRequest]) (*connect.Response[v1.UploadFileResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("arl.sidecar.v1.SidecarService.UploadFile is not implemented"))
+}
+
+func (UnimplementedSidecarServiceHandler) DownloadFile(context.Context, *connect.Request[v1.DownloadFileRequest], *connect.ServerStream[v1.DownloadFileResponse]) error {
+	return connect.NewError(connect.CodeUnimplemented, errors.New("arl.sidecar.v1.SidecarService.DownloadFile is not implemented"))
+}
+
+func (UnimplementedSidecarServiceHandler) UploadTar(context.Context, *connect.ClientStream[v1.UploadTarRequest]) (*connect.Response[v1.UploadTarResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("arl.sidecar.v1.SidecarService.UploadTar is not implemented"))
+}
+
+func (UnimplementedSidecarServiceHandler) DownloadTar(context.Context, *connect.Request[v1.DownloadTarRequest], *connect.ServerStream[v1.DownloadTarResponse]) error {
+	return connect.NewError(connect.CodeUnimplemented, errors.New("arl.sidecar.v1.SidecarService.DownloadTar is not implemented"))
 }
 
 func (UnimplementedSidecarServiceHandler) Health(context.Context, *connect.Request[v1.HealthRequest]) (*connect.Response[v1.HealthResponse], error) {

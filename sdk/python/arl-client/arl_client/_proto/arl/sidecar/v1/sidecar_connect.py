@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Protocol, TYPE_CHECKING
 
+from arl.sidecar.v1.files_pb2 import DownloadFileRequest, DownloadFileResponse, DownloadTarRequest, DownloadTarResponse, ListDirRequest, ListDirResponse, MakeDirRequest, MakeDirResponse, RemoveRequest, RemoveResponse, RenameRequest, RenameResponse, StatRequest, StatResponse, UploadFileRequest, UploadFileResponse, UploadTarRequest, UploadTarResponse, WatchRequest, WatchResponse
 from connectrpc.client import ConnectClient, ConnectClientSync
 from connectrpc.code import Code
 from connectrpc.compat import google_protobuf_binary_codec, google_protobuf_codecs
@@ -103,7 +104,73 @@ class SidecarService(Protocol):
 
     async def read_file(self, request: ReadFileRequest, ctx: RequestContext[ReadFileRequest, ReadFileResponse], /) -> ReadFileResponse:
         """
-        ReadFile reads one file (up to max_bytes).
+        ReadFile reads one regular file (up to max_bytes).
+        """
+        raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
+
+    async def list_dir(self, request: ListDirRequest, ctx: RequestContext[ListDirRequest, ListDirResponse], /) -> ListDirResponse:
+        """
+        ListDir lists a directory (down to depth levels); symlinks are listed,
+        not followed.
+        """
+        raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
+
+    async def stat(self, request: StatRequest, ctx: RequestContext[StatRequest, StatResponse], /) -> StatResponse:
+        """
+        Stat describes one path (a final symlink is described, not followed).
+        """
+        raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
+
+    async def make_dir(self, request: MakeDirRequest, ctx: RequestContext[MakeDirRequest, MakeDirResponse], /) -> MakeDirResponse:
+        """
+        MakeDir makes a directory; with parents, missing parents too.
+        """
+        raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
+
+    async def remove(self, request: RemoveRequest, ctx: RequestContext[RemoveRequest, RemoveResponse], /) -> RemoveResponse:
+        """
+        Remove removes a file, a symlink or (recursive) a directory tree.
+        """
+        raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
+
+    async def rename(self, request: RenameRequest, ctx: RequestContext[RenameRequest, RenameResponse], /) -> RenameResponse:
+        """
+        Rename moves a file or directory within one allowed root.
+        """
+        raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
+
+    def watch(self, request: WatchRequest, ctx: RequestContext[WatchRequest, WatchResponse], /) -> AsyncIterator[WatchResponse]:
+        """
+        Watch streams changes in a directory (and, recursive, its
+        subdirectories): first a ready message once the watch is in place, then
+        one event per change, until the client goes away.
+        """
+        raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
+
+    async def upload_file(self, request: AsyncIterator[UploadFileRequest], ctx: RequestContext[UploadFileRequest, UploadFileResponse], /) -> UploadFileResponse:
+        """
+        UploadFile writes one file of any size from a client stream: a header
+        with the path and mode, then data chunks. The file appears atomically
+        when the stream ends.
+        """
+        raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
+
+    def download_file(self, request: DownloadFileRequest, ctx: RequestContext[DownloadFileRequest, DownloadFileResponse], /) -> AsyncIterator[DownloadFileResponse]:
+        """
+        DownloadFile streams one regular file: its info, then data chunks.
+        """
+        raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
+
+    async def upload_tar(self, request: AsyncIterator[UploadTarRequest], ctx: RequestContext[UploadTarRequest, UploadTarResponse], /) -> UploadTarResponse:
+        """
+        UploadTar unpacks a tar stream (optionally gzip-compressed) into a
+        directory: a header with the directory, then the tar's bytes in chunks.
+        """
+        raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
+
+    def download_tar(self, request: DownloadTarRequest, ctx: RequestContext[DownloadTarRequest, DownloadTarResponse], /) -> AsyncIterator[DownloadTarResponse]:
+        """
+        DownloadTar streams a directory as an uncompressed tar.
         """
         raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
 
@@ -225,6 +292,116 @@ class SidecarServiceASGIApplication(ConnectASGIApplication[SidecarService]):
                         stream_type=StreamType.UNARY,
                     ),
                     function=svc.read_file,
+                ),
+                "/arl.sidecar.v1.SidecarService/ListDir": Endpoint.unary(
+                    method=MethodInfo(
+                        name="ListDir",
+                        service_name="arl.sidecar.v1.SidecarService",
+                        input=ListDirRequest,
+                        output=ListDirResponse,
+                        idempotency_level=IdempotencyLevel.UNKNOWN,
+                        stream_type=StreamType.UNARY,
+                    ),
+                    function=svc.list_dir,
+                ),
+                "/arl.sidecar.v1.SidecarService/Stat": Endpoint.unary(
+                    method=MethodInfo(
+                        name="Stat",
+                        service_name="arl.sidecar.v1.SidecarService",
+                        input=StatRequest,
+                        output=StatResponse,
+                        idempotency_level=IdempotencyLevel.UNKNOWN,
+                        stream_type=StreamType.UNARY,
+                    ),
+                    function=svc.stat,
+                ),
+                "/arl.sidecar.v1.SidecarService/MakeDir": Endpoint.unary(
+                    method=MethodInfo(
+                        name="MakeDir",
+                        service_name="arl.sidecar.v1.SidecarService",
+                        input=MakeDirRequest,
+                        output=MakeDirResponse,
+                        idempotency_level=IdempotencyLevel.UNKNOWN,
+                        stream_type=StreamType.UNARY,
+                    ),
+                    function=svc.make_dir,
+                ),
+                "/arl.sidecar.v1.SidecarService/Remove": Endpoint.unary(
+                    method=MethodInfo(
+                        name="Remove",
+                        service_name="arl.sidecar.v1.SidecarService",
+                        input=RemoveRequest,
+                        output=RemoveResponse,
+                        idempotency_level=IdempotencyLevel.UNKNOWN,
+                        stream_type=StreamType.UNARY,
+                    ),
+                    function=svc.remove,
+                ),
+                "/arl.sidecar.v1.SidecarService/Rename": Endpoint.unary(
+                    method=MethodInfo(
+                        name="Rename",
+                        service_name="arl.sidecar.v1.SidecarService",
+                        input=RenameRequest,
+                        output=RenameResponse,
+                        idempotency_level=IdempotencyLevel.UNKNOWN,
+                        stream_type=StreamType.UNARY,
+                    ),
+                    function=svc.rename,
+                ),
+                "/arl.sidecar.v1.SidecarService/Watch": Endpoint.server_stream(
+                    method=MethodInfo(
+                        name="Watch",
+                        service_name="arl.sidecar.v1.SidecarService",
+                        input=WatchRequest,
+                        output=WatchResponse,
+                        idempotency_level=IdempotencyLevel.UNKNOWN,
+                        stream_type=StreamType.SERVER_STREAM,
+                    ),
+                    function=svc.watch,
+                ),
+                "/arl.sidecar.v1.SidecarService/UploadFile": Endpoint.client_stream(
+                    method=MethodInfo(
+                        name="UploadFile",
+                        service_name="arl.sidecar.v1.SidecarService",
+                        input=UploadFileRequest,
+                        output=UploadFileResponse,
+                        idempotency_level=IdempotencyLevel.UNKNOWN,
+                        stream_type=StreamType.CLIENT_STREAM,
+                    ),
+                    function=svc.upload_file,
+                ),
+                "/arl.sidecar.v1.SidecarService/DownloadFile": Endpoint.server_stream(
+                    method=MethodInfo(
+                        name="DownloadFile",
+                        service_name="arl.sidecar.v1.SidecarService",
+                        input=DownloadFileRequest,
+                        output=DownloadFileResponse,
+                        idempotency_level=IdempotencyLevel.UNKNOWN,
+                        stream_type=StreamType.SERVER_STREAM,
+                    ),
+                    function=svc.download_file,
+                ),
+                "/arl.sidecar.v1.SidecarService/UploadTar": Endpoint.client_stream(
+                    method=MethodInfo(
+                        name="UploadTar",
+                        service_name="arl.sidecar.v1.SidecarService",
+                        input=UploadTarRequest,
+                        output=UploadTarResponse,
+                        idempotency_level=IdempotencyLevel.UNKNOWN,
+                        stream_type=StreamType.CLIENT_STREAM,
+                    ),
+                    function=svc.upload_tar,
+                ),
+                "/arl.sidecar.v1.SidecarService/DownloadTar": Endpoint.server_stream(
+                    method=MethodInfo(
+                        name="DownloadTar",
+                        service_name="arl.sidecar.v1.SidecarService",
+                        input=DownloadTarRequest,
+                        output=DownloadTarResponse,
+                        idempotency_level=IdempotencyLevel.UNKNOWN,
+                        stream_type=StreamType.SERVER_STREAM,
+                    ),
+                    function=svc.download_tar,
                 ),
                 "/arl.sidecar.v1.SidecarService/Health": Endpoint.unary(
                     method=MethodInfo(
@@ -482,7 +659,7 @@ class SidecarServiceClient(ConnectClient):
         timeout_ms: int | None = None,
     ) -> ReadFileResponse:
         """
-        ReadFile reads one file (up to max_bytes).
+        ReadFile reads one regular file (up to max_bytes).
         """
         return await self.execute_unary(
             request=request,
@@ -493,6 +670,242 @@ class SidecarServiceClient(ConnectClient):
                 output=ReadFileResponse,
                 idempotency_level=IdempotencyLevel.UNKNOWN,
                 stream_type=StreamType.UNARY,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+        )
+    async def list_dir(
+        self,
+        request: ListDirRequest,
+        *,
+        headers: Headers | Mapping[str, str] | None = None, 
+        timeout_ms: int | None = None,
+    ) -> ListDirResponse:
+        """
+        ListDir lists a directory (down to depth levels); symlinks are listed,
+        not followed.
+        """
+        return await self.execute_unary(
+            request=request,
+            method=MethodInfo(
+                name="ListDir",
+                service_name="arl.sidecar.v1.SidecarService",
+                input=ListDirRequest,
+                output=ListDirResponse,
+                idempotency_level=IdempotencyLevel.UNKNOWN,
+                stream_type=StreamType.UNARY,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+        )
+    async def stat(
+        self,
+        request: StatRequest,
+        *,
+        headers: Headers | Mapping[str, str] | None = None, 
+        timeout_ms: int | None = None,
+    ) -> StatResponse:
+        """
+        Stat describes one path (a final symlink is described, not followed).
+        """
+        return await self.execute_unary(
+            request=request,
+            method=MethodInfo(
+                name="Stat",
+                service_name="arl.sidecar.v1.SidecarService",
+                input=StatRequest,
+                output=StatResponse,
+                idempotency_level=IdempotencyLevel.UNKNOWN,
+                stream_type=StreamType.UNARY,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+        )
+    async def make_dir(
+        self,
+        request: MakeDirRequest,
+        *,
+        headers: Headers | Mapping[str, str] | None = None, 
+        timeout_ms: int | None = None,
+    ) -> MakeDirResponse:
+        """
+        MakeDir makes a directory; with parents, missing parents too.
+        """
+        return await self.execute_unary(
+            request=request,
+            method=MethodInfo(
+                name="MakeDir",
+                service_name="arl.sidecar.v1.SidecarService",
+                input=MakeDirRequest,
+                output=MakeDirResponse,
+                idempotency_level=IdempotencyLevel.UNKNOWN,
+                stream_type=StreamType.UNARY,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+        )
+    async def remove(
+        self,
+        request: RemoveRequest,
+        *,
+        headers: Headers | Mapping[str, str] | None = None, 
+        timeout_ms: int | None = None,
+    ) -> RemoveResponse:
+        """
+        Remove removes a file, a symlink or (recursive) a directory tree.
+        """
+        return await self.execute_unary(
+            request=request,
+            method=MethodInfo(
+                name="Remove",
+                service_name="arl.sidecar.v1.SidecarService",
+                input=RemoveRequest,
+                output=RemoveResponse,
+                idempotency_level=IdempotencyLevel.UNKNOWN,
+                stream_type=StreamType.UNARY,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+        )
+    async def rename(
+        self,
+        request: RenameRequest,
+        *,
+        headers: Headers | Mapping[str, str] | None = None, 
+        timeout_ms: int | None = None,
+    ) -> RenameResponse:
+        """
+        Rename moves a file or directory within one allowed root.
+        """
+        return await self.execute_unary(
+            request=request,
+            method=MethodInfo(
+                name="Rename",
+                service_name="arl.sidecar.v1.SidecarService",
+                input=RenameRequest,
+                output=RenameResponse,
+                idempotency_level=IdempotencyLevel.UNKNOWN,
+                stream_type=StreamType.UNARY,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+        )
+    def watch(
+        self,
+        request: WatchRequest,
+        *,
+        headers: Headers | Mapping[str, str] | None = None, 
+        timeout_ms: int | None = None,
+    ) -> AsyncIterator[WatchResponse]:
+        """
+        Watch streams changes in a directory (and, recursive, its
+        subdirectories): first a ready message once the watch is in place, then
+        one event per change, until the client goes away.
+        """
+        return self.execute_server_stream(
+            request=request,
+            method=MethodInfo(
+                name="Watch",
+                service_name="arl.sidecar.v1.SidecarService",
+                input=WatchRequest,
+                output=WatchResponse,
+                idempotency_level=IdempotencyLevel.UNKNOWN,
+                stream_type=StreamType.SERVER_STREAM,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+        )
+    async def upload_file(
+        self,
+        request: AsyncIterator[UploadFileRequest],
+        *,
+        headers: Headers | Mapping[str, str] | None = None, 
+        timeout_ms: int | None = None,
+    ) -> UploadFileResponse:
+        """
+        UploadFile writes one file of any size from a client stream: a header
+        with the path and mode, then data chunks. The file appears atomically
+        when the stream ends.
+        """
+        return await self.execute_client_stream(
+            request=request,
+            method=MethodInfo(
+                name="UploadFile",
+                service_name="arl.sidecar.v1.SidecarService",
+                input=UploadFileRequest,
+                output=UploadFileResponse,
+                idempotency_level=IdempotencyLevel.UNKNOWN,
+                stream_type=StreamType.CLIENT_STREAM,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+        )
+    def download_file(
+        self,
+        request: DownloadFileRequest,
+        *,
+        headers: Headers | Mapping[str, str] | None = None, 
+        timeout_ms: int | None = None,
+    ) -> AsyncIterator[DownloadFileResponse]:
+        """
+        DownloadFile streams one regular file: its info, then data chunks.
+        """
+        return self.execute_server_stream(
+            request=request,
+            method=MethodInfo(
+                name="DownloadFile",
+                service_name="arl.sidecar.v1.SidecarService",
+                input=DownloadFileRequest,
+                output=DownloadFileResponse,
+                idempotency_level=IdempotencyLevel.UNKNOWN,
+                stream_type=StreamType.SERVER_STREAM,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+        )
+    async def upload_tar(
+        self,
+        request: AsyncIterator[UploadTarRequest],
+        *,
+        headers: Headers | Mapping[str, str] | None = None, 
+        timeout_ms: int | None = None,
+    ) -> UploadTarResponse:
+        """
+        UploadTar unpacks a tar stream (optionally gzip-compressed) into a
+        directory: a header with the directory, then the tar's bytes in chunks.
+        """
+        return await self.execute_client_stream(
+            request=request,
+            method=MethodInfo(
+                name="UploadTar",
+                service_name="arl.sidecar.v1.SidecarService",
+                input=UploadTarRequest,
+                output=UploadTarResponse,
+                idempotency_level=IdempotencyLevel.UNKNOWN,
+                stream_type=StreamType.CLIENT_STREAM,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+        )
+    def download_tar(
+        self,
+        request: DownloadTarRequest,
+        *,
+        headers: Headers | Mapping[str, str] | None = None, 
+        timeout_ms: int | None = None,
+    ) -> AsyncIterator[DownloadTarResponse]:
+        """
+        DownloadTar streams a directory as an uncompressed tar.
+        """
+        return self.execute_server_stream(
+            request=request,
+            method=MethodInfo(
+                name="DownloadTar",
+                service_name="arl.sidecar.v1.SidecarService",
+                input=DownloadTarRequest,
+                output=DownloadTarResponse,
+                idempotency_level=IdempotencyLevel.UNKNOWN,
+                stream_type=StreamType.SERVER_STREAM,
             ),
             headers=headers,
             timeout_ms=timeout_ms,
@@ -587,7 +1000,73 @@ class SidecarServiceSync(Protocol):
 
     def read_file(self, request: ReadFileRequest, ctx: RequestContext[ReadFileRequest, ReadFileResponse], /) -> ReadFileResponse:
         """
-        ReadFile reads one file (up to max_bytes).
+        ReadFile reads one regular file (up to max_bytes).
+        """
+        raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
+
+    def list_dir(self, request: ListDirRequest, ctx: RequestContext[ListDirRequest, ListDirResponse], /) -> ListDirResponse:
+        """
+        ListDir lists a directory (down to depth levels); symlinks are listed,
+        not followed.
+        """
+        raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
+
+    def stat(self, request: StatRequest, ctx: RequestContext[StatRequest, StatResponse], /) -> StatResponse:
+        """
+        Stat describes one path (a final symlink is described, not followed).
+        """
+        raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
+
+    def make_dir(self, request: MakeDirRequest, ctx: RequestContext[MakeDirRequest, MakeDirResponse], /) -> MakeDirResponse:
+        """
+        MakeDir makes a directory; with parents, missing parents too.
+        """
+        raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
+
+    def remove(self, request: RemoveRequest, ctx: RequestContext[RemoveRequest, RemoveResponse], /) -> RemoveResponse:
+        """
+        Remove removes a file, a symlink or (recursive) a directory tree.
+        """
+        raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
+
+    def rename(self, request: RenameRequest, ctx: RequestContext[RenameRequest, RenameResponse], /) -> RenameResponse:
+        """
+        Rename moves a file or directory within one allowed root.
+        """
+        raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
+
+    def watch(self, request: WatchRequest, ctx: RequestContext[WatchRequest, WatchResponse], /) -> Iterator[WatchResponse]:
+        """
+        Watch streams changes in a directory (and, recursive, its
+        subdirectories): first a ready message once the watch is in place, then
+        one event per change, until the client goes away.
+        """
+        raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
+
+    def upload_file(self, request: Iterator[UploadFileRequest], ctx: RequestContext[UploadFileRequest, UploadFileResponse], /) -> UploadFileResponse:
+        """
+        UploadFile writes one file of any size from a client stream: a header
+        with the path and mode, then data chunks. The file appears atomically
+        when the stream ends.
+        """
+        raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
+
+    def download_file(self, request: DownloadFileRequest, ctx: RequestContext[DownloadFileRequest, DownloadFileResponse], /) -> Iterator[DownloadFileResponse]:
+        """
+        DownloadFile streams one regular file: its info, then data chunks.
+        """
+        raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
+
+    def upload_tar(self, request: Iterator[UploadTarRequest], ctx: RequestContext[UploadTarRequest, UploadTarResponse], /) -> UploadTarResponse:
+        """
+        UploadTar unpacks a tar stream (optionally gzip-compressed) into a
+        directory: a header with the directory, then the tar's bytes in chunks.
+        """
+        raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
+
+    def download_tar(self, request: DownloadTarRequest, ctx: RequestContext[DownloadTarRequest, DownloadTarResponse], /) -> Iterator[DownloadTarResponse]:
+        """
+        DownloadTar streams a directory as an uncompressed tar.
         """
         raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
 
@@ -707,6 +1186,116 @@ class SidecarServiceWSGIApplication(ConnectWSGIApplication):
                         stream_type=StreamType.UNARY,
                     ),
                     function=service.read_file,
+                ),
+                "/arl.sidecar.v1.SidecarService/ListDir": EndpointSync.unary(
+                    method=MethodInfo(
+                        name="ListDir",
+                        service_name="arl.sidecar.v1.SidecarService",
+                        input=ListDirRequest,
+                        output=ListDirResponse,
+                        idempotency_level=IdempotencyLevel.UNKNOWN,
+                        stream_type=StreamType.UNARY,
+                    ),
+                    function=service.list_dir,
+                ),
+                "/arl.sidecar.v1.SidecarService/Stat": EndpointSync.unary(
+                    method=MethodInfo(
+                        name="Stat",
+                        service_name="arl.sidecar.v1.SidecarService",
+                        input=StatRequest,
+                        output=StatResponse,
+                        idempotency_level=IdempotencyLevel.UNKNOWN,
+                        stream_type=StreamType.UNARY,
+                    ),
+                    function=service.stat,
+                ),
+                "/arl.sidecar.v1.SidecarService/MakeDir": EndpointSync.unary(
+                    method=MethodInfo(
+                        name="MakeDir",
+                        service_name="arl.sidecar.v1.SidecarService",
+                        input=MakeDirRequest,
+                        output=MakeDirResponse,
+                        idempotency_level=IdempotencyLevel.UNKNOWN,
+                        stream_type=StreamType.UNARY,
+                    ),
+                    function=service.make_dir,
+                ),
+                "/arl.sidecar.v1.SidecarService/Remove": EndpointSync.unary(
+                    method=MethodInfo(
+                        name="Remove",
+                        service_name="arl.sidecar.v1.SidecarService",
+                        input=RemoveRequest,
+                        output=RemoveResponse,
+                        idempotency_level=IdempotencyLevel.UNKNOWN,
+                        stream_type=StreamType.UNARY,
+                    ),
+                    function=service.remove,
+                ),
+                "/arl.sidecar.v1.SidecarService/Rename": EndpointSync.unary(
+                    method=MethodInfo(
+                        name="Rename",
+                        service_name="arl.sidecar.v1.SidecarService",
+                        input=RenameRequest,
+                        output=RenameResponse,
+                        idempotency_level=IdempotencyLevel.UNKNOWN,
+                        stream_type=StreamType.UNARY,
+                    ),
+                    function=service.rename,
+                ),
+                "/arl.sidecar.v1.SidecarService/Watch": EndpointSync.server_stream(
+                    method=MethodInfo(
+                        name="Watch",
+                        service_name="arl.sidecar.v1.SidecarService",
+                        input=WatchRequest,
+                        output=WatchResponse,
+                        idempotency_level=IdempotencyLevel.UNKNOWN,
+                        stream_type=StreamType.SERVER_STREAM,
+                    ),
+                    function=service.watch,
+                ),
+                "/arl.sidecar.v1.SidecarService/UploadFile": EndpointSync.client_stream(
+                    method=MethodInfo(
+                        name="UploadFile",
+                        service_name="arl.sidecar.v1.SidecarService",
+                        input=UploadFileRequest,
+                        output=UploadFileResponse,
+                        idempotency_level=IdempotencyLevel.UNKNOWN,
+                        stream_type=StreamType.CLIENT_STREAM,
+                    ),
+                    function=service.upload_file,
+                ),
+                "/arl.sidecar.v1.SidecarService/DownloadFile": EndpointSync.server_stream(
+                    method=MethodInfo(
+                        name="DownloadFile",
+                        service_name="arl.sidecar.v1.SidecarService",
+                        input=DownloadFileRequest,
+                        output=DownloadFileResponse,
+                        idempotency_level=IdempotencyLevel.UNKNOWN,
+                        stream_type=StreamType.SERVER_STREAM,
+                    ),
+                    function=service.download_file,
+                ),
+                "/arl.sidecar.v1.SidecarService/UploadTar": EndpointSync.client_stream(
+                    method=MethodInfo(
+                        name="UploadTar",
+                        service_name="arl.sidecar.v1.SidecarService",
+                        input=UploadTarRequest,
+                        output=UploadTarResponse,
+                        idempotency_level=IdempotencyLevel.UNKNOWN,
+                        stream_type=StreamType.CLIENT_STREAM,
+                    ),
+                    function=service.upload_tar,
+                ),
+                "/arl.sidecar.v1.SidecarService/DownloadTar": EndpointSync.server_stream(
+                    method=MethodInfo(
+                        name="DownloadTar",
+                        service_name="arl.sidecar.v1.SidecarService",
+                        input=DownloadTarRequest,
+                        output=DownloadTarResponse,
+                        idempotency_level=IdempotencyLevel.UNKNOWN,
+                        stream_type=StreamType.SERVER_STREAM,
+                    ),
+                    function=service.download_tar,
                 ),
                 "/arl.sidecar.v1.SidecarService/Health": EndpointSync.unary(
                     method=MethodInfo(
@@ -964,7 +1553,7 @@ class SidecarServiceClientSync(ConnectClientSync):
         timeout_ms: int | None = None,
     ) -> ReadFileResponse:
         """
-        ReadFile reads one file (up to max_bytes).
+        ReadFile reads one regular file (up to max_bytes).
         """
         return self.execute_unary(
             request=request,
@@ -975,6 +1564,242 @@ class SidecarServiceClientSync(ConnectClientSync):
                 output=ReadFileResponse,
                 idempotency_level=IdempotencyLevel.UNKNOWN,
                 stream_type=StreamType.UNARY,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+        )
+    def list_dir(
+        self,
+        request: ListDirRequest,
+        *,
+        headers: Headers | Mapping[str, str] | None = None, 
+        timeout_ms: int | None = None,
+    ) -> ListDirResponse:
+        """
+        ListDir lists a directory (down to depth levels); symlinks are listed,
+        not followed.
+        """
+        return self.execute_unary(
+            request=request,
+            method=MethodInfo(
+                name="ListDir",
+                service_name="arl.sidecar.v1.SidecarService",
+                input=ListDirRequest,
+                output=ListDirResponse,
+                idempotency_level=IdempotencyLevel.UNKNOWN,
+                stream_type=StreamType.UNARY,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+        )
+    def stat(
+        self,
+        request: StatRequest,
+        *,
+        headers: Headers | Mapping[str, str] | None = None, 
+        timeout_ms: int | None = None,
+    ) -> StatResponse:
+        """
+        Stat describes one path (a final symlink is described, not followed).
+        """
+        return self.execute_unary(
+            request=request,
+            method=MethodInfo(
+                name="Stat",
+                service_name="arl.sidecar.v1.SidecarService",
+                input=StatRequest,
+                output=StatResponse,
+                idempotency_level=IdempotencyLevel.UNKNOWN,
+                stream_type=StreamType.UNARY,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+        )
+    def make_dir(
+        self,
+        request: MakeDirRequest,
+        *,
+        headers: Headers | Mapping[str, str] | None = None, 
+        timeout_ms: int | None = None,
+    ) -> MakeDirResponse:
+        """
+        MakeDir makes a directory; with parents, missing parents too.
+        """
+        return self.execute_unary(
+            request=request,
+            method=MethodInfo(
+                name="MakeDir",
+                service_name="arl.sidecar.v1.SidecarService",
+                input=MakeDirRequest,
+                output=MakeDirResponse,
+                idempotency_level=IdempotencyLevel.UNKNOWN,
+                stream_type=StreamType.UNARY,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+        )
+    def remove(
+        self,
+        request: RemoveRequest,
+        *,
+        headers: Headers | Mapping[str, str] | None = None, 
+        timeout_ms: int | None = None,
+    ) -> RemoveResponse:
+        """
+        Remove removes a file, a symlink or (recursive) a directory tree.
+        """
+        return self.execute_unary(
+            request=request,
+            method=MethodInfo(
+                name="Remove",
+                service_name="arl.sidecar.v1.SidecarService",
+                input=RemoveRequest,
+                output=RemoveResponse,
+                idempotency_level=IdempotencyLevel.UNKNOWN,
+                stream_type=StreamType.UNARY,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+        )
+    def rename(
+        self,
+        request: RenameRequest,
+        *,
+        headers: Headers | Mapping[str, str] | None = None, 
+        timeout_ms: int | None = None,
+    ) -> RenameResponse:
+        """
+        Rename moves a file or directory within one allowed root.
+        """
+        return self.execute_unary(
+            request=request,
+            method=MethodInfo(
+                name="Rename",
+                service_name="arl.sidecar.v1.SidecarService",
+                input=RenameRequest,
+                output=RenameResponse,
+                idempotency_level=IdempotencyLevel.UNKNOWN,
+                stream_type=StreamType.UNARY,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+        )
+    def watch(
+        self,
+        request: WatchRequest,
+        *,
+        headers: Headers | Mapping[str, str] | None = None, 
+        timeout_ms: int | None = None,
+    ) -> Iterator[WatchResponse]:
+        """
+        Watch streams changes in a directory (and, recursive, its
+        subdirectories): first a ready message once the watch is in place, then
+        one event per change, until the client goes away.
+        """
+        return self.execute_server_stream(
+            request=request,
+            method=MethodInfo(
+                name="Watch",
+                service_name="arl.sidecar.v1.SidecarService",
+                input=WatchRequest,
+                output=WatchResponse,
+                idempotency_level=IdempotencyLevel.UNKNOWN,
+                stream_type=StreamType.SERVER_STREAM,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+        )
+    def upload_file(
+        self,
+        request: Iterator[UploadFileRequest],
+        *,
+        headers: Headers | Mapping[str, str] | None = None, 
+        timeout_ms: int | None = None,
+    ) -> UploadFileResponse:
+        """
+        UploadFile writes one file of any size from a client stream: a header
+        with the path and mode, then data chunks. The file appears atomically
+        when the stream ends.
+        """
+        return self.execute_client_stream(
+            request=request,
+            method=MethodInfo(
+                name="UploadFile",
+                service_name="arl.sidecar.v1.SidecarService",
+                input=UploadFileRequest,
+                output=UploadFileResponse,
+                idempotency_level=IdempotencyLevel.UNKNOWN,
+                stream_type=StreamType.CLIENT_STREAM,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+        )
+    def download_file(
+        self,
+        request: DownloadFileRequest,
+        *,
+        headers: Headers | Mapping[str, str] | None = None, 
+        timeout_ms: int | None = None,
+    ) -> Iterator[DownloadFileResponse]:
+        """
+        DownloadFile streams one regular file: its info, then data chunks.
+        """
+        return self.execute_server_stream(
+            request=request,
+            method=MethodInfo(
+                name="DownloadFile",
+                service_name="arl.sidecar.v1.SidecarService",
+                input=DownloadFileRequest,
+                output=DownloadFileResponse,
+                idempotency_level=IdempotencyLevel.UNKNOWN,
+                stream_type=StreamType.SERVER_STREAM,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+        )
+    def upload_tar(
+        self,
+        request: Iterator[UploadTarRequest],
+        *,
+        headers: Headers | Mapping[str, str] | None = None, 
+        timeout_ms: int | None = None,
+    ) -> UploadTarResponse:
+        """
+        UploadTar unpacks a tar stream (optionally gzip-compressed) into a
+        directory: a header with the directory, then the tar's bytes in chunks.
+        """
+        return self.execute_client_stream(
+            request=request,
+            method=MethodInfo(
+                name="UploadTar",
+                service_name="arl.sidecar.v1.SidecarService",
+                input=UploadTarRequest,
+                output=UploadTarResponse,
+                idempotency_level=IdempotencyLevel.UNKNOWN,
+                stream_type=StreamType.CLIENT_STREAM,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+        )
+    def download_tar(
+        self,
+        request: DownloadTarRequest,
+        *,
+        headers: Headers | Mapping[str, str] | None = None, 
+        timeout_ms: int | None = None,
+    ) -> Iterator[DownloadTarResponse]:
+        """
+        DownloadTar streams a directory as an uncompressed tar.
+        """
+        return self.execute_server_stream(
+            request=request,
+            method=MethodInfo(
+                name="DownloadTar",
+                service_name="arl.sidecar.v1.SidecarService",
+                input=DownloadTarRequest,
+                output=DownloadTarResponse,
+                idempotency_level=IdempotencyLevel.UNKNOWN,
+                stream_type=StreamType.SERVER_STREAM,
             ),
             headers=headers,
             timeout_ms=timeout_ms,
