@@ -8,12 +8,15 @@ from typing import Any
 
 __all__ = [
     "ExecResult",
+    "FileInfo",
     "FileWritten",
     "ProcessEnded",
     "ProcessInfo",
     "ProcessStarted",
     "ResetResult",
     "SignalResult",
+    "UploadFileResponse",
+    "UploadTarResponse",
 ]
 
 
@@ -196,6 +199,86 @@ class FileWritten:
         return cls(
             path=message.path,
             size=message.size,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The sidecar's REST JSON shape (snake_case proto names)."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    """FileInfo
+
+    Proto message: arl.sidecar.v1.FileInfo.
+    """
+
+    name: str = ""
+    path: str = ""
+    type: int = 0
+    size: int = 0
+    mode: int = 0
+    modified_at_ms: int = 0
+    symlink_target: str = ""
+
+    @classmethod
+    def from_proto(cls, message: Any) -> FileInfo:
+        return cls(
+            name=message.name,
+            path=message.path,
+            type=message.type,
+            size=message.size,
+            mode=message.mode,
+            modified_at_ms=message.modified_at_ms,
+            symlink_target=message.symlink_target,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The sidecar's REST JSON shape (snake_case proto names)."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class UploadFileResponse:
+    """UploadFileResponse
+
+    Proto message: arl.sidecar.v1.UploadFileResponse.
+    """
+
+    path: str = ""
+    size: int = 0
+
+    @classmethod
+    def from_proto(cls, message: Any) -> UploadFileResponse:
+        return cls(
+            path=message.path,
+            size=message.size,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The sidecar's REST JSON shape (snake_case proto names)."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class UploadTarResponse:
+    """UploadTarResponse
+
+    Proto message: arl.sidecar.v1.UploadTarResponse.
+    """
+
+    files: int = 0
+    directories: int = 0
+    links: int = 0
+    bytes: int = 0
+
+    @classmethod
+    def from_proto(cls, message: Any) -> UploadTarResponse:
+        return cls(
+            files=message.files,
+            directories=message.directories,
+            links=message.links,
+            bytes=message.bytes,
         )
 
     def to_dict(self) -> dict[str, Any]:

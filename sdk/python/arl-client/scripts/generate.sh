@@ -33,6 +33,10 @@ rm -rf "$proto_out/arl"
 for dir in "$proto_out" "$proto_out/arl" "$proto_out/arl/sidecar" "$proto_out/arl/sidecar/v1"; do
   [ -f "$dir/__init__.py" ] || : > "$dir/__init__.py"
 done
+# protoc writes imports between files of the package as absolute `arl.sidecar.v1`
+# imports; the stubs live inside arl_client._proto, so make them relative.
+sed -i -E 's/^from arl\.sidecar\.v1 import /from . import /; s/^from arl\.sidecar\.v1\.([a-z_0-9]+) import /from .\1 import /' \
+  "$proto_out"/arl/sidecar/v1/*.py "$proto_out"/arl/sidecar/v1/*.pyi
 
 echo "arl-client: typed results (arl_client/results.py) from the sidecar proto" >&2
 "$venv/bin/python" "$sdk/scripts/gen_results.py" "$sdk/arl_client/results.py"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Protocol, TYPE_CHECKING
 
-from arl.sidecar.v1.files_pb2 import DownloadFileRequest, DownloadFileResponse, DownloadTarRequest, DownloadTarResponse, ListDirRequest, ListDirResponse, MakeDirRequest, MakeDirResponse, RemoveRequest, RemoveResponse, RenameRequest, RenameResponse, StatRequest, StatResponse, UploadFileRequest, UploadFileResponse, UploadTarRequest, UploadTarResponse, WatchRequest, WatchResponse
+from .files_pb2 import DownloadFileRequest, DownloadFileResponse, DownloadTarRequest, DownloadTarResponse, ListDirRequest, ListDirResponse, MakeDirRequest, MakeDirResponse, RemoveRequest, RemoveResponse, RenameRequest, RenameResponse, StatRequest, StatResponse, UploadFileRequest, UploadFileResponse, UploadTarRequest, UploadTarResponse, WatchRequest, WatchResponse
 from connectrpc.client import ConnectClient, ConnectClientSync
 from connectrpc.code import Code
 from connectrpc.compat import google_protobuf_binary_codec, google_protobuf_codecs

@@ -22,7 +22,7 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
-from arl.sidecar.v1 import files_pb2 as arl_dot_sidecar_dot_v1_dot_files__pb2
+from . import files_pb2 as arl_dot_sidecar_dot_v1_dot_files__pb2
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 
 
