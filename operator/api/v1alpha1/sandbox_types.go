@@ -121,6 +121,15 @@ const (
 	EventReasonSandboxReady   = "Ready"
 	EventReasonPodLost        = "PodLost"
 	EventReasonPodFailed      = "PodFailed"
+	// EventReasonOneShotDone: the TTL controller deleted a one-shot
+	// sandbox (keepAlive: false) whose task finished.
+	EventReasonOneShotDone = "OneShotDone"
+	// EventReasonIdleTimeout: the TTL controller deleted a sandbox idle
+	// past its idleTimeoutSeconds.
+	EventReasonIdleTimeout = "IdleTimeout"
+	// EventReasonDeleteFailed: the TTL controller could not delete a
+	// sandbox it judged done.
+	EventReasonDeleteFailed = "DeleteFailed"
 )
 
 // Sandbox is one pod taken from a WarmPool: a workspace where Tasks run.

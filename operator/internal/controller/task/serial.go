@@ -101,7 +101,7 @@ func (r *TaskReconciler) isSerial(ctx context.Context, sandbox *arlv1.Sandbox) (
 		return sandbox.Spec.TaskConcurrency == arlv1.TaskConcurrencySerial, nil
 	}
 	var pool arlv1.WarmPool
-	err := r.client.Get(ctx, types.NamespacedName{Namespace: sandbox.Namespace, Name: sandbox.Spec.PoolRef}, &pool)
+	err := r.Client.Get(ctx, types.NamespacedName{Namespace: sandbox.Namespace, Name: sandbox.Spec.PoolRef}, &pool)
 	switch {
 	case apierrors.IsNotFound(err):
 		return false, nil
@@ -113,7 +113,7 @@ func (r *TaskReconciler) isSerial(ctx context.Context, sandbox *arlv1.Sandbox) (
 
 func (r *TaskReconciler) siblings(ctx context.Context, namespace, sandbox string) ([]arlv1.Task, error) {
 	var tasks arlv1.TaskList
-	if err := r.client.List(ctx, &tasks, client.InNamespace(namespace),
+	if err := r.Client.List(ctx, &tasks, client.InNamespace(namespace),
 		client.MatchingFields{arlv1.TaskSandboxRefField: sandbox}); err != nil {
 		return nil, fmt.Errorf("list tasks of sandbox %s: %w", sandbox, err)
 	}

@@ -263,8 +263,10 @@ func startManager(ctx context.Context, ns string, tune ...func(*Options)) (<-cha
 	for _, f := range tune {
 		f(&opts)
 	}
-	if err := Setup(mgr, opts); err != nil {
-		return nil, fmt.Errorf("task.Setup: %w", err)
+	r := &TaskReconciler{Client: mgr.GetClient(), Live: mgr.GetAPIReader(),
+		Recorder: mgr.GetEventRecorder("arl-task-controller"), Options: opts}
+	if err := r.SetupWithManager(mgr); err != nil {
+		return nil, fmt.Errorf("task controller: %w", err)
 	}
 	done := make(chan struct{})
 	go func() {
