@@ -155,6 +155,9 @@ func node(l Layout) Component {
 		"--kubeconfig=" + p(nodeName+".kubeconfig"),
 		"--node-name=" + NodeName,
 		"--state-dir=" + l.NodeState(),
+		// Pods must not see the admin kubeconfig, the PKI or other pods'
+		// volumes: the whole cluster state dir is hidden in containers.
+		"--hide-dir=" + l.State,
 		"--pod-cidr=" + l.Net.PodCIDR,
 		"--bridge=" + l.Net.Bridge,
 		"--kubelet-addr=" + l.Net.KubeletAddr(),
