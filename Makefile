@@ -3,7 +3,7 @@ SHELL := /usr/bin/env bash
 BIN := $(CURDIR)/bin
 export GOFLAGS := -buildvcs=false
 
-.PHONY: help run test deploy-operator bench bench-sidecar bench-cli install-plugin lint lint-go lint-sdk \
+.PHONY: help run test deploy-operator bench bench-sidecar bench-scale bench-tasks bench-cli install-plugin lint lint-go lint-sdk \
 	generate proto-tools proto manifests sdk-python gazelle check-generated
 
 include tools/local.mk
@@ -37,6 +37,12 @@ lint-sdk:
 
 bench: ## operator benchmarks on the local cluster (task and sandbox latency)
 	go run ./e2e/cmd/arl-bench
+
+bench-scale: ## 100 -> 1k -> 10k sandboxes on simulated (kwok) nodes, a cluster of its own (docs/performance.md)
+	tools/scripts/bench-scale.sh
+
+bench-tasks: ## task throughput and the RL shape on real pods of $$KUBECONFIG's cluster (docs/performance.md)
+	go run ./e2e/cmd/arl-bench tasks $(BENCH_ARGS)
 
 bench-sidecar: ## sidecar Execute latency over gRPC, Connect and REST vs fork+exec
 	go run ./sidecar/cmd/sidecar-bench

@@ -73,6 +73,7 @@ export ARL_STATE_DIR="$ROOT/.state/test" ARL_LOCAL_INSTANCE=2 KUBECONFIG="$ROOT/
 step "local cluster (instance 2) + operator"
 if make --no-print-directory local-up 2>&1 | tee "$LOGS/local-up.log" && [ "${PIPESTATUS[0]}" = 0 ]; then
   suite e2e go bash -c "cd e2e && go test -count=1 -v -timeout 40m ./..."
+  suite e2e-cli go bash -c "cd cli && go test -tags e2e -count=1 -v -timeout 15m ./e2e/"
   suite sdk-python pytest bash -c "cd sdk/python/arl-client && '$ROOT/.venv/bin/python' -m pytest -v --integration"
 else
   results+=("local-up               FAIL (see $LOGS/local-up.log)")

@@ -109,6 +109,7 @@ func run(ctx context.Context, cfg *config) error {
 			MaxConcurrentTasks:      cfg.maxConcurrentTasks,
 			MaxConcurrentReconciles: cfg.taskWorkers,
 			ClaimDelay:              cfg.taskClaimDelay,
+			SucceededEvents:         cfg.taskSucceededEvents,
 		},
 	}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up Task controller: %w", err)

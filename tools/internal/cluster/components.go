@@ -44,11 +44,16 @@ var controllers = []string{
 	"certificatesigningrequest-approving-controller",
 }
 
-// Components lists the cluster's processes in start order.
+// Components lists the cluster's processes in start order; kwok only when
+// the state directory records simulated nodes (up --sim-nodes).
 func Components(l Layout) []Component {
-	return []Component{
+	comps := []Component{
 		etcd(l), apiserver(l), controllerManager(l), scheduler(l), registry(l), node(l),
 	}
+	if l.SimNodes() > 0 {
+		comps = append(comps, kwok(l))
+	}
+	return comps
 }
 
 func etcd(l Layout) Component {

@@ -24,6 +24,7 @@ func Status(ctx context.Context, l Layout, out io.Writer) bool {
 		"kube-scheduler":          c.schedulerHealthy,
 		"arl-node":                c.nodeReady,
 		registryComponent:         c.registryHealthy,
+		kwokComponentName:         c.kwokHealthy,
 	}
 	healthy := true
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)

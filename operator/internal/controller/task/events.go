@@ -31,6 +31,9 @@ func (d *dispatcher) eventOutcome(task *arlv1.Task, p plan, out attemptOutcome, 
 	}
 	switch v {
 	case verdictSucceeded:
+		if !d.opts.SucceededEvents {
+			return
+		}
 		d.recorder.Eventf(task, nil, corev1.EventTypeNormal, arlv1.EventReasonTaskSucceeded, "Run", "%s in pod %s; took %s", task.Status.Message, p.podName, task.Status.Duration)
 	case verdictFailed:
 		d.recorder.Eventf(task, nil, corev1.EventTypeWarning, arlv1.EventReasonTaskFailed, "Run", "%s (pod %s)", task.Status.Message, p.podName)

@@ -27,6 +27,12 @@ type Options struct {
 	// DefaultTimeout bounds an attempt when spec.timeout is unset (default
 	// 30s; the CRD defaults spec.timeout to the same).
 	DefaultTimeout time.Duration
+	// SucceededEvents records a TaskSucceeded event for every task that
+	// succeeds. Off by default: at many tasks per second that event is a
+	// third of the API server's writes, and the task's status already says
+	// it (kubectl get task). Failures, retries and pauses are always
+	// recorded (unless events are disabled).
+	SucceededEvents bool
 	// ClaimDelay is how long an attempt runs before its Running state is
 	// written (default 100ms): an attempt that ends sooner costs one status
 	// write instead of two. Steps carry idempotency keys, so a step is never

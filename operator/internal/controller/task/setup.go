@@ -32,10 +32,12 @@ func (r *TaskReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if err := mgr.Add(r.dispatcher); err != nil {
 		return fmt.Errorf("add task workers: %w", err)
 	}
+	r.order = newCreationOrder()
 	err := ctrl.NewControllerManagedBy(mgr).
 		Named("task").
 		For(&arlv1.Task{}, builder.WithPredicates(taskNeedsWork)).
 		Watches(&arlv1.Sandbox{}, handler.EnqueueRequestsFromMapFunc(r.tasksOfSandbox), builder.WithPredicates(sandboxReadinessChanged)).
+		Watches(&arlv1.Task{}, handler.EnqueueRequestsFromMapFunc(r.nextInLine), builder.WithPredicates(taskFinishedOrGone)).
 		WatchesRawSource(source.Channel(r.dispatcher.requeue, &handler.EnqueueRequestForObject{})).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.Options.MaxConcurrentReconciles}).
 		Complete(r)

@@ -259,7 +259,7 @@ func startManager(ctx context.Context, ns string, tune ...func(*Options)) (<-cha
 	if err := indexer.Setup(ctx, mgr.GetFieldIndexer()); err != nil {
 		return nil, fmt.Errorf("indexer.Setup: %w", err)
 	}
-	opts := Options{SidecarPort: sidecarPort, MaxConcurrentTasks: 32}
+	opts := Options{SidecarPort: sidecarPort, MaxConcurrentTasks: 32, SucceededEvents: true}
 	for _, f := range tune {
 		f(&opts)
 	}

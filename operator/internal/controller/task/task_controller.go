@@ -41,6 +41,7 @@ type TaskReconciler struct {
 
 	tokens     *sidecarclient.Tokens
 	dispatcher *dispatcher
+	order      *creationOrder // Serial sandboxes' task order (serial.go)
 }
 
 // Reconcile moves one Task along: wait for its sandbox, dispatch an attempt,
@@ -71,6 +72,14 @@ func (r *TaskReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.
 		return ctrl.Result{}, r.failWithoutRunning(ctx, &task, d)
 	case actInterrupted:
 		return ctrl.Result{}, r.failInterrupted(ctx, req.NamespacedName, sandbox)
+	}
+	if d.resumeFrom == 0 {
+		// A Serial sandbox's task waits, unwritten, for the ones before it;
+		// nextInLine brings it back when its turn comes.
+		turn, err := r.serialTurn(ctx, &task, sandbox)
+		if err != nil || !turn {
+			return ctrl.Result{}, err
+		}
 	}
 	target, err := r.target(ctx, sandbox)
 	if err != nil {
