@@ -87,7 +87,7 @@ func TestSimNodesRecordedInTheStateDirectory(t *testing.T) {
 	if _, err := applySimNodesOption(l, 0, 0); err != nil {
 		t.Fatal(err)
 	}
-	if l.SimNodes() != 0 || len(Components(l)) != 5 {
+	if l.SimNodes() != 0 || len(Components(l)) != 6 {
 		t.Fatalf("after --sim-nodes 0: %d nodes, %d components", l.SimNodes(), len(Components(l)))
 	}
 }
