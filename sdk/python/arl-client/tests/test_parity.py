@@ -8,10 +8,10 @@ import sys
 
 import pytest
 
-from arl_client.async_files import AsyncFiles, AsyncWatch
+from arl_client.async_files import AsyncFiles
 from arl_client.async_session import AsyncSandboxSession
 from arl_client.async_sidecar import AsyncProcess, AsyncSidecarClient
-from arl_client.files import Files, Watch
+from arl_client.files import Files
 from arl_client.session import SandboxSession
 from arl_client.sidecar import Process, SidecarClient
 
@@ -20,7 +20,6 @@ PAIRS = [
     (SidecarClient, AsyncSidecarClient),
     (Process, AsyncProcess),
     (Files, AsyncFiles),
-    (Watch, AsyncWatch),
 ]
 # Protocol methods whose twin has another name.
 TWIN_DUNDERS = {"__enter__": "__aenter__", "__exit__": "__aexit__", "__iter__": "__aiter__"}
