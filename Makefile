@@ -3,7 +3,7 @@ SHELL := /usr/bin/env bash
 BIN := $(CURDIR)/bin
 export GOFLAGS := -buildvcs=false
 
-.PHONY: help run test deploy-operator bench bench-sidecar bench-cli install-plugin \
+.PHONY: help run test deploy-operator bench bench-sidecar bench-scale bench-tasks bench-cli install-plugin lint lint-go lint-sdk \
 	generate proto-tools proto manifests sdk-python gazelle check-generated
 
 include tools/local.mk
@@ -21,8 +21,26 @@ test: ## every test: drift checks, Go unit + envtest, local cluster e2e, Python 
 deploy-operator: ## (re)install the CRDs and the operator into $$KUBECONFIG's cluster
 	tools/scripts/deploy-operator.sh
 
+lint: lint-go lint-sdk ## golangci-lint on the Go modules (.golangci.yml), ruff and mypy on the SDK
+
+# golangci-lint is pinned in tools/codegen like the other generators.
+$(BIN)/golangci-lint: tools/codegen/go.mod
+	GOWORK=off go -C tools/codegen build -o $(BIN)/ github.com/golangci/golangci-lint/v2/cmd/golangci-lint
+
+lint-go: $(BIN)/golangci-lint
+	for m in operator sidecar e2e cli; do (cd $$m && $(BIN)/golangci-lint run --config $(CURDIR)/.golangci.yml ./...) || exit 1; done
+
+lint-sdk:
+	$(MAKE) -C sdk/python/arl-client lint PYTHON=$(CURDIR)/.venv/bin/python
+
 bench: ## operator benchmarks on the local cluster (task and sandbox latency)
 	go run ./e2e/cmd/arl-bench
+
+bench-scale: ## 100 -> 1k -> 10k sandboxes on simulated (kwok) nodes, a cluster of its own (docs/performance.md)
+	tools/scripts/bench-scale.sh
+
+bench-tasks: ## task throughput and the RL shape on real pods of $$KUBECONFIG's cluster (docs/performance.md)
+	go run ./e2e/cmd/arl-bench tasks $(BENCH_ARGS)
 
 bench-sidecar: ## sidecar Execute latency over gRPC, Connect and REST vs fork+exec
 	go run ./sidecar/cmd/sidecar-bench

@@ -15,6 +15,18 @@ func TestStepTypes(t *testing.T) {
 	if got := taskField(t, "step-types", ".status.stdout"); got != "Processing data...\n" {
 		t.Errorf("stdout = %q", got)
 	}
+	waitConditionsLikeAJob(t, "step-types", "Complete", "Failed")
+}
+
+// waitConditionsLikeAJob checks a finished task's conditions the way a Job's
+// are used: `kubectl wait --for=condition=<holds>` returns at once, and
+// `--for=condition=<not>` does not (it times out).
+func waitConditionsLikeAJob(t *testing.T, task, holds, not string) {
+	t.Helper()
+	fw.K(t, "wait", "--for=condition="+holds, "task/"+task, "--timeout=10s")
+	if out, err := fw.KErr("wait", "--for=condition="+not, "task/"+task, "--timeout=1s"); err == nil {
+		t.Errorf("kubectl wait --for=condition=%s task/%s succeeded on a task whose %s holds: %s", not, task, holds, out)
+	}
 }
 
 func TestDataProcess(t *testing.T) {
@@ -81,6 +93,7 @@ func TestConditionalSteps(t *testing.T) {
 	if state := stepState(t, "conditional", "use-file"); state != "Skipped" && state != "" {
 		t.Errorf("use-file has state %q after check-file failed, want Skipped", state)
 	}
+	waitConditionsLikeAJob(t, "conditional", "Failed", "Complete")
 }
 
 func TestRetries(t *testing.T) {

@@ -50,12 +50,12 @@ suite generated-test go "$ROOT/tools/scripts/check-generated_test.sh"
 step "envtest assets (etcd + kube-apiserver from the local control-plane build)"
 make --no-print-directory envtest-assets || die "building the envtest assets failed"
 export KUBEBUILDER_ASSETS="$BIN/envtest-assets"
-suite go-sidecar go bash -c "cd sidecar && go test -count=1 -v ./..."
+suite go-sidecar go bash -c "cd sidecar && go test -race -count=1 -v ./..."
 suite fuzz-sidecar check bash -c "cd sidecar && go test -run '^\$' -fuzz FuzzExecuteJSON -fuzztime 10s -fuzzminimizetime 20x ./internal/serve/ && go test -run '^\$' -fuzz FuzzPath -fuzztime 10s ./internal/files/"
 suite go-tools-node go bash -c "cd tools/node && GOWORK=off go test -count=1 -v ./..."
 suite go-tools go bash -c "cd tools && GOWORK=off go test -count=1 -v ./..."
-suite go-operator go bash -c "cd operator && go test -count=1 -v ./..."
-suite go-cli go bash -c "cd cli && go test -count=1 -v ./..."
+suite go-operator go bash -c "cd operator && go test -race -count=1 -v ./..."
+suite go-cli go bash -c "cd cli && go test -race -count=1 -v ./..."
 
 suite local-cluster go bash -c "cd tools && GOWORK=off go test -tags e2elocal -count=1 -timeout 30m -v ./e2elocal/"
 # The real node (kubelet + containerd + runc, instance 3): docs/real-node.md.
@@ -69,7 +69,7 @@ export ARL_STATE_DIR="$ROOT/.state/test" ARL_LOCAL_INSTANCE=2 KUBECONFIG="$ROOT/
 step "local cluster (instance 2) + operator"
 if make --no-print-directory local-up 2>&1 | tee "$LOGS/local-up.log" && [ "${PIPESTATUS[0]}" = 0 ]; then
   suite e2e go bash -c "cd e2e && go test -count=1 -v -timeout 40m ./..."
-  suite sdk-python pytest bash -c "cd sdk/python/arl-client && python3 -m pytest -v --integration"
+  suite sdk-python pytest bash -c "cd sdk/python/arl-client && '$ROOT/.venv/bin/python' -m pytest -v --integration"
 else
   results+=("local-up               FAIL (see $LOGS/local-up.log)")
   total_fail=$((total_fail + 1))

@@ -1,6 +1,8 @@
 // Command arl-bench measures the operator's hot paths on a live cluster and
 // prints a table: (a) Task create → Succeeded as a watcher sees it, for a
 // one-step `true`, and (b) Sandbox create → Ready from a warm pool.
+// `arl-bench scale` runs thousands of sandboxes on simulated nodes
+// (scale.go); `arl-bench tasks` measures task throughput (tasks.go).
 package main
 
 import (
@@ -32,6 +34,12 @@ var (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "scale" {
+		os.Exit(runScale(os.Args[2:]))
+	}
+	if len(os.Args) > 1 && os.Args[1] == "tasks" {
+		os.Exit(runTasks(os.Args[2:]))
+	}
 	n := flag.Int("n", 200, "iterations per run")
 	runs := flag.Int("runs", 3, "runs of each benchmark")
 	poolSize := flag.Int("pool", 20, "replicas of the bench pool")

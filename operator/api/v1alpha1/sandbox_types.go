@@ -43,6 +43,13 @@ type SandboxSpec struct {
 	// +optional
 	// +kubebuilder:validation:Minimum=1
 	IdleTimeoutSeconds *int32 `json:"idleTimeoutSeconds,omitempty"`
+
+	// taskConcurrency is Parallel (a sandbox's tasks run at the same time)
+	// or Serial (one at a time, in creation order: each task sees the
+	// effects of the tasks created before it). Unset: the pool's
+	// taskConcurrency, else Parallel.
+	// +optional
+	TaskConcurrency TaskConcurrency `json:"taskConcurrency,omitempty"`
 }
 
 // SandboxStatus is the observed state of a Sandbox.
@@ -114,6 +121,15 @@ const (
 	EventReasonSandboxReady   = "Ready"
 	EventReasonPodLost        = "PodLost"
 	EventReasonPodFailed      = "PodFailed"
+	// EventReasonOneShotDone: the TTL controller deleted a one-shot
+	// sandbox (keepAlive: false) whose task finished.
+	EventReasonOneShotDone = "OneShotDone"
+	// EventReasonIdleTimeout: the TTL controller deleted a sandbox idle
+	// past its idleTimeoutSeconds.
+	EventReasonIdleTimeout = "IdleTimeout"
+	// EventReasonDeleteFailed: the TTL controller could not delete a
+	// sandbox it judged done.
+	EventReasonDeleteFailed = "DeleteFailed"
 )
 
 // Sandbox is one pod taken from a WarmPool: a workspace where Tasks run.

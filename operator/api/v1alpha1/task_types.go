@@ -237,7 +237,10 @@ type TaskStatus struct {
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
-	// conditions: Complete (True once Succeeded or Failed).
+	// conditions: Complete (True once the task succeeded) and Failed (True
+	// once it failed), as a Job's; both False until then, with the
+	// current reason: kubectl wait --for=condition=Complete waits for
+	// success, --for=condition=Failed for failure.
 	// +optional
 	// +listType=map
 	// +listMapKey=type
@@ -247,8 +250,12 @@ type TaskStatus struct {
 
 // Task condition types and reasons.
 const (
-	// TaskConditionComplete is True once the task succeeded or failed.
+	// TaskConditionComplete is True once the task succeeded (as a Job's
+	// Complete condition), False before and when it failed.
 	TaskConditionComplete = "Complete"
+	// TaskConditionFailed is True once the task failed (as a Job's Failed
+	// condition), False before and when it succeeded.
+	TaskConditionFailed = "Failed"
 
 	TaskReasonSandboxNotFound = "SandboxNotFound"
 	TaskReasonSandboxNotReady = "SandboxNotReady"
@@ -259,6 +266,19 @@ const (
 	TaskReasonTimeout         = "Timeout"
 	TaskReasonSidecarError    = "SidecarError"
 	TaskReasonRetrying        = "Retrying"
+	// TaskReasonOperatorRestarted: an attempt was recorded as running in an
+	// operator that stopped without recording its end (crash, kill, lost
+	// lease). Its in-flight step may have run, so it is never run again and
+	// the task fails, even when retries remain.
+	TaskReasonOperatorRestarted = "OperatorRestarted"
+	// TaskReasonPaused: the operator stopped gracefully between two steps;
+	// the next operator resumes the same attempt at the next step.
+	TaskReasonPaused = "Paused"
+	// TaskReasonStepResultLost: the sidecar ran the step for an earlier
+	// operator and no longer keeps its result (its idempotency key outlived
+	// the retention). The step may have done anything, so the task fails
+	// and is not retried.
+	TaskReasonStepResultLost = "StepResultLost"
 )
 
 // Task event reasons.
@@ -268,6 +288,10 @@ const (
 	EventReasonTaskRetrying  = "Retrying"
 	EventReasonTaskSucceeded = "Succeeded"
 	EventReasonTaskFailed    = "Failed"
+	// EventReasonTaskStepFailed: a step exited non-zero or the sidecar failed it.
+	EventReasonTaskStepFailed = "StepFailed"
+	// EventReasonTaskResumed: a paused attempt continues.
+	EventReasonTaskResumed = "Resumed"
 )
 
 // Task runs steps (write a file, run a command) in a Sandbox and records

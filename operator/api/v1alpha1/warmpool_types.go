@@ -46,6 +46,11 @@ type WarmPoolSpec struct {
 	// +optional
 	// +kubebuilder:default=Token
 	SidecarAuth SidecarAuth `json:"sidecarAuth,omitempty"`
+
+	// taskConcurrency is the default of the pool's sandboxes'
+	// spec.taskConcurrency: Parallel or Serial. Unset: Parallel.
+	// +optional
+	TaskConcurrency TaskConcurrency `json:"taskConcurrency,omitempty"`
 }
 
 // WarmPoolStatus is the observed state of a WarmPool.

@@ -13,7 +13,7 @@ import (
 )
 
 // cacheOptions trims the informer cache: managed fields are dropped from
-// every object; only pool pods are cached (never all pods of the cluster);
+// every object, and a finished Task's outputs from it (tasktrim.go); only pool pods are cached (never all pods of the cluster);
 // of the webhook configurations only the operator's own. Secrets are never
 // cached: they are read straight from the API server.
 func cacheOptions(c *config) cache.Options {
@@ -28,6 +28,7 @@ func cacheOptions(c *config) cache.Options {
 		DefaultTransform: cache.TransformStripManagedFields(),
 		ByObject: map[client.Object]cache.ByObject{
 			&corev1.Pod{}: {Label: poolLabelled},
+			&arlv1.Task{}: {Transform: trimFinishedTasks},
 			&admissionregistrationv1.ValidatingWebhookConfiguration{}: {
 				Field: fields.OneTermEqualSelector("metadata.name", c.webhookConfigName),
 			},

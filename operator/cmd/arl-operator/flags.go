@@ -27,12 +27,13 @@ type config struct {
 
 	sidecarImage string
 
-	maxConcurrentTasks int
-	taskWorkers        int
-	taskClaimDelay     time.Duration
-	warmPoolWorkers    int
-	sandboxWorkers     int
-	events             bool
+	maxConcurrentTasks  int
+	taskWorkers         int
+	taskClaimDelay      time.Duration
+	warmPoolWorkers     int
+	sandboxWorkers      int
+	events              bool
+	taskSucceededEvents bool
 
 	kubeQPS   float64
 	kubeBurst int
@@ -69,6 +70,7 @@ func bindFlags(fs *flag.FlagSet) *config {
 	fs.IntVar(&c.warmPoolWorkers, "warmpool-workers", 2, "reconcile workers of the WarmPool controller")
 	fs.IntVar(&c.sandboxWorkers, "sandbox-workers", 8, "reconcile workers of the Sandbox controller")
 	fs.BoolVar(&c.events, "events", true, "record Kubernetes events")
+	fs.BoolVar(&c.taskSucceededEvents, "task-succeeded-events", false, "also record a TaskSucceeded event per succeeded task (one more API write per task; failures are always recorded)")
 
 	fs.Float64Var(&c.kubeQPS, "kube-api-qps", 200, "client-side rate limit to the API server (queries per second)")
 	fs.IntVar(&c.kubeBurst, "kube-api-burst", 400, "client-side burst to the API server")

@@ -24,6 +24,7 @@ import (
 	"github.com/arl-infra/arl/operator/internal/controller/ttl"
 	"github.com/arl-infra/arl/operator/internal/controller/warmpool"
 	"github.com/arl-infra/arl/operator/internal/indexer"
+	"github.com/arl-infra/arl/operator/internal/poolpod"
 	arlwebhook "github.com/arl-infra/arl/operator/internal/webhook"
 )
 
@@ -77,14 +78,16 @@ func run(ctx context.Context, cfg *config) error {
 		return err
 	}
 
+	// One recorder per controller, all of client-go's events API; nil when
+	// --events=false, and every controller nil-checks it.
 	recorder := func(name string) events.EventRecorder {
 		if !cfg.events {
 			return nil
 		}
 		return mgr.GetEventRecorder(name)
 	}
-	pods := warmpool.PodConfig{SidecarImage: cfg.sidecarImage}
-	claims := warmpool.NewPodClaims() // shared: a pool never deletes a pod promised to a sandbox
+	pods := poolpod.PodConfig{SidecarImage: cfg.sidecarImage}
+	claims := poolpod.NewPodClaims() // shared: a pool never deletes a pod promised to a sandbox
 	if err := (&warmpool.WarmPoolReconciler{
 		Client: mgr.GetClient(), Scheme: mgr.GetScheme(), Recorder: recorder("arl-warmpool-controller"),
 		Pods: pods, Workers: cfg.warmPoolWorkers, Claims: claims,
@@ -100,15 +103,22 @@ func run(ctx context.Context, cfg *config) error {
 	}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up Sandbox controller: %w", err)
 	}
-	if err := task.Setup(mgr, task.Options{
-		MaxConcurrentTasks:      cfg.maxConcurrentTasks,
-		MaxConcurrentReconciles: cfg.taskWorkers,
-		ClaimDelay:              cfg.taskClaimDelay,
-	}); err != nil {
+	if err := (&task.TaskReconciler{
+		Client: mgr.GetClient(), Live: mgr.GetAPIReader(), Recorder: recorder("arl-task-controller"),
+		Options: task.Options{
+			MaxConcurrentTasks:      cfg.maxConcurrentTasks,
+			MaxConcurrentReconciles: cfg.taskWorkers,
+			ClaimDelay:              cfg.taskClaimDelay,
+			SucceededEvents:         cfg.taskSucceededEvents,
+		},
+	}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up Task controller: %w", err)
 	}
-	if err := ttl.Setup(mgr, ttl.Options{}); err != nil {
-		return fmt.Errorf("set up TTL controllers: %w", err)
+	if err := (&ttl.TaskTTLReconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("set up Task TTL controller: %w", err)
+	}
+	if err := (&ttl.SandboxTTLReconciler{Client: mgr.GetClient(), Recorder: recorder("arl-ttl-controller")}).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("set up Sandbox TTL controller: %w", err)
 	}
 
 	if cfg.enableWebhooks {

@@ -51,6 +51,10 @@ func TestCacheOptionsTrimTheCache(t *testing.T) {
 			if !by.Label.Matches(labels.Set{arlv1.LabelPool: "p"}) || by.Label.Matches(labels.Set{"app": "other"}) {
 				t.Errorf("pod selector %s", by.Label)
 			}
+		case *arlv1.Task:
+			if by.Transform == nil {
+				t.Error("finished tasks are not trimmed")
+			}
 		case *admissionregistrationv1.ValidatingWebhookConfiguration:
 			if !by.Field.Matches(fields.Set{"metadata.name": "my-config"}) || by.Field.Matches(fields.Set{"metadata.name": "x"}) {
 				t.Errorf("webhook configuration selector %s", by.Field)

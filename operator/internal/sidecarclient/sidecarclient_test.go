@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
+	arlv1 "github.com/arl-infra/arl/operator/api/v1alpha1"
 	sidecarv1 "github.com/arl-infra/arl/proto/gen/arl/sidecar/v1"
 )
 
@@ -23,7 +24,7 @@ func TestTokensAreReadOncePerPodUntilForgotten(t *testing.T) {
 	c := fake.NewClientBuilder().WithScheme(scheme).
 		WithObjects(&corev1.Secret{
 			ObjectMeta: metav1.ObjectMeta{Name: "pod-1", Namespace: "ns"},
-			Data:       map[string][]byte{TokenKey: []byte("s3cret")},
+			Data:       map[string][]byte{arlv1.SidecarTokenSecretKey: []byte("s3cret")},
 		}, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "pod-2", Namespace: "ns"}}).
 		WithInterceptorFuncs(interceptor.Funcs{Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
 			gets++

@@ -8,11 +8,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-)
 
-// TokenKey is the key of the sidecar token in the per-pod Secret, which is
-// named like the pod (docs/contracts.md).
-const TokenKey = "token"
+	arlv1 "github.com/arl-infra/arl/operator/api/v1alpha1"
+)
 
 // Tokens reads sidecar tokens from the per-pod Secrets and remembers them.
 //
@@ -31,9 +29,11 @@ func NewTokens(reader client.Reader) *Tokens {
 	return &Tokens{reader: reader, tokens: make(map[types.NamespacedName]string)}
 }
 
-// Token returns the sidecar token of the pod namespace/podName.
+// Token returns the sidecar token of the pod namespace/podName, read from
+// the pod's Secret (arlv1.SidecarTokenSecretName, key
+// arlv1.SidecarTokenSecretKey).
 func (t *Tokens) Token(ctx context.Context, namespace, podName string) (string, error) {
-	key := types.NamespacedName{Namespace: namespace, Name: podName}
+	key := types.NamespacedName{Namespace: namespace, Name: arlv1.SidecarTokenSecretName(podName)}
 	t.mu.Lock()
 	token, ok := t.tokens[key]
 	t.mu.Unlock()
@@ -44,9 +44,9 @@ func (t *Tokens) Token(ctx context.Context, namespace, podName string) (string, 
 	if err := t.reader.Get(ctx, key, &secret); err != nil {
 		return "", fmt.Errorf("get sidecar token secret %s: %w", key, err)
 	}
-	raw, ok := secret.Data[TokenKey]
+	raw, ok := secret.Data[arlv1.SidecarTokenSecretKey]
 	if !ok || len(raw) == 0 {
-		return "", fmt.Errorf("sidecar token secret %s has no %q key", key, TokenKey)
+		return "", fmt.Errorf("sidecar token secret %s has no %q key", key, arlv1.SidecarTokenSecretKey)
 	}
 	token = string(raw)
 	t.mu.Lock()
@@ -62,6 +62,6 @@ func (t *Tokens) Token(ctx context.Context, namespace, podName string) (string, 
 // Unauthenticated (the pod's Secret was replaced).
 func (t *Tokens) Forget(namespace, podName string) {
 	t.mu.Lock()
-	delete(t.tokens, types.NamespacedName{Namespace: namespace, Name: podName})
+	delete(t.tokens, types.NamespacedName{Namespace: namespace, Name: arlv1.SidecarTokenSecretName(podName)})
 	t.mu.Unlock()
 }

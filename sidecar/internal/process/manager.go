@@ -14,7 +14,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
-	"time"
 )
 
 // Config sets the limits and defaults of a Manager.
@@ -256,5 +255,3 @@ func setChildSubreaper(on bool) error {
 	return nil
 }
 
-// Since reports how long ago t was, in milliseconds.
-func Since(t time.Time) int64 { return time.Since(t).Milliseconds() }

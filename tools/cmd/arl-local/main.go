@@ -2,6 +2,7 @@
 // node running pods as processes, with no Docker and no network.
 //
 //	arl-local up                  build what is missing, start, wait until Ready, install the operator
+//	arl-local up --sim-nodes N    the same plus N simulated (kwok) nodes, for scale runs
 //	arl-local build               only build what up needs
 //	arl-local down [--purge]      stop everything, clean up the node
 //	arl-local status              components, pids, memory and health
@@ -31,6 +32,11 @@ commands:
                       install the operator (operator/config/default) and wait until it is available;
                       --node=kubelet adds a real node (kubelet, containerd, runc) instead of the
                       process node, --node=both runs the two
+      [--sim-nodes N] [--sim-pods-per-node P]
+                      also run kwok with N simulated nodes of P pods each (label type=kwok, taint
+                      kwok.x-k8s.io/node=fake:NoSchedule); pods there become Running and Ready
+                      without processes (no sidecar answers: no Tasks). 0 removes them; the count
+                      is remembered by later ups
   build [--node=...]  build the binaries up needs, start nothing
   down [--purge]      stop every component and clean up the node (--purge also deletes the state)
   status              list components with pid, memory and health (exit 1 if unhealthy)
@@ -73,12 +79,15 @@ func run(ctx context.Context, repo, state, cache string, instance int, command s
 		timeout := fs.Duration("timeout", 60*time.Second, "how long each component may take to become healthy")
 		noOperator := fs.Bool("no-operator", false, "do not install the operator (operator/config/default): the bare cluster only")
 		node := fs.String("node", "process", "the node: process (pods as host processes), kubelet (kubelet + containerd + runc, pods from images) or both")
+		simNodes := fs.Int("sim-nodes", -1, "run this many simulated kwok nodes (0 removes them; default: as recorded in the state dir)")
+		simPods := fs.Int("sim-pods-per-node", cluster.DefaultSimPods, "pods each simulated node holds")
 		_ = fs.Parse(args)
 		kind, err := cluster.ParseNodeKind(*node)
 		if err != nil {
 			return err
 		}
-		return cluster.Up(ctx, cluster.UpOptions{Layout: layout, Out: os.Stdout, Rebuild: *rebuild, Timeout: *timeout, NoOperator: *noOperator, Node: kind})
+		return cluster.Up(ctx, cluster.UpOptions{Layout: layout, Out: os.Stdout, Rebuild: *rebuild, Timeout: *timeout, NoOperator: *noOperator, Node: kind,
+			SimNodes: *simNodes, SimPodsPerNode: *simPods})
 	case "build":
 		fs := flag.NewFlagSet("build", flag.ExitOnError)
 		rebuild := fs.Bool("rebuild", false, "rebuild arl-node, arl-sidecar and arl-operator even if they look current")

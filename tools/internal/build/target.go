@@ -67,6 +67,15 @@ var Operator = Target{
 	Sources: []string{"operator", "proto"}, Optional: true,
 }
 
+// Kwok is sigs.k8s.io/kwok (pinned in tools/kwok/go.mod) with kwokctl's
+// default stages, for simulated nodes (arl-local up --sim-nodes). Its own
+// module: kwok's k8s.io/* versions differ from the control plane's. Built
+// only when simulated nodes are asked for, and cached like the control plane.
+var Kwok = Target{
+	Name: "arl-kwok", Module: "tools/kwok", Package: "./cmd/arl-kwok", LDFlags: "-s -w",
+	Sources: []string{"tools/kwok/cmd/arl-kwok"}, Cached: true,
+}
+
 // All lists every target in build order, the control plane first.
 var All = []Target{ControlPlane, Node, NodeInit, Sidecar, Operator}
 

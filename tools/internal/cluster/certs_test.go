@@ -63,7 +63,7 @@ func TestEnsurePKIWritesUsableKubeconfigsAndServingCerts(t *testing.T) {
 func TestNodeArgsFollowInstance(t *testing.T) {
 	l := NewLayout("/repo", "/state", "", 2)
 	args := strings.Join(node(l).Args, " ")
-	for _, want := range []string{"--pod-cidr=10.244.2.0/24", "--bridge=arl2", "--kubelet-addr=127.0.0.1:10450", "--apiserver-host=10.244.2.1", "--apiserver-port=6445", "--state-dir=/state/node"} {
+	for _, want := range []string{"--pod-cidr=10.244.2.0/24", "--bridge=arl2", "--kubelet-addr=127.0.0.1:10450", "--apiserver-host=10.244.2.1", "--apiserver-port=6445", "--state-dir=/state/node", "--hide-dir=/state"} {
 		if !strings.Contains(args, want) {
 			t.Errorf("node args lack %s: %s", want, args)
 		}

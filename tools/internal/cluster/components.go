@@ -44,11 +44,16 @@ var controllers = []string{
 	"certificatesigningrequest-approving-controller",
 }
 
-// Components lists the cluster's processes in start order.
+// Components lists the cluster's processes in start order; kwok only when
+// the state directory records simulated nodes (up --sim-nodes).
 func Components(l Layout) []Component {
-	return []Component{
+	comps := []Component{
 		etcd(l), apiserver(l), controllerManager(l), scheduler(l), node(l),
 	}
+	if l.SimNodes() > 0 {
+		comps = append(comps, kwok(l))
+	}
+	return comps
 }
 
 func etcd(l Layout) Component {
@@ -150,6 +155,9 @@ func node(l Layout) Component {
 		"--kubeconfig=" + p(nodeName+".kubeconfig"),
 		"--node-name=" + NodeName,
 		"--state-dir=" + l.NodeState(),
+		// Pods must not see the admin kubeconfig, the PKI or other pods'
+		// volumes: the whole cluster state dir is hidden in containers.
+		"--hide-dir=" + l.State,
 		"--pod-cidr=" + l.Net.PodCIDR,
 		"--bridge=" + l.Net.Bridge,
 		"--kubelet-addr=" + l.Net.KubeletAddr(),

@@ -23,6 +23,7 @@ func Status(ctx context.Context, l Layout, out io.Writer) bool {
 		"kube-controller-manager": c.controllerManagerHealthy,
 		"kube-scheduler":          c.schedulerHealthy,
 		"arl-node":                c.nodeReady,
+		kwokComponentName:         c.kwokHealthy,
 	}
 	healthy := true
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)

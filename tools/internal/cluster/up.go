@@ -25,6 +25,10 @@ type UpOptions struct {
 	NoOperator bool
 	Timeout    time.Duration // per component, to become healthy
 	Node       NodeKind      // process (default), kubelet or both
+	// SimNodes >= 0 runs that many kwok nodes (simnodes.go) of
+	// SimPodsPerNode pods each; negative keeps what the state directory records.
+	SimNodes       int
+	SimPodsPerNode int
 }
 
 // Up builds what is missing, creates the certificates on first start,
@@ -45,7 +49,11 @@ func Up(ctx context.Context, opts UpOptions) error {
 	}
 	defer unlock()
 
-	if running(l, opts.Node) {
+	simChanged, err := applySimNodesOption(l, opts.SimNodes, opts.SimPodsPerNode)
+	if err != nil {
+		return err
+	}
+	if running(l, opts.Node) && !simChanged {
 		fmt.Fprintf(opts.Out, "the local cluster is already running (state %s)\n", l.State)
 		printUsage(opts.Out, l)
 		return nil
@@ -65,7 +73,7 @@ func Up(ctx context.Context, opts UpOptions) error {
 	}
 	buildCtx, cancelBuild := context.WithCancel(ctx)
 	others := make(chan error, 1)
-	go func() { others <- ensureAll(buildCtx, b, r, opts.Node.targets(build.All[1:])) }()
+	go func() { others <- ensureAll(buildCtx, b, r, targetsFor(l, opts.Node.targets(build.All[1:]))) }()
 	waitBuilds := sync.OnceValue(func() error { return <-others })
 	defer func() { cancelBuild(); _ = waitBuilds() }() // no go build outlives us
 	generated, err := EnsurePKI(l)
@@ -88,6 +96,9 @@ func Up(ctx context.Context, opts UpOptions) error {
 		}
 	}
 	if err := WriteUserKubeconfig(l); err != nil {
+		return err
+	}
+	if err := ensureSimNodes(ctx, l, r, c, opts.Timeout); err != nil {
 		return err
 	}
 	if reason := operatorSkipReason(opts.Node); reason != "" && !opts.NoOperator {
@@ -136,6 +147,7 @@ func startAndWait(ctx context.Context, l Layout, r *reporter, timeout time.Durat
 		"kube-controller-manager": c.controllerManagerHealthy,
 		"kube-scheduler":          c.schedulerHealthy,
 		"arl-node":                c.nodeReady,
+		kwokComponentName:         c.kwokHealthy,
 	}
 	for _, comp := range comps[:2] {
 		if err := start(l, r, comp); err != nil {

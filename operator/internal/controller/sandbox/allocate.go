@@ -14,7 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	arlv1 "github.com/arl-infra/arl/operator/api/v1alpha1"
-	"github.com/arl-infra/arl/operator/internal/controller/warmpool"
+	"github.com/arl-infra/arl/operator/internal/poolpod"
 )
 
 // errAllocationRace: every idle pod seen is promised to another sandbox
@@ -22,7 +22,7 @@ import (
 var errAllocationRace = errors.New("every idle pod seen is being taken by another sandbox")
 
 // allocator hands idle pods to sandboxes. A pod is first promised to a
-// sandbox in the operator's PodClaims (shared with the WarmPool
+// sandbox in the operator's poolpod.PodClaims (shared with the WarmPool
 // controller), then the sandbox's status naming it and the pod's binding
 // are written in parallel. Binding is one conditional patch of the pod
 // (bindPatch): its labels become state=allocated, sandbox=<name>, and its
@@ -31,8 +31,8 @@ var errAllocationRace = errors.New("every idle pod seen is being taken by anothe
 // pod deleted, never returned to the pool.
 type allocator struct {
 	client client.Client
-	pods   warmpool.PodConfig
-	claims *warmpool.PodClaims
+	pods   poolpod.PodConfig
+	claims *poolpod.PodClaims
 
 	mu sync.Mutex
 	// promises: sandbox -> the pod this process promised it, until the
@@ -48,7 +48,7 @@ type promise struct {
 	bound   bool // the bind patch was stored
 }
 
-func newAllocator(c client.Client, pods warmpool.PodConfig, claims *warmpool.PodClaims) *allocator {
+func newAllocator(c client.Client, pods poolpod.PodConfig, claims *poolpod.PodClaims) *allocator {
 	return &allocator{client: c, pods: pods, claims: claims, promises: map[types.NamespacedName]promise{}}
 }
 
@@ -96,10 +96,10 @@ func (a *allocator) pick(ctx context.Context, sb *arlv1.Sandbox, pool *arlv1.War
 // pool, built from its current template and not claimed; inFlight counts
 // the ones skipped because another sandbox was just promised them.
 func (a *allocator) candidates(pool *arlv1.WarmPool, pods []corev1.Pod) (out []*corev1.Pod, inFlight int) {
-	hash := warmpool.TemplateHash(pool, a.pods)
+	hash := poolpod.TemplateHash(pool, a.pods)
 	for i := range pods {
 		pod := &pods[i]
-		if pod.Labels[arlv1.LabelState] != arlv1.PodStateIdle || !warmpool.IsPodReady(pod) ||
+		if pod.Labels[arlv1.LabelState] != arlv1.PodStateIdle || !poolpod.IsPodReady(pod) ||
 			!metav1.IsControlledBy(pod, pool) || pod.Annotations[arlv1.AnnotationTemplateHash] != hash {
 			continue
 		}

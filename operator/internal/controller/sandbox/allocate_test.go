@@ -18,11 +18,11 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	arlv1 "github.com/arl-infra/arl/operator/api/v1alpha1"
-	"github.com/arl-infra/arl/operator/internal/controller/warmpool"
 	"github.com/arl-infra/arl/operator/internal/indexer"
+	"github.com/arl-infra/arl/operator/internal/poolpod"
 )
 
-var podCfg = warmpool.PodConfig{SidecarImage: "sidecar:test"}
+var podCfg = poolpod.PodConfig{SidecarImage: "sidecar:test"}
 
 func fakeClient(t *testing.T, funcs interceptor.Funcs, objs ...client.Object) client.Client {
 	t.Helper()
@@ -43,10 +43,10 @@ func poolAndPods(t *testing.T, n int) (*arlv1.WarmPool, []client.Object) {
 			Containers: []corev1.Container{{Name: "executor", Image: "busybox"}},
 		}}},
 	}
-	hash := warmpool.TemplateHash(pool, podCfg)
+	hash := poolpod.TemplateHash(pool, podCfg)
 	objs := []client.Object{pool}
 	for i := range n {
-		p, err := warmpool.BuildPod(pool, "pool-"+string(rune('a'+i)), hash, podCfg)
+		p, err := poolpod.BuildPod(pool, "pool-"+string(rune('a'+i)), hash, podCfg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -61,7 +61,7 @@ func TestPickPromisesAPodOnceAndBindHandsItOver(t *testing.T) {
 	pool, objs := poolAndPods(t, 1)
 	c := fakeClient(t, interceptor.Funcs{}, objs...)
 	sb := &arlv1.Sandbox{ObjectMeta: metav1.ObjectMeta{Name: "sb", Namespace: "ns", UID: "sb-uid"}}
-	a := newAllocator(c, podCfg, warmpool.NewPodClaims())
+	a := newAllocator(c, podCfg, poolpod.NewPodClaims())
 	got, err := a.pick(context.Background(), sb, pool)
 	if err != nil || got == nil {
 		t.Fatalf("pick = %v, %v", got, err)
@@ -98,7 +98,7 @@ func TestPickSkipsAPodNamedByAnotherSandbox(t *testing.T) {
 	other := &arlv1.Sandbox{ObjectMeta: metav1.ObjectMeta{Name: "other", Namespace: "ns", UID: "other-uid"},
 		Status: arlv1.SandboxStatus{Phase: arlv1.SandboxPhaseReady, PodName: named.Name}}
 	c := fakeClient(t, interceptor.Funcs{}, append(objs, other)...)
-	a := newAllocator(c, podCfg, warmpool.NewPodClaims())
+	a := newAllocator(c, podCfg, poolpod.NewPodClaims())
 	for i := range 5 {
 		sb := &arlv1.Sandbox{ObjectMeta: metav1.ObjectMeta{Name: "sb", Namespace: "ns", UID: types.UID(fmt.Sprint("u", i))}}
 		got, err := a.pick(context.Background(), sb, pool)
@@ -114,7 +114,7 @@ func TestPickSkipsAPodNamedByAnotherSandbox(t *testing.T) {
 	}
 	// With only the named pod left there is nothing to wait for: no pod,
 	// and no quick retry (the sandbox waits for the pool like any other).
-	only := newAllocator(fakeClient(t, interceptor.Funcs{}, objs[0], named, other), podCfg, warmpool.NewPodClaims())
+	only := newAllocator(fakeClient(t, interceptor.Funcs{}, objs[0], named, other), podCfg, poolpod.NewPodClaims())
 	got, err := only.pick(context.Background(), &arlv1.Sandbox{ObjectMeta: metav1.ObjectMeta{Name: "sb", Namespace: "ns", UID: "u"}}, pool)
 	if got != nil || err != nil {
 		t.Errorf("pick with only a named pod = %v, %v; want nil, nil", got, err)
@@ -123,7 +123,7 @@ func TestPickSkipsAPodNamedByAnotherSandbox(t *testing.T) {
 
 func TestPickSkipsPodsClaimedForDeletion(t *testing.T) {
 	pool, objs := poolAndPods(t, 1)
-	claims := warmpool.NewPodClaims()
+	claims := poolpod.NewPodClaims()
 	if !claims.ForDeletion(objs[1].GetUID()) {
 		t.Fatal("claim for deletion refused")
 	}
@@ -140,7 +140,7 @@ func TestPickSkipsUnreadyForeignAndStalePods(t *testing.T) {
 	objs[2].(*corev1.Pod).OwnerReferences[0].UID = "other"                              // another pool's
 	objs[3].(*corev1.Pod).Annotations[arlv1.AnnotationTemplateHash] = "an-old-template" // stale
 	c := fakeClient(t, interceptor.Funcs{}, objs...)
-	got, err := newAllocator(c, podCfg, warmpool.NewPodClaims()).pick(context.Background(), &arlv1.Sandbox{ObjectMeta: metav1.ObjectMeta{Name: "sb", Namespace: "ns"}}, pool)
+	got, err := newAllocator(c, podCfg, poolpod.NewPodClaims()).pick(context.Background(), &arlv1.Sandbox{ObjectMeta: metav1.ObjectMeta{Name: "sb", Namespace: "ns"}}, pool)
 	if err != nil || got != nil {
 		t.Errorf("pick = %v, %v; want no pod", got, err)
 	}

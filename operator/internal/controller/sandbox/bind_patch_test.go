@@ -18,7 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	arlv1 "github.com/arl-infra/arl/operator/api/v1alpha1"
-	"github.com/arl-infra/arl/operator/internal/controller/warmpool"
+	"github.com/arl-infra/arl/operator/internal/poolpod"
 )
 
 // These tests bind against the real API server, where the JSON patch's test
@@ -63,7 +63,7 @@ func TestBindSurvivesStatusWritesAndLosesToAnEarlierBind(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	a := newAllocator(c, podCfg, warmpool.NewPodClaims())
+	a := newAllocator(c, podCfg, poolpod.NewPodClaims())
 	if err := a.bind(context.Background(), phantomSandbox("first"), pool, stale); err != nil {
 		t.Fatalf("bind after a status write: %v", err)
 	}
@@ -100,7 +100,7 @@ func TestConcurrentBindsOfOnePodHaveOneWinner(t *testing.T) {
 			defer wg.Done()
 			name := fmt.Sprintf("sb-%02d", i)
 			<-start
-			err := newAllocator(c, podCfg, warmpool.NewPodClaims()).bind(context.Background(), phantomSandbox(name), pool, stale)
+			err := newAllocator(c, podCfg, poolpod.NewPodClaims()).bind(context.Background(), phantomSandbox(name), pool, stale)
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
@@ -131,7 +131,7 @@ func TestBindRefusesADeletingOrForeignPod(t *testing.T) {
 	createPool(t, c, ns, "pool", 2)
 	idle := readyIdlePods(t, c, ns, "pool", 2)
 	pool := getPool(t, c, ns, "pool")
-	a := newAllocator(c, podCfg, warmpool.NewPodClaims())
+	a := newAllocator(c, podCfg, poolpod.NewPodClaims())
 
 	// Deleting: a finalizer keeps the pod visible with a deletionTimestamp.
 	deleting := getPod(t, c, ns, idle[0].Name)

@@ -15,7 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	arlv1 "github.com/arl-infra/arl/operator/api/v1alpha1"
-	"github.com/arl-infra/arl/operator/internal/controller/warmpool"
+	"github.com/arl-infra/arl/operator/internal/poolpod"
 )
 
 type queue = workqueue.TypedRateLimitingInterface[reconcile.Request]
@@ -74,13 +74,13 @@ func (h *podHandler) enqueueWaiting(ctx context.Context, pod *corev1.Pod, q queu
 
 // isIdleReady: an idle pool pod whose sidecar is Ready.
 func isIdleReady(pod *corev1.Pod) bool {
-	return pod.Labels[arlv1.LabelPool] != "" && pod.Labels[arlv1.LabelState] == arlv1.PodStateIdle && warmpool.IsPodReady(pod)
+	return pod.Labels[arlv1.LabelPool] != "" && pod.Labels[arlv1.LabelState] == arlv1.PodStateIdle && poolpod.IsPodReady(pod)
 }
 
 // boundPodChanged passes the changes a sandbox reports: readiness, IP,
 // phase, deletion, labels.
 func boundPodChanged(oldPod, newPod *corev1.Pod) bool {
-	return warmpool.IsPodReady(oldPod) != warmpool.IsPodReady(newPod) ||
+	return poolpod.IsPodReady(oldPod) != poolpod.IsPodReady(newPod) ||
 		oldPod.Status.PodIP != newPod.Status.PodIP ||
 		oldPod.Status.Phase != newPod.Status.Phase ||
 		(oldPod.DeletionTimestamp == nil) != (newPod.DeletionTimestamp == nil) ||

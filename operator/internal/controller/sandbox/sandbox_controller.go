@@ -8,7 +8,7 @@
 // with no wipe step to get wrong.
 //
 // Allocation costs one write on the critical path: the pod is promised to
-// the sandbox in memory (PodClaims, shared with the WarmPool controller),
+// the sandbox in memory (poolpod.PodClaims, shared with the WarmPool controller),
 // then the sandbox's status (Ready, podName) and the pod's bind are written
 // in parallel. Until the bind lands, the promise keeps the pod from other
 // sandboxes and from its pool; after an operator restart, the sandbox's
@@ -40,7 +40,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	arlv1 "github.com/arl-infra/arl/operator/api/v1alpha1"
-	"github.com/arl-infra/arl/operator/internal/controller/warmpool"
+	"github.com/arl-infra/arl/operator/internal/poolpod"
 )
 
 // raceRetryDelay is the pause before retrying an allocation whose every
@@ -53,13 +53,13 @@ type SandboxReconciler struct {
 	// Recorder emits events; nil turns them off.
 	Recorder events.EventRecorder
 	// Pods must match the WarmPool reconciler's, so the template hashes agree.
-	Pods warmpool.PodConfig
+	Pods poolpod.PodConfig
 	// Workers is the number of concurrent reconciles.
 	Workers int
 
 	// Claims must be the WarmPool reconciler's, so a pool never deletes a
 	// pod promised to a sandbox; nil gives the reconciler its own.
-	Claims *warmpool.PodClaims
+	Claims *poolpod.PodClaims
 	// Live reads from the API server (the manager's APIReader) in the rare
 	// case the cache and a failed bind disagree; nil reads the cache.
 	Live client.Reader
@@ -157,7 +157,7 @@ func (r *SandboxReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 func (r *SandboxReconciler) init() {
 	r.once.Do(func() {
 		if r.Claims == nil {
-			r.Claims = warmpool.NewPodClaims()
+			r.Claims = poolpod.NewPodClaims()
 		}
 		if r.Live == nil {
 			r.Live = r.Client

@@ -8,7 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	arlv1 "github.com/arl-infra/arl/operator/api/v1alpha1"
-	"github.com/arl-infra/arl/operator/internal/controller/warmpool"
+	"github.com/arl-infra/arl/operator/internal/poolpod"
 )
 
 // observation is what one pass learned about a sandbox's world.
@@ -57,7 +57,7 @@ func computeStatus(sb *arlv1.Sandbox, obs observation) arlv1.SandboxStatus {
 		case pod.Status.Phase == corev1.PodFailed || pod.Status.Phase == corev1.PodSucceeded:
 			st.Phase, cond.Reason = arlv1.SandboxPhaseFailed, arlv1.SandboxReasonPodFailed
 			cond.Message = fmt.Sprintf("pod %s ended (phase %s)", pod.Name, pod.Status.Phase)
-		case warmpool.IsPodReady(pod):
+		case poolpod.IsPodReady(pod):
 			st.Phase, cond.Status, cond.Reason = arlv1.SandboxPhaseReady, metav1.ConditionTrue, arlv1.SandboxReasonSidecarReady
 			cond.Message = fmt.Sprintf("pod %s is Ready and its sidecar answers", pod.Name)
 		default:

@@ -8,13 +8,14 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/arl-infra/arl/operator/internal/controller/warmpool"
+	"github.com/arl-infra/arl/operator/internal/poolpod"
 	"github.com/arl-infra/arl/operator/internal/testenv"
 )
 
 // suite runs the WarmPool and Sandbox controllers against a real
 // kube-apiserver; there is no kubelet, so tests mark pods Ready themselves.
 var suite = &testenv.Suite{Setup: func(mgr ctrl.Manager) error {
-	claims := warmpool.NewPodClaims()
+	claims := poolpod.NewPodClaims()
 	if err := (&warmpool.WarmPoolReconciler{Client: mgr.GetClient(), Scheme: mgr.GetScheme(),
 		Pods: podCfg, Workers: 2, Claims: claims}).SetupWithManager(mgr); err != nil {
 		return err

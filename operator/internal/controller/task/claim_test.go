@@ -159,7 +159,7 @@ func TestStepWhoseResultTheSidecarDroppedFailsWithoutRerun(t *testing.T) {
 
 	setSandboxStatus(t, sb, arlv1.SandboxPhaseReady, sidecarPod, dir)
 	done := waitFinished(t, ns, "lost", 20*time.Second)
-	if done.Status.State != arlv1.TaskStateFailed || done.Status.Reason != ReasonStepResultLost || done.Status.Attempts != 1 {
+	if done.Status.State != arlv1.TaskStateFailed || done.Status.Reason != arlv1.TaskReasonStepResultLost || done.Status.Attempts != 1 {
 		t.Fatalf("task = %s reason %s attempts %d (%s), want Failed StepResultLost after 1 attempt", done.Status.State, done.Status.Reason, done.Status.Attempts, done.Status.Message)
 	}
 	if n := countLines(t, marker); n != 1 {

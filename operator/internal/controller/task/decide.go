@@ -6,27 +6,6 @@ import (
 	arlv1 "github.com/arl-infra/arl/operator/api/v1alpha1"
 )
 
-// Reasons this package adds to the API's TaskReason* constants.
-const (
-	// ReasonOperatorRestarted: an attempt was recorded as running in an
-	// operator that stopped without recording its end (crash, kill, lost
-	// lease). Its in-flight step may have run, so it is never run again and
-	// the task fails, even when retries remain.
-	ReasonOperatorRestarted = "OperatorRestarted"
-	// ReasonPaused: the operator stopped gracefully between two steps; the
-	// next operator resumes the same attempt at the next step.
-	ReasonPaused = "Paused"
-	// ReasonStepResultLost: the sidecar ran the step for an earlier operator
-	// and no longer keeps its result (its idempotency key outlived the
-	// retention). The step may have done anything, so the task fails and is
-	// not retried.
-	ReasonStepResultLost = "StepResultLost"
-	// EventReasonStepFailed: a step exited non-zero or the sidecar failed it.
-	EventReasonStepFailed = "StepFailed"
-	// EventReasonResumed: a paused attempt continues.
-	EventReasonResumed = "Resumed"
-)
-
 type actionKind int
 
 const (
@@ -65,7 +44,7 @@ func decide(task *arlv1.Task, sandbox *arlv1.Sandbox) decision {
 		if !ok {
 			return decision{
 				kind:    actInterrupted,
-				reason:  ReasonOperatorRestarted,
+				reason:  arlv1.TaskReasonOperatorRestarted,
 				message: interruptedMessage(task),
 			}
 		}

@@ -71,17 +71,17 @@ func TestDecide(t *testing.T) {
 		{
 			"Running with a step marked Running: interrupted, even with retries left",
 			withSteps(testTask(3, "a", "b"), arlv1.TaskStateRunning, 1, arlv1.StepStateSucceeded, arlv1.StepStateRunning),
-			readySandbox(), actInterrupted, ReasonOperatorRestarted, 0,
+			readySandbox(), actInterrupted, arlv1.TaskReasonOperatorRestarted, 0,
 		},
 		{
 			"Running with no step record: interrupted",
 			withSteps(testTask(0, "a"), arlv1.TaskStateRunning, 1),
-			readySandbox(), actInterrupted, ReasonOperatorRestarted, 0,
+			readySandbox(), actInterrupted, arlv1.TaskReasonOperatorRestarted, 0,
 		},
 		{
 			"interrupted is decided before the sandbox is looked at",
 			withSteps(testTask(0, "a"), arlv1.TaskStateRunning, 1, arlv1.StepStateRunning),
-			nil, actInterrupted, ReasonOperatorRestarted, 0,
+			nil, actInterrupted, arlv1.TaskReasonOperatorRestarted, 0,
 		},
 		{
 			"paused after two of three steps: resume at the third",
@@ -101,7 +101,7 @@ func TestDecide(t *testing.T) {
 		{
 			"failed attempt with no retries left while Running: interrupted",
 			withSteps(testTask(1, "a"), arlv1.TaskStateRunning, 2, arlv1.StepStateFailed),
-			readySandbox(), actInterrupted, ReasonOperatorRestarted, 0,
+			readySandbox(), actInterrupted, arlv1.TaskReasonOperatorRestarted, 0,
 		},
 	}
 	for _, tt := range tests {

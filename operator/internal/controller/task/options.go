@@ -27,11 +27,12 @@ type Options struct {
 	// DefaultTimeout bounds an attempt when spec.timeout is unset (default
 	// 30s; the CRD defaults spec.timeout to the same).
 	DefaultTimeout time.Duration
-	// RecorderName is the events' reporting controller (default
-	// "arl-task-controller").
-	RecorderName string
-	// EventsDisabled records no Events (the operator's --events=false).
-	EventsDisabled bool
+	// SucceededEvents records a TaskSucceeded event for every task that
+	// succeeds. Off by default: at many tasks per second that event is a
+	// third of the API server's writes, and the task's status already says
+	// it (kubectl get task). Failures, retries and pauses are always
+	// recorded (unless events are disabled).
+	SucceededEvents bool
 	// ClaimDelay is how long an attempt runs before its Running state is
 	// written (default 100ms): an attempt that ends sooner costs one status
 	// write instead of two. Steps carry idempotency keys, so a step is never
@@ -45,7 +46,6 @@ const (
 	DefaultQueueSize               = 4096
 	DefaultMaxConcurrentReconciles = 4
 	DefaultTaskTimeout             = 30 * time.Second
-	DefaultRecorderName            = "arl-task-controller"
 	DefaultClaimDelay              = 100 * time.Millisecond
 )
 
@@ -70,9 +70,6 @@ func (o Options) withDefaults() Options {
 	}
 	if o.ClaimDelay <= 0 {
 		o.ClaimDelay = DefaultClaimDelay
-	}
-	if o.RecorderName == "" {
-		o.RecorderName = DefaultRecorderName
 	}
 	return o
 }

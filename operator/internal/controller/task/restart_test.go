@@ -64,7 +64,7 @@ func TestRestartRunsNoStepTwiceAndEveryTaskFinishes(t *testing.T) {
 		if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: fmt.Sprintf("restart-%d", i)}, &task); err != nil {
 			t.Fatal(err)
 		}
-		if task.Status.State != arlv1.TaskStateRunning || task.Status.Reason != ReasonPaused || stepStates(&task) != "a=Succeeded,b=Succeeded" {
+		if task.Status.State != arlv1.TaskStateRunning || task.Status.Reason != arlv1.TaskReasonPaused || stepStates(&task) != "a=Succeeded,b=Succeeded" {
 			t.Fatalf("task %d after the stop: state %s reason %s steps %s; want Running, Paused after b", i, task.Status.State, task.Status.Reason, stepStates(&task))
 		}
 	}

@@ -187,7 +187,7 @@ func withTokenRetry[T any](ctx context.Context, r *stepRunner, tg sandboxTarget,
 
 func classifyCallError(err error, out *stepOutcome) {
 	if connect.CodeOf(err) == connect.CodeAlreadyExists {
-		out.failReason = ReasonStepResultLost
+		out.failReason = arlv1.TaskReasonStepResultLost
 		out.status.Message = "the sidecar ran this step for an earlier operator and no longer keeps its result; it is not run again"
 		return
 	}

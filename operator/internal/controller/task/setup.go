@@ -12,7 +12,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
-	"sigs.k8s.io/controller-runtime/pkg/recorder"
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	arlv1 "github.com/arl-infra/arl/operator/api/v1alpha1"
@@ -20,37 +19,27 @@ import (
 	"github.com/arl-infra/arl/operator/internal/sidecarclient"
 )
 
-// Setup registers the Task controller, its worker pool and the Task index
-// with mgr.
-func Setup(mgr ctrl.Manager, opts Options) error {
-	opts = opts.withDefaults()
+// SetupWithManager registers the Task controller, its worker pool and the
+// Task index with mgr.
+func (r *TaskReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	r.Options = r.Options.withDefaults()
 	if err := indexer.Ensure(context.Background(), mgr.GetFieldIndexer(), arlv1.TaskSandboxRefField); err != nil {
 		return err
 	}
-	var rec recorder.EventRecorder
-	if !opts.EventsDisabled {
-		rec = mgr.GetEventRecorder(opts.RecorderName)
-	}
-	tokens := sidecarclient.NewTokens(mgr.GetAPIReader())
-	runner := &stepRunner{clients: sidecarclient.NewPool(), tokens: tokens}
-	d := newDispatcher(opts, mgr.GetClient(), mgr.GetAPIReader(), rec, runner, mgr.GetLogger().WithName("task-workers"))
-	if err := mgr.Add(d); err != nil {
+	r.tokens = sidecarclient.NewTokens(r.Live)
+	runner := &stepRunner{clients: sidecarclient.NewPool(), tokens: r.tokens}
+	r.dispatcher = newDispatcher(r.Options, r.Client, r.Live, r.Recorder, runner, mgr.GetLogger().WithName("task-workers"))
+	if err := mgr.Add(r.dispatcher); err != nil {
 		return fmt.Errorf("add task workers: %w", err)
 	}
-	r := &TaskReconciler{
-		client:     mgr.GetClient(),
-		live:       mgr.GetAPIReader(),
-		tokens:     tokens,
-		recorder:   rec,
-		dispatcher: d,
-		opts:       opts,
-	}
+	r.order = newCreationOrder()
 	err := ctrl.NewControllerManagedBy(mgr).
 		Named("task").
 		For(&arlv1.Task{}, builder.WithPredicates(taskNeedsWork)).
 		Watches(&arlv1.Sandbox{}, handler.EnqueueRequestsFromMapFunc(r.tasksOfSandbox), builder.WithPredicates(sandboxReadinessChanged)).
-		WatchesRawSource(source.Channel(d.requeue, &handler.EnqueueRequestForObject{})).
-		WithOptions(controller.Options{MaxConcurrentReconciles: opts.MaxConcurrentReconciles}).
+		Watches(&arlv1.Task{}, handler.EnqueueRequestsFromMapFunc(r.nextInLine), builder.WithPredicates(taskFinishedOrGone)).
+		WatchesRawSource(source.Channel(r.dispatcher.requeue, &handler.EnqueueRequestForObject{})).
+		WithOptions(controller.Options{MaxConcurrentReconciles: r.Options.MaxConcurrentReconciles}).
 		Complete(r)
 	if err != nil {
 		return fmt.Errorf("build task controller: %w", err)
@@ -61,7 +50,7 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 // tasksOfSandbox maps a Sandbox event to its unfinished Tasks.
 func (r *TaskReconciler) tasksOfSandbox(ctx context.Context, obj client.Object) []reconcile.Request {
 	var tasks arlv1.TaskList
-	if err := r.client.List(ctx, &tasks, client.InNamespace(obj.GetNamespace()),
+	if err := r.Client.List(ctx, &tasks, client.InNamespace(obj.GetNamespace()),
 		client.MatchingFields{arlv1.TaskSandboxRefField: obj.GetName()}); err != nil {
 		ctrl.LoggerFrom(ctx).Error(err, "list tasks of sandbox", "sandbox", obj.GetName())
 		return nil

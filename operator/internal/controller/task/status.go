@@ -67,19 +67,29 @@ const (
 	verdictPaused
 )
 
-// setComplete sets the Complete condition.
-func setComplete(st *arlv1.TaskStatus, done bool, reason, message string, generation int64) {
-	status := metav1.ConditionFalse
-	if done {
-		status = metav1.ConditionTrue
+// setConditions sets the Complete and Failed conditions from st's state,
+// as a Job's: Complete is True once the task succeeded, Failed is True once
+// it failed; both are False (with the current reason) until then.
+func setConditions(st *arlv1.TaskStatus, generation int64) {
+	for _, c := range []struct {
+		kind   string
+		isTrue bool
+	}{
+		{arlv1.TaskConditionComplete, st.State == arlv1.TaskStateSucceeded},
+		{arlv1.TaskConditionFailed, st.State == arlv1.TaskStateFailed},
+	} {
+		status := metav1.ConditionFalse
+		if c.isTrue {
+			status = metav1.ConditionTrue
+		}
+		meta.SetStatusCondition(&st.Conditions, metav1.Condition{
+			Type:               c.kind,
+			Status:             status,
+			Reason:             st.Reason,
+			Message:            st.Message,
+			ObservedGeneration: generation,
+		})
 	}
-	meta.SetStatusCondition(&st.Conditions, metav1.Condition{
-		Type:               arlv1.TaskConditionComplete,
-		Status:             status,
-		Reason:             reason,
-		Message:            message,
-		ObservedGeneration: generation,
-	})
 }
 
 // waitingStatus is the status of a task waiting for its sandbox. A paused
@@ -92,7 +102,7 @@ func waitingStatus(task *arlv1.Task, reason, message string) arlv1.TaskStatus {
 	st.Reason = reason
 	st.Message = message
 	st.ObservedGeneration = task.Generation
-	setComplete(&st, false, reason, message, task.Generation)
+	setConditions(&st, task.Generation)
 	return st
 }
 
@@ -124,7 +134,7 @@ func claimedStatus(task *arlv1.Task, p plan, now time.Time) arlv1.TaskStatus {
 	st.Reason = arlv1.TaskReasonRunning
 	st.Message = fmt.Sprintf("attempt %d of %d running in pod %s", p.attempt, p.maxAttempts, p.podName)
 	st.ObservedGeneration = task.Generation
-	setComplete(&st, false, st.Reason, st.Message, task.Generation)
+	setConditions(&st, task.Generation)
 	return st
 }
 
@@ -165,9 +175,9 @@ func finishedStatus(task *arlv1.Task, p plan, out attemptOutcome, outputLimit in
 	switch {
 	case out.paused:
 		next := task.Spec.Steps[len(st.Steps)].Name
-		st.Reason = ReasonPaused
+		st.Reason = arlv1.TaskReasonPaused
 		st.Message = fmt.Sprintf("the operator stopped after step %q of attempt %d; the next operator resumes at step %q", st.Steps[len(st.Steps)-1].Name, p.attempt, next)
-		setComplete(&st, false, st.Reason, st.Message, task.Generation)
+		setConditions(&st, task.Generation)
 		return st, verdictPaused
 	case failed == nil:
 		st.State = arlv1.TaskStateSucceeded
@@ -181,12 +191,12 @@ func finishedStatus(task *arlv1.Task, p plan, out attemptOutcome, outputLimit in
 		st.Steps = append(st.Steps, arlv1.StepStatus{Name: step.Name, Type: step.Type, State: arlv1.StepStateSkipped, Attempt: p.attempt})
 	}
 	failure := failureMessage(failed, p)
-	if p.attempt < p.maxAttempts && failed.failReason != ReasonStepResultLost {
+	if p.attempt < p.maxAttempts && failed.failReason != arlv1.TaskReasonStepResultLost {
 		// The next attempt is claimed by its own write, so an operator that
 		// stops in between finds no step marked Running and starts it anew.
 		st.Reason = arlv1.TaskReasonRetrying
 		st.Message = truncateMessage(fmt.Sprintf("%s; attempt %d of %d starts next", failure, p.attempt+1, p.maxAttempts))
-		setComplete(&st, false, st.Reason, st.Message, task.Generation)
+		setConditions(&st, task.Generation)
 		return st, verdictRetry
 	}
 	st.State = arlv1.TaskStateFailed
@@ -204,7 +214,7 @@ func failureMessage(failed *stepOutcome, p plan) string {
 		what = fmt.Sprintf("step %q timed out", s.Name)
 	case failed.failReason == arlv1.TaskReasonSidecarError:
 		what = fmt.Sprintf("step %q could not run: %s", s.Name, s.Message)
-	case failed.failReason == ReasonStepResultLost:
+	case failed.failReason == arlv1.TaskReasonStepResultLost:
 		what = fmt.Sprintf("step %q: %s", s.Name, s.Message)
 	case s.ExitCode != nil:
 		what = fmt.Sprintf("step %q exited with code %d", s.Name, *s.ExitCode)
@@ -224,7 +234,7 @@ func finish(st *arlv1.TaskStatus, task *arlv1.Task, p plan, now time.Time) {
 	if !start.IsZero() {
 		st.Duration = formatDuration(now.Sub(start))
 	}
-	setComplete(st, true, st.Reason, st.Message, task.Generation)
+	setConditions(st, task.Generation)
 }
 
 // interruptedStatus fails a task whose attempt was cut off by an operator
@@ -238,7 +248,7 @@ func interruptedStatus(task *arlv1.Task, message string, now time.Time) arlv1.Ta
 		}
 	}
 	st.State = arlv1.TaskStateFailed
-	st.Reason = ReasonOperatorRestarted
+	st.Reason = arlv1.TaskReasonOperatorRestarted
 	st.Message = message
 	st.ObservedGeneration = task.Generation
 	finish(&st, task, plan{}, now)

@@ -38,8 +38,8 @@ func TestClaimedStatusMarksTheFirstStepRunning(t *testing.T) {
 	if st.StartTime == nil || !st.StartTime.Time.Equal(now) {
 		t.Fatalf("startTime = %v, want %v", st.StartTime, now)
 	}
-	c := meta.FindStatusCondition(st.Conditions, arlv1.TaskConditionComplete)
-	if c == nil || c.Status != metav1.ConditionFalse || c.ObservedGeneration != 1 {
+	checkJobConditions(t, st)
+	if c := meta.FindStatusCondition(st.Conditions, arlv1.TaskConditionComplete); c.ObservedGeneration != 1 {
 		t.Fatalf("Complete condition = %+v", c)
 	}
 }
@@ -93,8 +93,8 @@ func TestFinishedStatus(t *testing.T) {
 		{
 			name:        "a step whose result the sidecar no longer keeps fails without a retry",
 			retries:     2,
-			out:         attemptOutcome{steps: []stepOutcome{failedStep("a", "", -1, ReasonStepResultLost)}},
-			wantVerdict: verdictFailed, wantState: arlv1.TaskStateFailed, wantReason: ReasonStepResultLost,
+			out:         attemptOutcome{steps: []stepOutcome{failedStep("a", "", -1, arlv1.TaskReasonStepResultLost)}},
+			wantVerdict: verdictFailed, wantState: arlv1.TaskStateFailed, wantReason: arlv1.TaskReasonStepResultLost,
 			wantExit:  code(-1),
 			wantSteps: []arlv1.StepState{arlv1.StepStateFailed, arlv1.StepStateSkipped, arlv1.StepStateSkipped},
 		},
@@ -108,7 +108,7 @@ func TestFinishedStatus(t *testing.T) {
 		{
 			name:        "paused between steps stays Running with the steps done",
 			out:         attemptOutcome{steps: []stepOutcome{okStep("a", "1", 0)}, paused: true},
-			wantVerdict: verdictPaused, wantState: arlv1.TaskStateRunning, wantReason: ReasonPaused,
+			wantVerdict: verdictPaused, wantState: arlv1.TaskStateRunning, wantReason: arlv1.TaskReasonPaused,
 			wantExit: code(0), wantStdout: "1",
 			wantSteps: []arlv1.StepState{arlv1.StepStateSucceeded},
 		},
@@ -135,11 +135,8 @@ func TestFinishedStatus(t *testing.T) {
 			if strings.Join(stepStrings(states), ",") != strings.Join(stepStrings(tt.wantSteps), ",") {
 				t.Fatalf("step states = %v, want %v", states, tt.wantSteps)
 			}
-			c := meta.FindStatusCondition(st.Conditions, arlv1.TaskConditionComplete)
+			checkJobConditions(t, st)
 			finished := st.State == arlv1.TaskStateSucceeded || st.State == arlv1.TaskStateFailed
-			if c == nil || (c.Status == metav1.ConditionTrue) != finished || c.Reason != st.Reason {
-				t.Fatalf("Complete condition = %+v for state %s", c, st.State)
-			}
 			if finished && (st.CompletionTime == nil || st.Duration == "") {
 				t.Fatalf("a finished task needs completionTime and duration: %+v", st)
 			}
@@ -169,7 +166,7 @@ func TestFinishedStatusAfterResumeAppendsOutput(t *testing.T) {
 func TestInterruptedStatusNeverLeavesAStepRunning(t *testing.T) {
 	task := withSteps(testTask(3, "a", "b"), arlv1.TaskStateRunning, 1, arlv1.StepStateSucceeded, arlv1.StepStateRunning)
 	st := interruptedStatus(task, "gone", time.Now())
-	if st.State != arlv1.TaskStateFailed || st.Reason != ReasonOperatorRestarted || st.CompletionTime == nil {
+	if st.State != arlv1.TaskStateFailed || st.Reason != arlv1.TaskReasonOperatorRestarted || st.CompletionTime == nil {
 		t.Fatalf("interrupted = %+v", st)
 	}
 	for _, s := range st.Steps {
@@ -213,6 +210,22 @@ func TestFormatDuration(t *testing.T) {
 	}{{1234567 * time.Nanosecond, "1ms"}, {1500 * time.Millisecond, "1.5s"}, {800 * time.Microsecond, "800µs"}} {
 		if got := formatDuration(tt.d); got != tt.want {
 			t.Errorf("formatDuration(%v) = %q, want %q", tt.d, got, tt.want)
+		}
+	}
+}
+
+// checkJobConditions checks the Complete and Failed conditions against the
+// state, as a Job's: Complete True only on success, Failed True only on
+// failure, both carrying the status's reason.
+func checkJobConditions(t *testing.T, st arlv1.TaskStatus) {
+	t.Helper()
+	for kind, want := range map[string]bool{
+		arlv1.TaskConditionComplete: st.State == arlv1.TaskStateSucceeded,
+		arlv1.TaskConditionFailed:   st.State == arlv1.TaskStateFailed,
+	} {
+		c := meta.FindStatusCondition(st.Conditions, kind)
+		if c == nil || (c.Status == metav1.ConditionTrue) != want || c.Reason != st.Reason {
+			t.Fatalf("%s condition = %+v for state %s (reason %s)", kind, c, st.State, st.Reason)
 		}
 	}
 }

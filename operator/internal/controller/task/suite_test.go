@@ -259,12 +259,14 @@ func startManager(ctx context.Context, ns string, tune ...func(*Options)) (<-cha
 	if err := indexer.Setup(ctx, mgr.GetFieldIndexer()); err != nil {
 		return nil, fmt.Errorf("indexer.Setup: %w", err)
 	}
-	opts := Options{SidecarPort: sidecarPort, MaxConcurrentTasks: 32}
+	opts := Options{SidecarPort: sidecarPort, MaxConcurrentTasks: 32, SucceededEvents: true}
 	for _, f := range tune {
 		f(&opts)
 	}
-	if err := Setup(mgr, opts); err != nil {
-		return nil, fmt.Errorf("task.Setup: %w", err)
+	r := &TaskReconciler{Client: mgr.GetClient(), Live: mgr.GetAPIReader(),
+		Recorder: mgr.GetEventRecorder("arl-task-controller"), Options: opts}
+	if err := r.SetupWithManager(mgr); err != nil {
+		return nil, fmt.Errorf("task controller: %w", err)
 	}
 	done := make(chan struct{})
 	go func() {

@@ -11,10 +11,10 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
-	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	arlv1 "github.com/arl-infra/arl/operator/api/v1alpha1"
 	"github.com/arl-infra/arl/operator/internal/sidecarclient"
@@ -30,19 +30,25 @@ import (
 // TaskReconciler decides what a Task needs and hands running it to the
 // dispatcher's workers; it never waits on a sidecar.
 type TaskReconciler struct {
-	client     client.Client
-	live       client.Reader
+	Client client.Client
+	// Live reads around the cache (mgr.GetAPIReader()): the decisions that
+	// must not act on a stale Task, and the sidecar token Secrets.
+	Live client.Reader
+	// Recorder emits events; nil turns them off.
+	Recorder events.EventRecorder
+	// Options tunes the controller; SetupWithManager fills in the defaults.
+	Options Options
+
 	tokens     *sidecarclient.Tokens
-	recorder   recorder.EventRecorder
 	dispatcher *dispatcher
-	opts       Options
+	order      *creationOrder // Serial sandboxes' task order (serial.go)
 }
 
 // Reconcile moves one Task along: wait for its sandbox, dispatch an attempt,
 // or fail it when an attempt was cut off by an operator stop.
 func (r *TaskReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	var task arlv1.Task
-	if err := r.client.Get(ctx, req.NamespacedName, &task); err != nil {
+	if err := r.Client.Get(ctx, req.NamespacedName, &task); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.dispatcher.forget(req.NamespacedName)
 			return ctrl.Result{}, nil
@@ -67,6 +73,14 @@ func (r *TaskReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.
 	case actInterrupted:
 		return ctrl.Result{}, r.failInterrupted(ctx, req.NamespacedName, sandbox)
 	}
+	if d.resumeFrom == 0 {
+		// A Serial sandbox's task waits, unwritten, for the ones before it;
+		// nextInLine brings it back when its turn comes.
+		turn, err := r.serialTurn(ctx, &task, sandbox)
+		if err != nil || !turn {
+			return ctrl.Result{}, err
+		}
+	}
 	target, err := r.target(ctx, sandbox)
 	if err != nil {
 		if werr := r.wait(ctx, &task, arlv1.TaskReasonSandboxNotReady, err.Error()); werr != nil {
@@ -80,7 +94,7 @@ func (r *TaskReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.
 
 func (r *TaskReconciler) sandboxOf(ctx context.Context, task *arlv1.Task) (*arlv1.Sandbox, error) {
 	var sandbox arlv1.Sandbox
-	err := r.client.Get(ctx, types.NamespacedName{Namespace: task.Namespace, Name: task.Spec.SandboxRef}, &sandbox)
+	err := r.Client.Get(ctx, types.NamespacedName{Namespace: task.Namespace, Name: task.Spec.SandboxRef}, &sandbox)
 	switch {
 	case apierrors.IsNotFound(err):
 		return nil, nil
@@ -93,7 +107,7 @@ func (r *TaskReconciler) sandboxOf(ctx context.Context, task *arlv1.Task) (*arlv
 // target is where the sandbox's sidecar listens and the token it wants.
 func (r *TaskReconciler) target(ctx context.Context, sandbox *arlv1.Sandbox) (sandboxTarget, error) {
 	tg := sandboxTarget{
-		addr:      net.JoinHostPort(sandbox.Status.PodIP, strconv.Itoa(r.opts.SidecarPort)),
+		addr:      net.JoinHostPort(sandbox.Status.PodIP, strconv.Itoa(r.Options.SidecarPort)),
 		namespace: sandbox.Namespace,
 		podName:   sandbox.Status.PodName,
 		workDir:   sandbox.Status.WorkDir,
@@ -105,7 +119,7 @@ func (r *TaskReconciler) target(ctx context.Context, sandbox *arlv1.Sandbox) (sa
 	if err != nil || !auth {
 		return tg, err
 	}
-	tg.token, err = r.tokens.Token(ctx, sandbox.Namespace, arlv1.SidecarTokenSecretName(sandbox.Status.PodName))
+	tg.token, err = r.tokens.Token(ctx, sandbox.Namespace, sandbox.Status.PodName)
 	if err != nil {
 		return tg, fmt.Errorf("sidecar token of pod %s: %w", sandbox.Status.PodName, err)
 	}
@@ -116,7 +130,7 @@ func (r *TaskReconciler) target(ctx context.Context, sandbox *arlv1.Sandbox) (sa
 // pool that is gone is assumed to (the safe default).
 func (r *TaskReconciler) tokenAuth(ctx context.Context, sandbox *arlv1.Sandbox) (bool, error) {
 	var pool arlv1.WarmPool
-	err := r.client.Get(ctx, types.NamespacedName{Namespace: sandbox.Namespace, Name: sandbox.Spec.PoolRef}, &pool)
+	err := r.Client.Get(ctx, types.NamespacedName{Namespace: sandbox.Namespace, Name: sandbox.Spec.PoolRef}, &pool)
 	switch {
 	case apierrors.IsNotFound(err):
 		return true, nil
@@ -135,11 +149,11 @@ func (r *TaskReconciler) wait(ctx context.Context, task *arlv1.Task, reason, mes
 	}
 	updated := task.DeepCopy()
 	updated.Status = st
-	if err := r.client.Status().Update(ctx, updated); err != nil {
+	if err := r.Client.Status().Update(ctx, updated); err != nil {
 		return ignoreConflict(fmt.Errorf("record that the task waits (%s): %w", reason, err))
 	}
-	if r.recorder != nil {
-		r.recorder.Eventf(updated, nil, corev1.EventTypeNormal, arlv1.EventReasonTaskPending, "Wait", "%s", message)
+	if r.Recorder != nil {
+		r.Recorder.Eventf(updated, nil, corev1.EventTypeNormal, arlv1.EventReasonTaskPending, "Wait", "%s", message)
 	}
 	return nil
 }
@@ -147,11 +161,11 @@ func (r *TaskReconciler) wait(ctx context.Context, task *arlv1.Task, reason, mes
 func (r *TaskReconciler) failWithoutRunning(ctx context.Context, task *arlv1.Task, d decision) error {
 	updated := task.DeepCopy()
 	updated.Status = failedBeforeRunningStatus(task, d.reason, d.message, time.Now())
-	if err := r.client.Status().Update(ctx, updated); err != nil {
+	if err := r.Client.Status().Update(ctx, updated); err != nil {
 		return ignoreConflict(fmt.Errorf("record that the task failed (%s): %w", d.reason, err))
 	}
-	if r.recorder != nil {
-		r.recorder.Eventf(updated, nil, corev1.EventTypeWarning, arlv1.EventReasonTaskFailed, "Run", "%s", d.message)
+	if r.Recorder != nil {
+		r.Recorder.Eventf(updated, nil, corev1.EventTypeWarning, arlv1.EventReasonTaskFailed, "Run", "%s", d.message)
 	}
 	return nil
 }
@@ -161,7 +175,7 @@ func (r *TaskReconciler) failWithoutRunning(ctx context.Context, task *arlv1.Tas
 // the live object and written with its resourceVersion.
 func (r *TaskReconciler) failInterrupted(ctx context.Context, key types.NamespacedName, sandbox *arlv1.Sandbox) error {
 	var live arlv1.Task
-	if err := r.live.Get(ctx, key, &live); err != nil {
+	if err := r.Live.Get(ctx, key, &live); err != nil {
 		return client.IgnoreNotFound(err)
 	}
 	if r.dispatcher.holds(key, live.UID, live.IsFinished()) {
@@ -174,13 +188,13 @@ func (r *TaskReconciler) failInterrupted(ctx context.Context, key types.Namespac
 	}
 	updated := live.DeepCopy()
 	updated.Status = interruptedStatus(&live, d.message, time.Now())
-	if err := r.client.Status().Update(ctx, updated); err != nil {
+	if err := r.Client.Status().Update(ctx, updated); err != nil {
 		return ignoreConflict(fmt.Errorf("record that the task was interrupted: %w", err))
 	}
 	interruptedTasks.Inc()
 	log.FromContext(ctx).Info("failed a task interrupted by an operator stop; its steps are not run again", "message", d.message)
-	if r.recorder != nil {
-		r.recorder.Eventf(updated, nil, corev1.EventTypeWarning, arlv1.EventReasonTaskFailed, "Run", "%s", d.message)
+	if r.Recorder != nil {
+		r.Recorder.Eventf(updated, nil, corev1.EventTypeWarning, arlv1.EventReasonTaskFailed, "Run", "%s", d.message)
 	}
 	return nil
 }

@@ -50,6 +50,9 @@ func TestQuickStartFilePatchThenCommand(t *testing.T) {
 	if c == nil || c.Status != metav1.ConditionTrue || c.Reason != arlv1.TaskReasonSucceeded || c.ObservedGeneration != task.Generation {
 		t.Fatalf("Complete condition = %+v", c)
 	}
+	if f := meta.FindStatusCondition(task.Status.Conditions, arlv1.TaskConditionFailed); f == nil || f.Status != metav1.ConditionFalse {
+		t.Fatalf("Failed condition of a succeeded task = %+v", f)
+	}
 	waitEvents(t, testNamespace, name, arlv1.EventReasonTaskSucceeded)
 }
 
@@ -124,7 +127,7 @@ func TestTimeoutKillsTheAttempt(t *testing.T) {
 		t.Fatalf("steps = %s", s)
 	}
 	// An attempt that runs long enough gets its own Started event.
-	waitEvents(t, testNamespace, name, arlv1.EventReasonTaskStarted, EventReasonStepFailed, arlv1.EventReasonTaskFailed)
+	waitEvents(t, testNamespace, name, arlv1.EventReasonTaskStarted, arlv1.EventReasonTaskStepFailed, arlv1.EventReasonTaskFailed)
 }
 
 func TestRetriesRunTheWholeTaskAgain(t *testing.T) {
@@ -279,7 +282,7 @@ func TestInterruptedAttemptFailsWithoutRerun(t *testing.T) {
 		t.Fatalf("write a crashed operator's claim: %v", err)
 	}
 	got := waitFinished(t, testNamespace, name, 10*time.Second)
-	if got.Status.State != arlv1.TaskStateFailed || got.Status.Reason != ReasonOperatorRestarted || got.Status.Attempts != 1 {
+	if got.Status.State != arlv1.TaskStateFailed || got.Status.Reason != arlv1.TaskReasonOperatorRestarted || got.Status.Attempts != 1 {
 		t.Fatalf("state %s reason %s attempts %d", got.Status.State, got.Status.Reason, got.Status.Attempts)
 	}
 	// Even once its sandbox is Ready, the task stays Failed and the step never runs.

@@ -9,13 +9,8 @@ import (
 	arlv1 "github.com/arl-infra/arl/operator/api/v1alpha1"
 )
 
-// Event reasons of the TTL controllers.
-const (
-	EventReasonOneShotDone    = "OneShotDone"
-	EventReasonIdleTimeout    = "IdleTimeout"
-	EventReasonDeleteFailed   = "DeleteFailed"
-	secondPrecisionRoundingUp = time.Second
-)
+// secondPrecisionRoundingUp: stored timestamps keep whole seconds.
+const secondPrecisionRoundingUp = time.Second
 
 // latest turns a stored timestamp into the latest instant it can stand for:
 // the API keeps whole seconds, so the real moment lies within the second
@@ -76,7 +71,7 @@ func judgeSandbox(sandbox *arlv1.Sandbox, tasks []arlv1.Task, now time.Time) san
 		return sandboxVerdict{}
 	}
 	if !sandbox.Spec.KeepAlive && hadTask {
-		return sandboxVerdict{delete: true, reason: EventReasonOneShotDone,
+		return sandboxVerdict{delete: true, reason: arlv1.EventReasonOneShotDone,
 			message: "deleted: the sandbox is one-shot (keepAlive: false) and its task finished"}
 	}
 	if sandbox.Spec.IdleTimeoutSeconds == nil {
@@ -87,7 +82,7 @@ func judgeSandbox(sandbox *arlv1.Sandbox, tasks []arlv1.Task, now time.Time) san
 	if now.Before(due) {
 		return sandboxVerdict{recheckAt: due}
 	}
-	return sandboxVerdict{delete: true, reason: EventReasonIdleTimeout,
+	return sandboxVerdict{delete: true, reason: arlv1.EventReasonIdleTimeout,
 		message: fmt.Sprintf("deleted: no task ran for %s (idleTimeoutSeconds: %d)", now.Sub(last).Round(time.Second), *sandbox.Spec.IdleTimeoutSeconds)}
 }
 

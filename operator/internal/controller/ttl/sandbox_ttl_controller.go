@@ -7,6 +7,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -18,21 +20,22 @@ import (
 // SandboxTTLReconciler deletes one-shot sandboxes whose task finished and
 // sandboxes idle past their idleTimeoutSeconds.
 type SandboxTTLReconciler struct {
-	client client.Client
-	eventer
+	Client client.Client
+	// Recorder emits events; nil turns them off.
+	Recorder events.EventRecorder
 }
 
 // Reconcile judges one sandbox from its tasks in the cache.
 func (r *SandboxTTLReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	var sandbox arlv1.Sandbox
-	if err := r.client.Get(ctx, req.NamespacedName, &sandbox); err != nil {
+	if err := r.Client.Get(ctx, req.NamespacedName, &sandbox); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if sandbox.Spec.KeepAlive && sandbox.Spec.IdleTimeoutSeconds == nil {
 		return ctrl.Result{}, nil
 	}
 	var tasks arlv1.TaskList
-	if err := r.client.List(ctx, &tasks, client.InNamespace(sandbox.Namespace),
+	if err := r.Client.List(ctx, &tasks, client.InNamespace(sandbox.Namespace),
 		client.MatchingFields{arlv1.TaskSandboxRefField: sandbox.Name}); err != nil {
 		return ctrl.Result{}, fmt.Errorf("list tasks of sandbox: %w", err)
 	}
@@ -44,15 +47,22 @@ func (r *SandboxTTLReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 		}
 		return ctrl.Result{RequeueAfter: v.recheckAt.Sub(now)}, nil
 	}
-	err := r.client.Delete(ctx, &sandbox, client.Preconditions{UID: &sandbox.UID})
+	err := r.Client.Delete(ctx, &sandbox, client.Preconditions{UID: &sandbox.UID})
 	if apierrors.IsNotFound(err) {
 		return ctrl.Result{}, nil
 	}
 	if err != nil {
-		r.event(&sandbox, nil, corev1.EventTypeWarning, EventReasonDeleteFailed, "Delete", "%s: %v", v.reason, err)
+		r.event(&sandbox, nil, corev1.EventTypeWarning, arlv1.EventReasonDeleteFailed, "Delete", "%s: %v", v.reason, err)
 		return ctrl.Result{}, fmt.Errorf("delete sandbox (%s): %w", v.reason, err)
 	}
 	ctrl.LoggerFrom(ctx).Info("deleted a sandbox", "reason", v.reason)
 	r.event(&sandbox, nil, corev1.EventTypeNormal, v.reason, "Delete", "%s", v.message)
 	return ctrl.Result{}, nil
+}
+
+// event records an event unless events are off (nil Recorder).
+func (r *SandboxTTLReconciler) event(regarding, related runtime.Object, eventtype, reason, action, note string, args ...any) {
+	if r.Recorder != nil {
+		r.Recorder.Eventf(regarding, related, eventtype, reason, action, note, args...)
+	}
 }

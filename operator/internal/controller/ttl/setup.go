@@ -11,37 +11,35 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
-	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	arlv1 "github.com/arl-infra/arl/operator/api/v1alpha1"
 	"github.com/arl-infra/arl/operator/internal/indexer"
 )
 
-// Setup registers the two TTL controllers ("task-ttl", "sandbox-ttl") and
-// the Task index by spec.sandboxRef they read.
-func Setup(mgr ctrl.Manager, opts Options) error {
-	opts = opts.withDefaults()
-	if err := indexer.Ensure(context.Background(), mgr.GetFieldIndexer(), arlv1.TaskSandboxRefField); err != nil {
-		return err
-	}
-	var rec recorder.EventRecorder
-	if !opts.EventsDisabled {
-		rec = mgr.GetEventRecorder(opts.RecorderName)
-	}
-
+// SetupWithManager registers the "task-ttl" controller and the Task index
+// by spec.sandboxRef that the sandbox TTL controller reads.
+func (r *TaskTTLReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	err := ctrl.NewControllerManagedBy(mgr).
 		Named("task-ttl").
 		For(&arlv1.Task{}, builder.WithPredicates(finishedWithTTL)).
-		Complete(&TaskTTLReconciler{client: mgr.GetClient()})
+		Complete(r)
 	if err != nil {
 		return fmt.Errorf("build task TTL controller: %w", err)
 	}
+	return nil
+}
 
-	err = ctrl.NewControllerManagedBy(mgr).
+// SetupWithManager registers the "sandbox-ttl" controller and the Task index
+// by spec.sandboxRef it reads.
+func (r *SandboxTTLReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	if err := indexer.Ensure(context.Background(), mgr.GetFieldIndexer(), arlv1.TaskSandboxRefField); err != nil {
+		return err
+	}
+	err := ctrl.NewControllerManagedBy(mgr).
 		Named("sandbox-ttl").
 		For(&arlv1.Sandbox{}, builder.WithPredicates(mayExpire)).
 		Watches(&arlv1.Task{}, handler.EnqueueRequestsFromMapFunc(sandboxOfTask)).
-		Complete(&SandboxTTLReconciler{client: mgr.GetClient(), eventer: eventer{rec}})
+		Complete(r)
 	if err != nil {
 		return fmt.Errorf("build sandbox TTL controller: %w", err)
 	}

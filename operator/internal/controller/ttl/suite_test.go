@@ -86,8 +86,11 @@ func runSuite(m *testing.M) (int, error) {
 	if err != nil {
 		return 1, err
 	}
-	if err := Setup(mgr, Options{}); err != nil {
-		return 1, fmt.Errorf("ttl.Setup: %w", err)
+	if err := (&TaskTTLReconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
+		return 1, fmt.Errorf("task TTL controller: %w", err)
+	}
+	if err := (&SandboxTTLReconciler{Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("arl-ttl-controller")}).SetupWithManager(mgr); err != nil {
+		return 1, fmt.Errorf("sandbox TTL controller: %w", err)
 	}
 	done := make(chan struct{})
 	go func() {

@@ -17,13 +17,13 @@ import (
 // TaskTTLReconciler deletes finished Tasks ttlSecondsAfterFinished after
 // their completionTime.
 type TaskTTLReconciler struct {
-	client client.Client
+	Client client.Client
 }
 
 // Reconcile deletes the task when its time is up, or asks to be called then.
 func (r *TaskTTLReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	var task arlv1.Task
-	if err := r.client.Get(ctx, req.NamespacedName, &task); err != nil {
+	if err := r.Client.Get(ctx, req.NamespacedName, &task); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if task.DeletionTimestamp != nil {
@@ -36,7 +36,7 @@ func (r *TaskTTLReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	if wait := time.Until(due); wait > 0 {
 		return ctrl.Result{RequeueAfter: wait}, nil
 	}
-	err := r.client.Delete(ctx, &task, client.Preconditions{UID: &task.UID})
+	err := r.Client.Delete(ctx, &task, client.Preconditions{UID: &task.UID})
 	if apierrors.IsNotFound(err) {
 		return ctrl.Result{}, nil
 	}

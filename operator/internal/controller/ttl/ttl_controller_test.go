@@ -140,7 +140,7 @@ func TestOneShotSandboxIsDeletedWhenItsTaskFinishes(t *testing.T) {
 	stillThere(t, sb, 500*time.Millisecond)
 	setTaskState(t, task, arlv1.TaskStateSucceeded)
 	waitGone(t, sb, 5*time.Second)
-	if !hasEvent(t, "Sandbox", sb.Name, EventReasonOneShotDone) {
+	if !hasEvent(t, "Sandbox", sb.Name, arlv1.EventReasonOneShotDone) {
 		t.Fatal("no OneShotDone event")
 	}
 }
@@ -163,7 +163,7 @@ func TestIdleSandboxIsDeletedAfterItsIdleTimeout(t *testing.T) {
 	if took < 500*time.Millisecond {
 		t.Fatalf("deleted %v after its task ended, before its 1s idle timeout", took)
 	}
-	if !hasEvent(t, "Sandbox", sb.Name, EventReasonIdleTimeout) {
+	if !hasEvent(t, "Sandbox", sb.Name, arlv1.EventReasonIdleTimeout) {
 		t.Fatal("no IdleTimeout event")
 	}
 }

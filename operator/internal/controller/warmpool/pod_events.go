@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	arlv1 "github.com/arl-infra/arl/operator/api/v1alpha1"
+	"github.com/arl-infra/arl/operator/internal/poolpod"
 )
 
 // podEventHandler enqueues the pool named by a pod's pool label and tells
@@ -76,7 +77,7 @@ func (h *podEventHandler) Generic(_ context.Context, e event.TypedGenericEvent[c
 // podChangeMatters passes the pod changes that move the pool's counts:
 // readiness, phase, state label, deletion.
 func podChangeMatters(oldPod, newPod *corev1.Pod) bool {
-	return IsPodReady(oldPod) != IsPodReady(newPod) ||
+	return poolpod.IsPodReady(oldPod) != poolpod.IsPodReady(newPod) ||
 		oldPod.Status.Phase != newPod.Status.Phase ||
 		oldPod.Labels[arlv1.LabelState] != newPod.Labels[arlv1.LabelState] ||
 		(oldPod.DeletionTimestamp == nil) != (newPod.DeletionTimestamp == nil)

@@ -7,6 +7,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	arlv1 "github.com/arl-infra/arl/operator/api/v1alpha1"
+	"github.com/arl-infra/arl/operator/internal/poolpod"
 )
 
 // podSets sorts a pool's pods by what the pool must do with them.
@@ -46,27 +47,13 @@ func classifyPods(pool *arlv1.WarmPool, pods []corev1.Pod, hash string, taken fu
 			s.failed = append(s.failed, pod)
 		case pod.Annotations[arlv1.AnnotationTemplateHash] != hash:
 			s.stale = append(s.stale, pod)
-		case IsPodReady(pod):
+		case poolpod.IsPodReady(pod):
 			s.idleReady = append(s.idleReady, pod)
 		default:
 			s.idleStarting = append(s.idleStarting, pod)
 		}
 	}
 	return s
-}
-
-// IsPodReady reports whether pod runs and its Ready condition is True (the
-// sidecar's readiness probe on /health passed).
-func IsPodReady(pod *corev1.Pod) bool {
-	if pod.Status.Phase != corev1.PodRunning || pod.DeletionTimestamp != nil {
-		return false
-	}
-	for _, c := range pod.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
 }
 
 // scalePlan is what one pass does: how many pods to create, which to delete.

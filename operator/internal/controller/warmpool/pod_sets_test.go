@@ -10,6 +10,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	arlv1 "github.com/arl-infra/arl/operator/api/v1alpha1"
+	"github.com/arl-infra/arl/operator/internal/poolpod"
 )
 
 type podOpt func(*corev1.Pod)
@@ -31,7 +32,7 @@ func age(d time.Duration) podOpt {
 }
 
 func testPod(pool *arlv1.WarmPool, name string, opts ...podOpt) corev1.Pod {
-	p, _ := BuildPod(pool, name, "h", testPods)
+	p, _ := poolpod.BuildPod(pool, name, "h", testPods)
 	p.CreationTimestamp = metav1.NewTime(time.Unix(1_000_000, 0))
 	for _, o := range opts {
 		o(p)

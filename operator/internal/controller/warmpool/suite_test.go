@@ -7,12 +7,13 @@ import (
 
 	ctrl "sigs.k8s.io/controller-runtime"
 
+	"github.com/arl-infra/arl/operator/internal/poolpod"
 	"github.com/arl-infra/arl/operator/internal/testenv"
 )
 
 // suiteClaims is the suite's WarmPool controller's ledger; a test claims
 // pods in it as the Sandbox controller would.
-var suiteClaims = NewPodClaims()
+var suiteClaims = poolpod.NewPodClaims()
 
 // suite runs the WarmPool and token Secret controllers against a real
 // kube-apiserver; it starts with the first test that needs it.

@@ -28,6 +28,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	arlv1 "github.com/arl-infra/arl/operator/api/v1alpha1"
+	"github.com/arl-infra/arl/operator/internal/poolpod"
 )
 
 // maxParallelCreates bounds the pod creations of one pass in flight at once.
@@ -40,7 +41,7 @@ type WarmPoolReconciler struct {
 	// Recorder emits events; nil turns them off.
 	Recorder events.EventRecorder
 	// Pods is what the operator injects into every pod.
-	Pods PodConfig
+	Pods poolpod.PodConfig
 	// Workers is the number of concurrent reconciles.
 	Workers int
 	// StatusWriteInterval is the shortest time between two status writes of
@@ -49,7 +50,7 @@ type WarmPoolReconciler struct {
 	// Claims must be the Sandbox reconciler's: the pool leaves pods promised
 	// to a sandbox alone and claims the pods it deletes; nil gives the
 	// reconciler its own.
-	Claims *PodClaims
+	Claims *poolpod.PodClaims
 
 	expectations *expectations
 	throttle     *statusThrottle
@@ -90,7 +91,7 @@ func (r *WarmPoolReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		client.MatchingFields{arlv1.PodPoolField: pool.Name}); err != nil {
 		return ctrl.Result{}, fmt.Errorf("list pods of warmpool %s: %w", key, err)
 	}
-	hash := TemplateHash(pool, r.Pods)
+	hash := poolpod.TemplateHash(pool, r.Pods)
 	taken, err := r.takenPods(ctx, pods.Items)
 	if err != nil {
 		return ctrl.Result{}, err
@@ -106,7 +107,7 @@ func (r *WarmPoolReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 			passErr = err
 		}
 		if plan.create > 0 {
-			if _, err := BuildPod(pool, "probe", hash, r.Pods); err != nil {
+			if _, err := poolpod.BuildPod(pool, "probe", hash, r.Pods); err != nil {
 				passErr, invalidTemplate = err, true
 			} else if err := r.createPods(ctx, pool, plan.create, hash); err != nil {
 				passErr = errors.Join(passErr, err)
@@ -140,7 +141,7 @@ func (r *WarmPoolReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 func (r *WarmPoolReconciler) init() {
 	r.once.Do(func() {
 		if r.Claims == nil {
-			r.Claims = NewPodClaims()
+			r.Claims = poolpod.NewPodClaims()
 		}
 		if r.expectations == nil {
 			r.expectations = newExpectations()
@@ -201,7 +202,7 @@ func (r *WarmPoolReconciler) createPods(ctx context.Context, pool *arlv1.WarmPoo
 func (r *WarmPoolReconciler) createPod(ctx context.Context, pool *arlv1.WarmPool, hash string) error {
 	for attempt := 0; ; attempt++ {
 		name := pool.Name + "-" + utilrand.String(5)
-		pod, err := BuildPod(pool, name, hash, r.Pods)
+		pod, err := poolpod.BuildPod(pool, name, hash, r.Pods)
 		if err != nil {
 			return err
 		}

@@ -29,6 +29,12 @@ MANAGED_BY = "arl-client"
 SANDBOX_LABEL = "arl.infra.io/sandbox"
 SIDECAR_HTTP_PORT = 8080
 SIDECAR_TOKEN_KEY = "token"
+
+
+def sidecar_token_secret_name(pod_name: str) -> str:
+    """The Secret holding a pool pod's sidecar token: named like the pod."""
+    return pod_name
+
 # Time a task may spend before its first attempt starts (sandbox hand-over,
 # controller queueing) on top of timeout * (retries + 1).
 TASK_START_SLACK = 30.0

@@ -366,7 +366,7 @@ class AsyncSandboxSession:
     async def _read_token(self, pod: str) -> str | None:
         core = client.CoreV1Api(self._api_client)
         try:
-            secret = await core.read_namespaced_secret(pod, self.namespace)
+            secret = await core.read_namespaced_secret(_plan.sidecar_token_secret_name(pod), self.namespace)
         except ApiException as error:
             if error.status == 404:
                 return None

@@ -449,7 +449,7 @@ class SandboxSession:
     def _read_token(self, pod: str) -> str | None:
         core = client.CoreV1Api(self._api_client)
         try:
-            secret = core.read_namespaced_secret(pod, self.namespace)
+            secret = core.read_namespaced_secret(_plan.sidecar_token_secret_name(pod), self.namespace)
         except ApiException as error:
             if error.status == 404:  # the pool runs with sidecarAuth: None
                 return None

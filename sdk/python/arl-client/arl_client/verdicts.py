@@ -16,7 +16,10 @@ from .exceptions import (
     TaskTimeoutError,
 )
 
-# Sandbox (Ready condition reasons).
+# The operator's constants these mirror are checked by
+# tests/test_contract_constants.py against operator/api/v1alpha1.
+# Sandbox (phases, the Ready condition and its reasons).
+SANDBOX_CONDITION_READY = "Ready"
 SANDBOX_READY = "Ready"
 SANDBOX_FAILED = "Failed"
 REASON_POOL_NOT_FOUND = "PoolNotFound"
@@ -31,7 +34,10 @@ REASON_STEP_FAILED = "StepFailed"
 # these. StepFailed and SidecarError (a step the sidecar could not run, such
 # as a refused file path; the operator explains it in stderr) come back as
 # the Failed Task, like a command's non-zero exit.
-INFRASTRUCTURE_FAILURES = frozenset({"SandboxNotFound", "SandboxFailed", "OperatorRestarted"})
+REASON_SANDBOX_NOT_FOUND = "SandboxNotFound"
+REASON_SANDBOX_FAILED = "SandboxFailed"
+REASON_OPERATOR_RESTARTED = "OperatorRestarted"
+INFRASTRUCTURE_FAILURES = frozenset({REASON_SANDBOX_NOT_FOUND, REASON_SANDBOX_FAILED, REASON_OPERATOR_RESTARTED})
 
 
 def condition(obj: dict[str, Any], condition_type: str) -> dict[str, Any]:
@@ -49,7 +55,7 @@ def sandbox_ready(event_type: str, sandbox: dict[str, Any]) -> dict[str, Any] | 
         raise SandboxFailedError(name, "Deleted", "the sandbox was deleted while waiting for it")
     status = sandbox.get("status") or {}
     phase = status.get("phase", "")
-    ready = condition(sandbox, "Ready")
+    ready = condition(sandbox, SANDBOX_CONDITION_READY)
     if phase == SANDBOX_READY:
         return sandbox
     if phase == SANDBOX_FAILED:

@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -28,6 +30,7 @@ type runOptions struct {
 	metricsAddr   string
 	taints        []corev1.Taint
 	images        provider.ImageBinaries
+	hiddenDirs    []string
 }
 
 func parseRunFlags(args []string) (runOptions, error) {
@@ -51,6 +54,13 @@ func parseRunFlags(args []string) (runOptions, error) {
 			return err
 		}
 		o.taints = append(o.taints, t)
+		return nil
+	})
+	fs.Func("hide-dir", "host directory no container sees (covered by an empty tmpfs); repeatable. The state dir and the kubeconfig's directory are always hidden", func(v string) error {
+		if !filepath.IsAbs(v) {
+			return fmt.Errorf("--hide-dir %q: want an absolute path", v)
+		}
+		o.hiddenDirs = append(o.hiddenDirs, filepath.Clean(v))
 		return nil
 	})
 	fs.Func("image-binary", "IMAGE=PATH: run PATH for containers of IMAGE (tag ignored); repeatable", func(v string) error {
@@ -77,6 +87,18 @@ func parseRunFlags(args []string) (runOptions, error) {
 		missing = append(missing, fmt.Errorf("--kubelet-addr: %w", err))
 	}
 	return o, errors.Join(missing...)
+}
+
+// hidden is every host directory the node covers in containers: the
+// --hide-dir ones, its state dir and its kubeconfig's directory.
+func (o runOptions) hidden(stateDir string) ([]string, error) {
+	kubeconfigDir, err := filepath.Abs(filepath.Dir(o.kubeconfig))
+	if err != nil {
+		return nil, fmt.Errorf("kubeconfig directory: %w", err)
+	}
+	dirs := append([]string{stateDir, kubeconfigDir}, o.hiddenDirs...)
+	slices.Sort(dirs)
+	return slices.Compact(dirs), nil
 }
 
 func (o runOptions) kubeletHostPort() (string, int32) {

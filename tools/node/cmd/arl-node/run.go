@@ -83,12 +83,17 @@ func run(ctx context.Context, log *slog.Logger, o runOptions) error {
 	if nodePath == "" {
 		nodePath = defaultPath
 	}
+	hidden, err := o.hidden(stateDir)
+	if err != nil {
+		return err
+	}
 	var prov *provider.Provider
 	newProvider := func(nodeutil.ProviderConfig) (nodeutil.Provider, node.NodeProvider, error) {
 		p, err := provider.New(provider.Config{
 			NodeName: o.nodeName, StateDir: stateDir, Self: podInit, Bridge: o.bridge, IPAM: ipam,
 			HostIP: gateway.String(), APIServerHost: o.apiserverHost, APIServerPort: o.apiserverPort,
 			NodePath: nodePath, Images: o.images, Client: client, Recorder: recorder, Log: log,
+			Hidden: hidden,
 		})
 		prov = p
 		return p, nil, err

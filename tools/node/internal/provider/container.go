@@ -198,6 +198,9 @@ func (c *containerRuntime) runOnce() (int32, runOutcome, time.Duration) {
 	env, err := containerEnv(pr.ctx, clientSources{cfg.Client}, pod, &c.spec, podIP, envDefaults{
 		APIServerHost: cfg.APIServerHost, APIServerPort: cfg.APIServerPort, NodePath: cfg.NodePath, HostIP: cfg.HostIP,
 	})
+	if err == nil {
+		err = verifyRunAsNonRoot(pod, &c.spec)
+	}
 	if err != nil {
 		c.setWaiting("CreateContainerConfigError", err.Error())
 		pr.warnOnce("Failed", "Error: "+err.Error())
@@ -224,6 +227,7 @@ func (c *containerRuntime) runOnce() (int32, runOutcome, time.Duration) {
 	} else {
 		cmd, err = sb.StartContainer(sandbox.ContainerSpec{
 			Argv: argv, Env: env, WorkDir: c.spec.WorkingDir, Mounts: pr.mountsFor(&c.spec),
+			Security: containerSecurity(pod, &c.spec),
 			Stdout: stdout, Stderr: stderr,
 		})
 	}

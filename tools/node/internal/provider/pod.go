@@ -194,7 +194,7 @@ func (pr *podRuntime) setupSandbox() error {
 		_ = netsetup.DeletePodNetwork(n)
 		return err
 	}
-	sb, err := sandbox.Start(sandbox.Config{Self: cfg.Self, Hostname: name, Dir: pr.dir, NetnsPath: n.NetnsPath()})
+	sb, err := sandbox.Start(sandbox.Config{Self: cfg.Self, Hostname: name, Dir: pr.dir, NetnsPath: n.NetnsPath(), Hidden: cfg.Hidden})
 	if err != nil {
 		_ = netsetup.DeletePodNetwork(n)
 		return err

@@ -33,6 +33,7 @@ type Config struct {
 	APIServerPort int
 	NodePath      string
 	Images        ImageBinaries
+	Hidden        []string // host directories covered in every container
 	Client        kubernetes.Interface
 	Recorder      record.EventRecorder
 	Log           *slog.Logger

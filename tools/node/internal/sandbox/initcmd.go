@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -28,6 +29,9 @@ type containerInitSpec struct {
 	Argv    []string `json:"argv"`
 	WorkDir string   `json:"workDir,omitempty"`
 	Mounts  []Mount  `json:"mounts,omitempty"`
+	// Hidden are host directories covered by an empty read-only tmpfs.
+	Hidden   []string `json:"hidden,omitempty"`
+	Security Security `json:"security"`
 }
 
 // MaybeRunInit runs the pod-init or container-init subcommand when the
@@ -112,7 +116,7 @@ func runContainerInit(args []string) int {
 			heldFD = fd
 		}
 	}
-	if err := setupMounts(spec.Mounts); err != nil {
+	if err := setupMounts(spec.Mounts, spec.Hidden); err != nil {
 		return fail(128, "container-init: %v", err)
 	}
 	if spec.WorkDir != "" {
@@ -137,6 +141,11 @@ func runContainerInit(args []string) int {
 		if err != nil {
 			return fail(127, "exec: %q: executable file not found in $PATH", spec.Argv[0])
 		}
+	}
+	// Credentials are per thread: lower them on the thread that execs.
+	runtime.LockOSThread()
+	if err := spec.Security.apply(); err != nil {
+		return fail(128, "container-init: %v", err)
 	}
 	syscall.CloseOnExec(statusFD)
 	err = syscall.Exec(path, spec.Argv, os.Environ())

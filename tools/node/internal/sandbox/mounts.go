@@ -18,8 +18,9 @@ type Mount struct {
 	ReadOnly bool   `json:"readOnly,omitempty"`
 }
 
-// setupMounts runs inside the container's new mount namespace.
-func setupMounts(mounts []Mount) error {
+// setupMounts runs inside the container's new mount namespace: a /proc of
+// the pod, the hidden directories covered, the volumes bound.
+func setupMounts(mounts []Mount, hidden []string) error {
 	// The copied mounts are shared with the host's; make them private so
 	// nothing done here shows on the host.
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
@@ -41,10 +42,29 @@ func setupMounts(mounts []Mount) error {
 		defer unix.Close(fd)
 		sources[i] = fd
 	}
+	// The sources are open, so covering the node's state directory (where
+	// they live) does not hide them from the binds below.
+	for _, dir := range hidden {
+		if err := hideDir(dir); err != nil {
+			return err
+		}
+	}
 	for i, m := range mounts {
 		if err := bindMount(m, sources[i]); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// hideDir covers dir with an empty, read-only tmpfs. Without
+// CAP_SYS_ADMIN the container cannot unmount it.
+func hideDir(dir string) error {
+	if _, err := os.Stat(dir); os.IsNotExist(err) {
+		return nil
+	}
+	if err := unix.Mount("tmpfs", dir, "tmpfs", unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "size=4k,mode=0555"); err != nil {
+		return fmt.Errorf("hide %s: %w", dir, err)
 	}
 	return nil
 }

@@ -24,6 +24,9 @@ type Config struct {
 	Dir string
 	// NetnsPath is the pod's network namespace (/run/netns/...).
 	NetnsPath string
+	// Hidden are host directories no container sees (each is covered by
+	// an empty tmpfs): the node's state dir, the cluster's credentials.
+	Hidden []string
 }
 
 // Sandbox holds a running pod's namespaces.
@@ -111,7 +114,9 @@ type ContainerSpec struct {
 	Env     []string
 	WorkDir string
 	Mounts  []Mount
-	Stdin   *os.File // nil: /dev/null
+	// Security is the credentials and capabilities the command runs with.
+	Security Security
+	Stdin    *os.File // nil: /dev/null
 	Stdout  *os.File
 	Stderr  *os.File
 }
@@ -129,7 +134,8 @@ func (e *StartError) Error() string { return e.Message }
 // returns once it has exec'd its command (or failed to, as a *StartError).
 // The caller waits for the returned command.
 func (s *Sandbox) StartContainer(spec ContainerSpec) (*exec.Cmd, error) {
-	arg, err := marshalSpec(containerInitSpec{Argv: spec.Argv, WorkDir: spec.WorkDir, Mounts: spec.Mounts})
+	arg, err := marshalSpec(containerInitSpec{Argv: spec.Argv, WorkDir: spec.WorkDir, Mounts: spec.Mounts,
+		Hidden: s.cfg.Hidden, Security: spec.Security})
 	if err != nil {
 		return nil, err
 	}

@@ -48,6 +48,12 @@ type testPod struct {
 
 func startPod(t *testing.T, id string, addr string) *testPod {
 	t.Helper()
+	return startPodHiding(t, id, addr, nil)
+}
+
+// startPodHiding starts a pod whose containers do not see the hidden directories.
+func startPodHiding(t *testing.T, id string, addr string, hidden []string) *testPod {
+	t.Helper()
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -57,7 +63,7 @@ func startPod(t *testing.T, id string, addr string) *testPod {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	sb, err := sandbox.Start(sandbox.Config{Self: self, Hostname: "pod-" + id, Dir: dir, NetnsPath: n.NetnsPath()})
+	sb, err := sandbox.Start(sandbox.Config{Self: self, Hostname: "pod-" + id, Dir: dir, NetnsPath: n.NetnsPath(), Hidden: hidden})
 	if err != nil {
 		_ = netsetup.DeletePodNetwork(n)
 		t.Fatal(err)
@@ -77,7 +83,14 @@ func (p *testPod) stop(t *testing.T) {
 // run starts argv in the pod and returns its output and exit code.
 func (p *testPod) run(t *testing.T, mounts []sandbox.Mount, argv ...string) (string, int) {
 	t.Helper()
-	cmd, out := p.start(t, mounts, argv...)
+	return p.runSpec(t, sandbox.ContainerSpec{Argv: argv, Mounts: mounts})
+}
+
+// runSpec runs one container (its output files and environment filled in)
+// to the end and returns its output and exit code.
+func (p *testPod) runSpec(t *testing.T, spec sandbox.ContainerSpec) (string, int) {
+	t.Helper()
+	cmd, out := p.startSpec(t, spec)
 	err := cmd.Wait()
 	var exitErr *exec.ExitError
 	if err != nil && !errors.As(err, &exitErr) {
@@ -88,14 +101,18 @@ func (p *testPod) run(t *testing.T, mounts []sandbox.Mount, argv ...string) (str
 
 func (p *testPod) start(t *testing.T, mounts []sandbox.Mount, argv ...string) (*exec.Cmd, func() string) {
 	t.Helper()
+	return p.startSpec(t, sandbox.ContainerSpec{Argv: argv, Mounts: mounts})
+}
+
+func (p *testPod) startSpec(t *testing.T, spec sandbox.ContainerSpec) (*exec.Cmd, func() string) {
+	t.Helper()
 	outFile, err := os.CreateTemp(p.dir, "out")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd, err := p.sb.StartContainer(sandbox.ContainerSpec{
-		Argv: argv, Env: []string{"PATH=" + os.Getenv("PATH"), "HOME=/root"},
-		Mounts: mounts, Stdout: outFile, Stderr: outFile,
-	})
+	spec.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=/root"}
+	spec.Stdout, spec.Stderr = outFile, outFile
+	cmd, err := p.sb.StartContainer(spec)
 	outFile.Close()
 	if err != nil {
 		t.Fatal(err)

@@ -34,6 +34,15 @@ class SandboxSpec(BaseModel):
     poolRef is the name of the WarmPool (in the same namespace) the sandbox
     takes its pod from. Immutable.
     """
+    task_concurrency: Literal["Parallel", "Serial"] | None = Field(
+        None, alias="taskConcurrency"
+    )
+    """
+    taskConcurrency is Parallel (a sandbox's tasks run at the same time)
+    or Serial (one at a time, in creation order: each task sees the
+    effects of the tasks created before it). Unset: the pool's
+    taskConcurrency, else Parallel.
+    """
 
 
 class Condition(BaseModel):

@@ -209,7 +209,10 @@ class TaskStatus(BaseModel):
     """
     conditions: list[Condition] | None = Field(None, max_length=8)
     """
-    conditions: Complete (True once Succeeded or Failed).
+    conditions: Complete (True once the task succeeded) and Failed (True
+    once it failed), as a Job's; both False until then, with the
+    current reason: kubectl wait --for=condition=Complete waits for
+    success, --for=condition=Failed for failure.
     """
     duration: str | None = None
     """

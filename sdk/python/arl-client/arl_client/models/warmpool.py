@@ -28,6 +28,13 @@ class WarmPoolSpec(BaseModel):
     stored in the Secret named like the pod, key "token") or None (no
     authentication; for trusted single-tenant clusters only).
     """
+    task_concurrency: Literal["Parallel", "Serial"] | None = Field(
+        None, alias="taskConcurrency"
+    )
+    """
+    taskConcurrency is the default of the pool's sandboxes'
+    spec.taskConcurrency: Parallel or Serial. Unset: Parallel.
+    """
     template: dict[str, Any]
     """
     template is the pod template of the pool's pods. It must have a

@@ -1,4 +1,4 @@
-package warmpool
+package poolpod
 
 import (
 	"encoding/json"
