@@ -7,6 +7,8 @@ export GOFLAGS := -buildvcs=false
 	generate proto-tools proto manifests sdk-python gazelle check-generated
 
 include tools/local.mk
+include tools/image/image.mk
+include charts/charts.mk
 include operator/Makefile
 
 help: ## list targets
@@ -62,7 +64,8 @@ proto: proto-tools ## lint the protos and regenerate their Go code
 	$(BIN)/buf lint
 	$(BIN)/buf generate
 
-manifests: operator-manifests operator-generate ## CRDs, RBAC, webhook config and deepcopy from the Go types
+manifests: operator-manifests operator-generate ## CRDs, RBAC, webhook config and deepcopy from the Go types (also into charts/arl)
+	tools/scripts/chart.sh sync
 
 sdk-python: ## the Python SDK's models (from the CRDs) and Connect stubs (from the protos)
 	$(MAKE) -C sdk/python/arl-client generate

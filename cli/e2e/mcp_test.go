@@ -101,6 +101,15 @@ func TestMCPQuickStart(t *testing.T) {
 	if !strings.HasPrefix(read.Content, "print(\"Hello from ARL!\")") {
 		t.Fatalf("read_file: %q", read.Content)
 	}
+	files := call[struct {
+		Entries []struct {
+			Path string `json:"path"`
+			Type string `json:"type"`
+		} `json:"entries"`
+	}](t, cs, "list_files", map[string]any{"sandbox": sb.Name})
+	if len(files.Entries) == 0 || files.Entries[0].Path != "/workspace/hello.py" || files.Entries[0].Type != "file" {
+		t.Fatalf("list_files: %+v", files.Entries)
+	}
 	steps := call[struct {
 		State  string `json:"state"`
 		Stdout string `json:"stdout"`

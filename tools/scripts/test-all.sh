@@ -54,12 +54,16 @@ suite go-sidecar go bash -c "cd sidecar && go test -race -count=1 -v ./..."
 suite fuzz-sidecar check bash -c "cd sidecar && go test -run '^\$' -fuzz FuzzExecuteJSON -fuzztime 10s -fuzzminimizetime 20x ./internal/serve/ && go test -run '^\$' -fuzz FuzzPath -fuzztime 10s ./internal/files/"
 suite go-tools-node go bash -c "cd tools/node && GOWORK=off go test -count=1 -v ./..."
 suite go-tools go bash -c "cd tools && GOWORK=off go test -count=1 -v ./..."
+suite go-tools-image go bash -c "cd tools/image && GOWORK=off go test -count=1 -v ./..."
 suite go-operator go bash -c "cd operator && go test -race -count=1 -v ./..."
 suite go-cli go bash -c "cd cli && go test -race -count=1 -v ./..."
 
 suite local-cluster go bash -c "cd tools && GOWORK=off go test -tags e2elocal -count=1 -timeout 30m -v ./e2elocal/"
 # The real node (kubelet + containerd + runc, instance 3): docs/real-node.md.
 suite real-node go bash -c "cd tools && GOWORK=off go test -tags e2erealnode -count=1 -timeout 40m -v ./e2erealnode/"
+# The Helm chart on a cluster of its own (instance 4): images pushed to its
+# registry, helm install, webhooks through a leader kill, the quick start.
+suite e2e-helm go bash -c "make --no-print-directory helm && cd tools && GOWORK=off go test -tags e2ehelm -count=1 -timeout 40m -v ./e2ehelm/"
 
 # The end-to-end suites get a cluster of their own (instance 2, its own
 # state, ports, bridge and pod range), so `make test` neither needs nor
@@ -69,6 +73,7 @@ export ARL_STATE_DIR="$ROOT/.state/test" ARL_LOCAL_INSTANCE=2 KUBECONFIG="$ROOT/
 step "local cluster (instance 2) + operator"
 if make --no-print-directory local-up 2>&1 | tee "$LOGS/local-up.log" && [ "${PIPESTATUS[0]}" = 0 ]; then
   suite e2e go bash -c "cd e2e && go test -count=1 -v -timeout 40m ./..."
+  suite e2e-cli go bash -c "cd cli && go test -tags e2e -count=1 -v -timeout 15m ./e2e/"
   suite sdk-python pytest bash -c "cd sdk/python/arl-client && '$ROOT/.venv/bin/python' -m pytest -v --integration"
 else
   results+=("local-up               FAIL (see $LOGS/local-up.log)")

@@ -79,3 +79,16 @@ func TestExecNeedsDash(t *testing.T) {
 		t.Fatalf("exec without --: code %d, stderr %q", code, errOut.String())
 	}
 }
+
+// TestEveryCommandParsesItsFlags merges each command's flags with the
+// persistent kubectl ones (a clashing shorthand panics here, not in use).
+func TestEveryCommandParsesItsFlags(t *testing.T) {
+	root := NewRoot(genericiooptions.IOStreams{In: &bytes.Buffer{}, Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}})
+	for _, c := range root.Commands() {
+		var out, errOut bytes.Buffer
+		code := Execute(t.Context(), []string{c.Name(), "--help"}, genericiooptions.IOStreams{In: &bytes.Buffer{}, Out: &out, ErrOut: &errOut})
+		if code != 0 || !bytes.Contains(out.Bytes(), []byte("Usage:")) {
+			t.Errorf("%s --help: exit %d, stderr %q", c.Name(), code, errOut.String())
+		}
+	}
+}

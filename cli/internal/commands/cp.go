@@ -16,7 +16,9 @@ func newCpCmd(o *Options) *cobra.Command {
 		Short: "Copy files and directories to or from a sandbox (SANDBOX:PATH on one side)",
 		Long: `Copy a file or a directory tree between this machine and a sandbox. One
 side is SANDBOX:PATH; a relative PATH is taken from /workspace. Directories
-travel as tar streams; modes and times are kept. When the destination is an
+travel as tar streams; modes are kept. The sidecar's file calls carry the
+data (paths inside its allowed roots, /workspace by default); a sidecar
+without them gets a tar piped through its shell instead. When the destination is an
 existing directory, the source goes inside it, as cp -r does.`,
 		Example: `  kubectl arl cp ./src my-workspace:/workspace/src
   kubectl arl cp my-workspace:results.json ./results.json`,
@@ -35,14 +37,14 @@ existing directory, the source goes inside it, as cp -r does.`,
 					return err
 				}
 				defer conn.Close()
-				return sandbox.Describe(dstSB, files.Upload(cmd.Context(), conn.Client, srcPath, dstPath))
+				return sandbox.Describe(dstSB, files.CopyTo(cmd.Context(), conn.Client, srcPath, dstPath))
 			default:
 				conn, err := o.Dial(cmd.Context(), srcSB)
 				if err != nil {
 					return err
 				}
 				defer conn.Close()
-				return sandbox.Describe(srcSB, files.Download(cmd.Context(), conn.Client, srcPath, dstPath))
+				return sandbox.Describe(srcSB, files.CopyFrom(cmd.Context(), conn.Client, srcPath, dstPath))
 			}
 		},
 	}

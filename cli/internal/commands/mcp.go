@@ -24,7 +24,7 @@ func newMCPCmd(o *Options) *cobra.Command {
 		Use:   "mcp [--http ADDR]",
 		Short: "Serve ARL sandboxes to MCP clients (stdio, or streamable HTTP with --http)",
 		Long: `Serves the tools create_sandbox, list_sandboxes, delete_sandbox, run_command,
-write_file, read_file, run_steps and signal_process over MCP: on stdin/stdout
+write_file, read_file, list_files, run_steps and signal_process over MCP: on stdin/stdout
 by default, or as streamable HTTP on --http ADDR (path /mcp).
 
 Safety: the tools use only the sandboxes this server created and the ones

@@ -98,7 +98,7 @@ func newKillCmd(o *Options) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVarP(&signal, "signal", "s", "SIGTERM", "SIGTERM, SIGINT, SIGKILL, SIGHUP, SIGQUIT, SIGUSR1 or SIGUSR2")
+	cmd.Flags().StringVar(&signal, "signal", "SIGTERM", "SIGTERM, SIGINT, SIGKILL, SIGHUP, SIGQUIT, SIGUSR1 or SIGUSR2")
 	return cmd
 }
 

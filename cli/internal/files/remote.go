@@ -129,8 +129,11 @@ func Download(ctx context.Context, c sidecarv1connect.SidecarServiceClient, src,
 	extracted := make(chan error, 1)
 	go func() {
 		err := ExtractTar(pr, tmp)
+		if err == nil {
+			// tar's end-of-archive blocks and padding: read up to the end.
+			_, _ = io.Copy(io.Discard, pr)
+		}
 		pr.CloseWithError(err)
-		_, _ = io.Copy(io.Discard, pr)
 		extracted <- err
 	}()
 	var stderr bytes.Buffer
@@ -146,7 +149,9 @@ func Download(ctx context.Context, c sidecarv1connect.SidecarServiceClient, src,
 			}
 			if _, err := pw.Write(ev.Output.Data); err != nil {
 				pw.CloseWithError(err)
-				<-extracted
+				if xerr := <-extracted; xerr != nil {
+					return fmt.Errorf("extracting: %w", xerr)
+				}
 				return fmt.Errorf("extracting: %w", err)
 			}
 		case *sidecarv1.ExecuteStreamResponse_End:

@@ -22,6 +22,7 @@ var wantTools = map[string][]string{
 	"run_command":    {"sandbox", "command"},
 	"write_file":     {"sandbox", "path", "content"},
 	"read_file":      {"sandbox", "path"},
+	"list_files":     {"sandbox"},
 	"run_steps":      {"sandbox", "steps"},
 	"signal_process": {"sandbox", "pid"},
 }
@@ -135,6 +136,7 @@ func TestToolErrorsAreActionable(t *testing.T) {
 		{"list_sandboxes", map[string]any{"namespace": "kube-system"}, `namespace "kube-system" is not allowed`},
 		{"run_steps", map[string]any{"sandbox": "sb", "steps": []any{map[string]any{"name": "w", "type": "FilePatch", "path": "/tmp/x"}}}, "outside the workspace"},
 		{"signal_process", map[string]any{"sandbox": "sb", "pid": 0}, "pid is required"},
+		{"list_files", map[string]any{"sandbox": "sb", "path": "/etc"}, "outside the workspace"},
 		{"run_command", map[string]any{"sandbox": "sb"}, "command"},
 	}
 	for _, c := range cases {

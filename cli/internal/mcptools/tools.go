@@ -168,6 +168,7 @@ func (s *Server) addTools(srv *mcp.Server) {
 	mcp.AddTool(srv, &mcp.Tool{Name: "run_command", Description: "Run a shell command in a sandbox and return its exit code, stdout and stderr (each capped; the *_truncated fields say when). With background=true it returns at once with a pid (for servers); stop it with signal_process."}, s.runCommand)
 	mcp.AddTool(srv, &mcp.Tool{Name: "write_file", Description: "Write a text file in a sandbox's /workspace (creating parent directories, replacing an existing file)."}, s.writeFile)
 	mcp.AddTool(srv, &mcp.Tool{Name: "read_file", Description: "Read a text file from a sandbox's /workspace (up to max_bytes)."}, s.readFile)
+	mcp.AddTool(srv, &mcp.Tool{Name: "list_files", Description: "List a directory of a sandbox's /workspace (name, type, size, mode, modification time), optionally a few levels deep."}, s.listFiles)
 	mcp.AddTool(srv, &mcp.Tool{Name: "run_steps", Description: "Run ordered steps (FilePatch: write a file; Command: run an argv) as a Kubernetes Task in a sandbox, wait for it, and return its state, exit code, stdout and stderr. Use it when the run should be recorded in the cluster; run_command is faster for one command."}, s.runSteps)
 	mcp.AddTool(srv, &mcp.Tool{Name: "signal_process", Description: "Send a signal (default SIGTERM) to a process of a sandbox, e.g. a background command started by run_command; its process group gets it too."}, s.signalProcess)
 }

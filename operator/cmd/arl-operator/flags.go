@@ -5,6 +5,8 @@ import (
 	"os"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+
 	"github.com/arl-infra/arl/operator/internal/controller/task"
 )
 
@@ -25,7 +27,8 @@ type config struct {
 	webhookConfigName string
 	namespace         string
 
-	sidecarImage string
+	sidecarImage     string
+	sidecarResources corev1.ResourceRequirements
 
 	maxConcurrentTasks  int
 	taskWorkers         int
@@ -63,6 +66,7 @@ func bindFlags(fs *flag.FlagSet) *config {
 	fs.StringVar(&c.namespace, "namespace", envOr("POD_NAMESPACE", defaultNamespace), "namespace the operator runs in")
 
 	fs.StringVar(&c.sidecarImage, "sidecar-image", defaultSidecarImage, "image of the sidecar injected into pool pods")
+	fs.Var(resourcesFlag{&c.sidecarResources}, "sidecar-resources", "requests and limits of the sidecar container in pool pods, as JSON (empty: none)")
 
 	fs.IntVar(&c.maxConcurrentTasks, "max-concurrent-tasks", 64, "tasks whose steps run at the same time")
 	fs.IntVar(&c.taskWorkers, "task-workers", 4, "reconcile workers of the Task controller")

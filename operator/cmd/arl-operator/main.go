@@ -86,7 +86,7 @@ func run(ctx context.Context, cfg *config) error {
 		}
 		return mgr.GetEventRecorder(name)
 	}
-	pods := poolpod.PodConfig{SidecarImage: cfg.sidecarImage}
+	pods := poolpod.PodConfig{SidecarImage: cfg.sidecarImage, SidecarResources: cfg.sidecarResources}
 	claims := poolpod.NewPodClaims() // shared: a pool never deletes a pod promised to a sandbox
 	if err := (&warmpool.WarmPoolReconciler{
 		Client: mgr.GetClient(), Scheme: mgr.GetScheme(), Recorder: recorder("arl-warmpool-controller"),
@@ -145,6 +145,6 @@ func run(ctx context.Context, cfg *config) error {
 		return fmt.Errorf("add readiness check: %w", err)
 	}
 
-	log.Info("starting arl-operator", "sidecarImage", cfg.sidecarImage, "leaderElection", cfg.leaderElect, "webhooks", cfg.enableWebhooks)
+	log.Info("starting arl-operator", "version", version, "sidecarImage", cfg.sidecarImage, "leaderElection", cfg.leaderElect, "webhooks", cfg.enableWebhooks)
 	return mgr.Start(ctx)
 }

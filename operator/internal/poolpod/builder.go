@@ -25,6 +25,8 @@ const (
 type PodConfig struct {
 	// SidecarImage is the image of the sidecar and of the arl-install init container.
 	SidecarImage string
+	// SidecarResources are the sidecar container's requests and limits (--sidecar-resources).
+	SidecarResources corev1.ResourceRequirements
 }
 
 // TemplateHash identifies the pod a pool builds: its template, its auth mode
@@ -36,6 +38,10 @@ func TemplateHash(pool *arlv1.WarmPool, cfg PodConfig) string {
 	_, _ = h.Write(tmpl)
 	_, _ = h.Write([]byte{0})
 	_, _ = h.Write([]byte(string(pool.Spec.SidecarAuth) + "\x00" + cfg.SidecarImage))
+	if res := cfg.SidecarResources; len(res.Requests)+len(res.Limits) > 0 {
+		r, _ := json.Marshal(res)
+		_, _ = h.Write(r)
+	}
 	return strconv.FormatUint(h.Sum64(), 36)
 }
 
@@ -131,8 +137,9 @@ func ensureWorkspace(spec *corev1.PodSpec, executor int) string {
 
 func sidecarContainer(pool *arlv1.WarmPool, podName, workspace string, tools corev1.VolumeMount, cfg PodConfig) corev1.Container {
 	c := corev1.Container{
-		Name:  arlv1.SidecarContainerName,
-		Image: cfg.SidecarImage,
+		Name:      arlv1.SidecarContainerName,
+		Image:     cfg.SidecarImage,
+		Resources: cfg.SidecarResources,
 		Command: []string{
 			sidecarEntrypoint, "serve",
 			"--http-addr=:" + strconv.Itoa(arlv1.SidecarHTTPPort),

@@ -67,6 +67,13 @@ var Operator = Target{
 	Sources: []string{"operator", "proto"}, Optional: true,
 }
 
+// Image builds, pushes and serves ARL's container images; the local
+// cluster runs its registry (tools/image).
+var Image = Target{
+	Name: "arl-image", Module: "tools/image", Package: "./cmd/arl-image",
+	Sources: []string{"tools/image"}, Optional: true,
+}
+
 // Kwok is sigs.k8s.io/kwok (pinned in tools/kwok/go.mod) with kwokctl's
 // default stages, for simulated nodes (arl-local up --sim-nodes). Its own
 // module: kwok's k8s.io/* versions differ from the control plane's. Built
@@ -77,7 +84,7 @@ var Kwok = Target{
 }
 
 // All lists every target in build order, the control plane first.
-var All = []Target{ControlPlane, Node, NodeInit, Sidecar, Operator}
+var All = []Target{ControlPlane, Node, NodeInit, Sidecar, Operator, Image}
 
 // versionFlags stamps the Kubernetes version into a version package, so
 // the servers report v1.37.2 and `kubectl version` can parse it.

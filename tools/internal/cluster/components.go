@@ -48,7 +48,7 @@ var controllers = []string{
 // the state directory records simulated nodes (up --sim-nodes).
 func Components(l Layout) []Component {
 	comps := []Component{
-		etcd(l), apiserver(l), controllerManager(l), scheduler(l), node(l),
+		etcd(l), apiserver(l), controllerManager(l), scheduler(l), registry(l), node(l),
 	}
 	if l.SimNodes() > 0 {
 		comps = append(comps, kwok(l))

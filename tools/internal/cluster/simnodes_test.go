@@ -65,8 +65,8 @@ func TestSimNodeListCarriesKwoksLabelTaintAndCapacity(t *testing.T) {
 
 func TestSimNodesRecordedInTheStateDirectory(t *testing.T) {
 	l := NewLayout(t.TempDir(), t.TempDir(), "", 7)
-	if got := len(Components(l)); got != 5 {
-		t.Fatalf("%d components without simulated nodes, want 5", got)
+	if got := len(Components(l)); got != 6 { // with the registry
+		t.Fatalf("%d components without simulated nodes, want 6", got)
 	}
 	if changed, err := applySimNodesOption(l, 4, 0); err != nil || !changed {
 		t.Fatalf("applySimNodesOption(4) = %v, %v", changed, err)
@@ -87,7 +87,7 @@ func TestSimNodesRecordedInTheStateDirectory(t *testing.T) {
 	if _, err := applySimNodesOption(l, 0, 0); err != nil {
 		t.Fatal(err)
 	}
-	if l.SimNodes() != 0 || len(Components(l)) != 5 {
+	if l.SimNodes() != 0 || len(Components(l)) != 6 {
 		t.Fatalf("after --sim-nodes 0: %d nodes, %d components", l.SimNodes(), len(Components(l)))
 	}
 }

@@ -23,6 +23,7 @@ func Status(ctx context.Context, l Layout, out io.Writer) bool {
 		"kube-controller-manager": c.controllerManagerHealthy,
 		"kube-scheduler":          c.schedulerHealthy,
 		"arl-node":                c.nodeReady,
+		registryComponent:         c.registryHealthy,
 		kwokComponentName:         c.kwokHealthy,
 	}
 	healthy := true
@@ -50,6 +51,6 @@ func Status(ctx context.Context, l Layout, out io.Writer) bool {
 		}
 	}
 	tw.Flush()
-	fmt.Fprintf(out, "state: %s\nkubeconfig: %s\n", l.State, l.Kubeconfig())
+	fmt.Fprintf(out, "state: %s\nkubeconfig: %s\nregistry: %s (plain HTTP)\n", l.State, l.Kubeconfig(), l.Net.RegistryAddr())
 	return healthy
 }

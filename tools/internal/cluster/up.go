@@ -90,6 +90,9 @@ func Up(ctx context.Context, opts UpOptions) error {
 	if err := startAndWait(ctx, l, r, opts.Timeout, c, waitBuilds, opts.Node); err != nil {
 		return err
 	}
+	if err := writeRegistryFile(l); err != nil {
+		return err
+	}
 	if opts.Node.Kubelet() {
 		if err := upRealNode(ctx, l, r, opts.Timeout, c); err != nil {
 			return err
@@ -147,6 +150,7 @@ func startAndWait(ctx context.Context, l Layout, r *reporter, timeout time.Durat
 		"kube-controller-manager": c.controllerManagerHealthy,
 		"kube-scheduler":          c.schedulerHealthy,
 		"arl-node":                c.nodeReady,
+		registryComponent:         c.registryHealthy,
 		kwokComponentName:         c.kwokHealthy,
 	}
 	for _, comp := range comps[:2] {
@@ -250,7 +254,7 @@ func printUsage(out io.Writer, l Layout) {
 
 // EnvLines are the shell lines that point kubectl at the local cluster.
 func EnvLines(l Layout) string {
-	return fmt.Sprintf("export KUBECONFIG=%s\nexport PATH=%s:$PATH\n", l.Kubeconfig(), l.Bin)
+	return fmt.Sprintf("export KUBECONFIG=%s\nexport PATH=%s:$PATH\nexport ARL_REGISTRY=%s\n", l.Kubeconfig(), l.Bin, l.Net.RegistryAddr())
 }
 
 // portFree fails when something already listens on port.

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"fmt"
+	"path"
 	"path/filepath"
 	"strings"
 )
@@ -27,12 +28,31 @@ func imageName(ref string) string {
 	return ref
 }
 
-// Argv resolves a container's command line on this node: for a mapped image,
+// binaryFor is the binary of image: the one mapped to its exact name, else
+// the one whose mapped image has the same last path element, so the ARL
+// images pushed to any registry (127.0.0.1:5000/arl-operator@sha256:...,
+// as the Helm chart names them) run the same local binaries.
+func (m ImageBinaries) binaryFor(image string) string {
+	n := imageName(image)
+	if b := m[n]; b != "" {
+		return b
+	}
+	base := path.Base(n)
+	for mapped, b := range m {
+		if path.Base(mapped) == base {
+			return b
+		}
+	}
+	return ""
+}
+
+// Argv resolves a container's command line on this node: for a mapped image
+// (see binaryFor),
 // an empty command or one naming the image's entrypoint
 // (/usr/local/bin/<binary name>) runs the local binary; anything else runs
 // command+args as given on the host. mapped reports whether the image maps.
 func (m ImageBinaries) Argv(image string, command, args []string) (argv []string, binary string, err error) {
-	binary = m[imageName(image)]
+	binary = m.binaryFor(image)
 	if binary != "" {
 		entrypoint := "/usr/local/bin/" + filepath.Base(binary)
 		switch {

@@ -24,6 +24,11 @@ func TestImageBinariesArgv(t *testing.T) {
 			[]string{"sleep", "infinity"}, false},
 		{"args only", "busybox", nil, []string{"sleep", "1"}, []string{"sleep", "1"}, false},
 		{"nothing to run", "python:3.9-slim", nil, nil, nil, true},
+		{"same image in another registry maps", "127.0.0.1:5011/arl-sidecar@sha256:abc", nil, []string{"serve"},
+			[]string{"/work/main/bin/arl-sidecar", "serve"}, false},
+		{"same image under a registry path maps", "registry.example.com/team/arl-sidecar:v2", []string{"/usr/local/bin/arl-sidecar", "serve"}, nil,
+			[]string{"/work/main/bin/arl-sidecar", "serve"}, false},
+		{"another name does not map", "127.0.0.1:5011/arl-sidecar-dev", nil, nil, nil, true},
 		{"registry port is not a tag", "localhost:5000/arl-sidecar", []string{"true"}, nil, []string{"true"}, false},
 	}
 	for _, c := range cases {

@@ -1,0 +1,34 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// version is set at build time with -ldflags "-X main.version=..." (make images).
+var version = "dev"
+
+// resourcesFlag is --sidecar-resources: the requests and limits of the
+// sidecar container of every pool pod, as JSON
+// ({"requests":{"cpu":"50m"},"limits":{"memory":"256Mi"}}), so a Helm
+// value can set them.
+type resourcesFlag struct{ r *corev1.ResourceRequirements }
+
+func (f resourcesFlag) String() string {
+	if f.r == nil || (len(f.r.Requests) == 0 && len(f.r.Limits) == 0) {
+		return ""
+	}
+	data, _ := json.Marshal(f.r)
+	return string(data)
+}
+
+func (f resourcesFlag) Set(v string) error {
+	var r corev1.ResourceRequirements
+	if err := json.Unmarshal([]byte(v), &r); err != nil {
+		return fmt.Errorf("want JSON like {\"requests\":{\"cpu\":\"50m\"},\"limits\":{\"memory\":\"256Mi\"}}: %w", err)
+	}
+	*f.r = r
+	return nil
+}
