@@ -1,6 +1,10 @@
 package files
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+	"syscall"
+)
 
 // Rename moves from to to, both beneath the same allowed root. Without
 // overwrite an existing target is refused; with it, a file replaces a file
@@ -26,6 +30,9 @@ func (s *Store) Rename(from, to string, overwrite bool) error {
 		}
 	}
 	if err := src.root.Rename(src.rel, dst.rel); err != nil {
+		if errors.Is(err, syscall.EINVAL) {
+			return fmt.Errorf("%w: rename %q to %q: a directory cannot move into itself or one of its own subdirectories", ErrInvalidPath, from, to)
+		}
 		return classify("rename to "+to+" from", from, err)
 	}
 	return nil

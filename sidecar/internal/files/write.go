@@ -1,9 +1,9 @@
 package files
 
 import (
-	"errors"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
