@@ -11,8 +11,10 @@ ENVTEST_ASSETS ?= $(CURDIR)/bin/envtest-assets
 arl-local:
 	GOWORK=off GOFLAGS=-buildvcs=false go -C tools build -o $(ARL_LOCAL) ./cmd/arl-local
 
+# NODE=kubelet runs the real node (kubelet + containerd + runc) with the
+# operator from its image, installed by the Helm chart (docs/real-node.md).
 local-up: arl-local
-	$(ARL_LOCAL) up
+	$(ARL_LOCAL) up $(if $(NODE),--node=$(NODE))
 
 # Build what local-up needs without starting anything (CI warm-up).
 local-build: arl-local

@@ -129,3 +129,36 @@ func RequireCluster() error {
 	}
 	return nil
 }
+
+// NodeEnv selects the node the suite expects: ARL_E2E_NODE=kubelet runs it
+// against the real node (kubelet + containerd + runc, `make local-up
+// NODE=kubelet`); unset or "process", the process node.
+const NodeEnv = "ARL_E2E_NODE"
+
+// RealNode is true when the suite runs against the kubelet node.
+func RealNode() bool { return os.Getenv(NodeEnv) == "kubelet" }
+
+// NotOnRealNode skips t on the kubelet node, with the reason. It is the
+// only way a manual test is left out there, and every call is listed in
+// docs/real-node.md ("The manual's suite on the real node").
+func NotOnRealNode(t testing.TB, reason string) {
+	t.Helper()
+	if RealNode() {
+		t.Skipf("not on the real node (docs/real-node.md): %s", reason)
+	}
+}
+
+// RequireNode fails unless the cluster's nodes are the ones NodeEnv names:
+// arl-kubelet Ready for kubelet, arl-node otherwise.
+func RequireNode() error {
+	want := "arl-node"
+	if RealNode() {
+		want = "arl-kubelet"
+	}
+	out, err := KErr("get", "node", want, "-o", `jsonpath={.status.conditions[?(@.type=="Ready")].status}`)
+	if err != nil || out != "True" {
+		return fmt.Errorf("%s=%q wants node %s Ready in the cluster at KUBECONFIG=%s (got %q, %v): start it with `make local-up NODE=%s`",
+			NodeEnv, os.Getenv(NodeEnv), want, os.Getenv("KUBECONFIG"), out, err, map[bool]string{true: "kubelet", false: "process"}[RealNode()])
+	}
+	return nil
+}

@@ -136,6 +136,7 @@ func runWay1(t *testing.T, sandbox, authHeader string) {
 
 // Way 1 against the manual's pool: its sidecar wants the sandbox's token.
 func TestHostModeWay1WithToken(t *testing.T) {
+	fw.NotOnRealNode(t, "the sequence runs curl, ps and pgrep in the executor; python:3.9-slim (Docker Hub's and the stand-in) has none of them")
 	quickStart(t)
 	pod := fw.JSONPath(t, "sandbox/my-workspace", ".status.podName")
 	ip := fw.JSONPath(t, "sandbox/my-workspace", ".status.podIP")
@@ -152,6 +153,7 @@ func TestHostModeWay1WithToken(t *testing.T) {
 
 // Way 1 letter for letter against a pool that opted out of sidecar tokens.
 func TestHostModeWay1OpenPool(t *testing.T) {
+	fw.NotOnRealNode(t, "the sequence runs curl, ps and pgrep in the executor; python:3.9-slim (Docker Hub's and the stand-in) has none of them")
 	fw.ApplyYAML(t, `apiVersion: arl.infra.io/v1alpha1
 kind: WarmPool
 metadata:
@@ -180,8 +182,11 @@ spec:
 	fw.K(t, "delete", "warmpool", "open-pool", "--wait=true")
 }
 
-func flaskInstalled() bool {
-	return exec.Command("python", "-c", "import flask").Run() == nil
+// inExecutor is true when command succeeds in pod's executor container:
+// the host's programs on the process node, the image's on the real node.
+func inExecutor(pod string, command ...string) bool {
+	_, err := fw.KErr(append([]string{"exec", pod, "-c", "executor", "--"}, command...)...)
+	return err == nil
 }
 
 // Way 2: a background Flask server started, tested and stopped by Tasks.
@@ -197,11 +202,12 @@ func TestHostModeWay2Flask(t *testing.T) {
 		t.Fatalf("start-flask-server stdout = %q, want a PID", pid)
 	}
 	fw.K(t, "apply", "-f", fw.Example("host-mode/test-flask.yaml"))
-	if !flaskInstalled() {
-		// The executor runs on the host's Python; without Flask the server
-		// exits at once and curl fails: a clean Failed task, not a hang.
+	if !inExecutor(fw.JSONPath(t, "sandbox/my-workspace", ".status.podName"), "python", "-c", "import flask") {
+		// Without Flask in the executor (the host's Python on the process
+		// node, the image's on the real node) the server exits at once and
+		// curl fails: a clean Failed task, not a hang.
 		fw.WaitFor(t, "task/test-flask", ".status.state", "Failed", 30*time.Second)
-		t.Log("flask is not installed on this host: test-flask failed cleanly as expected")
+		t.Log("flask is not installed in the executor: test-flask failed cleanly as expected")
 		return
 	}
 	fw.WaitFor(t, "task/test-flask", ".status.state", "Succeeded", 30*time.Second)
@@ -238,6 +244,7 @@ spec:
 
 // Way 3: an interactive shell with kubectl exec -it.
 func TestHostModeWay3Exec(t *testing.T) {
+	fw.NotOnRealNode(t, "the session runs curl in the executor; python:3.9-slim (Docker Hub's and the stand-in) has no curl")
 	quickStart(t)
 	pod := fw.JSONPath(t, "sandbox/my-workspace", ".status.podName")
 	// `script` gives kubectl a terminal, as a person's shell would.
@@ -269,6 +276,7 @@ exit
 // The Jupyter example: where jupyter is installed it starts; where it is
 // not, the task still ends promptly with the error in its output.
 func TestJupyterExample(t *testing.T) {
+	fw.NotOnRealNode(t, "jupyter/scipy-notebook:latest is not in the local registry (no internet, no stand-in); its pool reports ImagePullFailed there")
 	fw.K(t, "delete", "-f", fw.Example("host-mode/jupyter-host.yaml"), "--ignore-not-found", "--wait=true")
 	fw.K(t, "apply", "-f", fw.Example("host-mode/jupyter-host.yaml"))
 	fw.WaitFor(t, "sandbox/jupyter-workspace", ".status.phase", "Ready", 2*time.Minute)
@@ -277,7 +285,7 @@ func TestJupyterExample(t *testing.T) {
 	if !strings.Contains(out, "Jupyter started with PID:") {
 		t.Errorf("start-jupyter stdout = %q", out)
 	}
-	if exec.Command("jupyter", "--version").Run() != nil && !strings.Contains(out, "jupyter") {
+	if !inExecutor(fw.JSONPath(t, "sandbox/jupyter-workspace", ".status.podName"), "jupyter", "--version") && !strings.Contains(out, "jupyter") {
 		t.Errorf("jupyter is not installed, and the task's output does not say so: %q", out)
 	}
 	fw.K(t, "delete", "-f", fw.Example("host-mode/jupyter-host.yaml"), "--wait=true")

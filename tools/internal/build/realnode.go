@@ -60,6 +60,14 @@ var RootFSImage = Target{
 	Sources: []string{"tools/realnode/cmd/arl-rootfs-image"},
 }
 
+// Helm installs the operator's chart onto a kubelet node (the operator
+// from its image). helm.sh/helm/v4 is pinned in tools/codegen/go.mod, as
+// for `make helm`; cached like the control plane.
+var Helm = Target{
+	Name: "helm", Module: "tools/codegen", Package: "helm.sh/helm/v4/cmd/helm",
+	LDFlags: "-s -w", Cached: true,
+}
+
 // RealNode lists what a kubelet node needs beyond the control plane
 // (whose arl-kube holds kubelet and kube-proxy). runc is Debian's package.
-var RealNode = append([]Target{Containerd, ContainerdShim, Ctr, Pause, RootFSImage}, CNIPlugins...)
+var RealNode = append([]Target{Containerd, ContainerdShim, Ctr, Pause, RootFSImage, Helm}, CNIPlugins...)

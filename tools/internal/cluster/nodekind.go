@@ -37,10 +37,13 @@ func (k NodeKind) Kubelet() bool { return k == KubeletNode || k == BothNodes }
 
 // operatorSkipReason says why up does not install the operator on this
 // kind of node, or "" when it does. The process node runs the operator's
-// image as bin/arl-operator; a kubelet node needs the image itself.
+// image as bin/arl-operator; a kubelet node pulls the image itself
+// (installOperatorFromImage). With both nodes, pool pods could land on
+// either, and pods of the two nodes cannot reach each other yet
+// (docs/real-node.md).
 func operatorSkipReason(k NodeKind) string {
-	if k.Kubelet() {
-		return "a kubelet node pulls the operator's image, which arl-local does not publish yet (use --node=process to run the operator)"
+	if k == BothNodes {
+		return "with --node=both, pods of the process node and the kubelet node cannot reach each other yet (use --node=process or --node=kubelet to run the operator)"
 	}
 	return ""
 }

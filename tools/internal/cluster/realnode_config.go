@@ -7,11 +7,14 @@ import (
 	"strings"
 )
 
-// Image references of the real node's own images, imported into
-// containerd's k8s.io namespace by arl-local (no registry needed).
+// Image references of the real node's own images. The pause image is
+// imported into containerd's k8s.io namespace (the pinned sandbox image);
+// the others are pushed to the cluster's registry and pulled from it:
+// arl.local is served by the registry (registryHosts).
 const (
-	PauseImage   = "arl.local/pause:1"
-	BusyboxImage = "arl.local/busybox:1"
+	LocalRegistryHost = "arl.local"
+	PauseImage        = "arl.local/pause:1"
+	BusyboxImage      = "arl.local/busybox:1"
 )
 
 // runcPath is Debian's runc package (1.1.5 on bookworm): it runs OCI
@@ -174,7 +177,25 @@ conntrack:
 		"10.244.0.0/15")
 }
 
-// writeRealConfigs writes the four config files and links the CNI plugins
+// registryHosts are containerd's hosts.toml files (registry.config_path):
+// docker.io is mirrored by the cluster's loopback registry, so the
+// manual's `python:3.9-slim` is pulled from there (the stand-in, pushed as
+// library/python:3.9-slim); arl.local (the node's busybox) is served by it
+// alone. Plain HTTP: the registry listens on loopback only.
+func registryHosts(l Layout) map[string]string {
+	reg := "http://" + l.Net.RegistryAddr()
+	return map[string]string{
+		"docker.io": fmt.Sprintf(`server = "https://registry-1.docker.io"
+
+[host.%q]
+  capabilities = ["pull", "resolve"]
+`, reg),
+		LocalRegistryHost: fmt.Sprintf(`server = %q
+`, reg),
+	}
+}
+
+// writeRealConfigs writes the config files and links the CNI plugins
 // under the names containerd looks for.
 func writeRealConfigs(l Layout) error {
 	files := map[string]string{
@@ -182,6 +203,9 @@ func writeRealConfigs(l Layout) error {
 		l.RealDir("cni", "net.d", "10-arl.conflist"): cniConfig(l),
 		l.RealDir("kubelet-config.yaml"):             kubeletConfig(l),
 		l.RealDir("kube-proxy-config.yaml"):          kubeProxyConfig(l),
+	}
+	for host, content := range registryHosts(l) {
+		files[l.RealDir("containerd", "certs.d", host, "hosts.toml")] = content
 	}
 	for path, content := range files {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {

@@ -122,3 +122,27 @@ COMMIT`
 		t.Fatalf("jumpsTo = %q", got)
 	}
 }
+
+// docker.io is mirrored by the loopback registry and arl.local served by
+// it; images are pushed where those hosts look for them.
+func TestRegistryMirror(t *testing.T) {
+	l := testLayout()
+	hosts := registryHosts(l)
+	if h := hosts["docker.io"]; !strings.Contains(h, `[host."http://127.0.0.1:5003"]`) || !strings.Contains(h, `"pull", "resolve"`) {
+		t.Errorf("docker.io hosts.toml does not mirror to the registry:\n%s", h)
+	}
+	if h := hosts["arl.local"]; !strings.Contains(h, `server = "http://127.0.0.1:5003"`) {
+		t.Errorf("arl.local hosts.toml does not name the registry:\n%s", h)
+	}
+	for ref, want := range map[string]string{
+		PythonStandInImage: "127.0.0.1:5003/library/python:3.9-slim",
+		BusyboxImage:       "127.0.0.1:5003/busybox:1",
+	} {
+		if got, err := registryRef(l, ref); err != nil || got != want {
+			t.Errorf("registryRef(%s) = %q, %v; want %s", ref, got, err, want)
+		}
+	}
+	if _, err := registryRef(l, "quay.io/x:1"); err == nil {
+		t.Error("registryRef accepted a host the registry does not mirror")
+	}
+}

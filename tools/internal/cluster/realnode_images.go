@@ -9,10 +9,13 @@ import (
 	"strings"
 )
 
-// localImage is an image the real node gets by import, not by pull: its
-// root file system is assembled here and written with arl-rootfs-image.
+// localImage is an image of the real node whose root file system is
+// assembled here and written with arl-rootfs-image; it is pushed to the
+// cluster's registry (pulled by containerd from there, by digest) or, with
+// imported set, imported into containerd.
 type localImage struct {
 	ref        string
+	imported   bool
 	file       string // tarball name under realnode/images
 	entrypoint []string
 	cmd        []string
@@ -24,7 +27,7 @@ type localImage struct {
 }
 
 var localImages = []localImage{
-	{ref: PauseImage, file: "pause.tar", entrypoint: []string{"/pause"}, fill: fillPause},
+	{ref: PauseImage, imported: true, file: "pause.tar", entrypoint: []string{"/pause"}, fill: fillPause},
 	{ref: BusyboxImage, file: "busybox.tar", entrypoint: []string{"/bin/sh"}, fill: fillBusybox},
 	{ref: PythonStandInImage, file: "python-stand-in.tar", cmd: []string{"python3"}, fill: fillPython,
 		env: []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8"},
@@ -43,8 +46,10 @@ func imageTarball(ctx context.Context, l Layout, img localImage) (string, error)
 	return filepath.Join(l.Cache, "images", strings.TrimSuffix(img.file, ".tar")+"-"+key+".tar"), nil
 }
 
-// importLocalImages builds (once per state directory) and imports the real
-// node's own images into containerd's k8s.io namespace.
+// importLocalImages builds (once per state directory, or once per machine
+// for keyed images) the real node's own images, imports the pause image
+// into containerd's k8s.io namespace and pushes the others to the
+// cluster's registry.
 func importLocalImages(ctx context.Context, l Layout, r *reporter) error {
 	for _, img := range localImages {
 		tarPath, err := imageTarball(ctx, l, img)
@@ -57,12 +62,36 @@ func importLocalImages(ctx context.Context, l Layout, r *reporter) error {
 				return fmt.Errorf("image %s: %w", img.ref, err)
 			}
 		}
+		if !img.imported {
+			dest, err := registryRef(l, img.ref)
+			if err != nil {
+				return err
+			}
+			out, err := runBin(ctx, l, "arl-image", "push-tarball", "--tarball", tarPath, "--ref", dest)
+			if err != nil {
+				return fmt.Errorf("push %s as %s: %w: %s", img.ref, dest, err, out)
+			}
+			r.Printf("image %s pushed to the registry (%s)", img.ref, lastLines(out, 1))
+			continue
+		}
 		if out, err := ctr(ctx, l, "images", "import", "--local", tarPath); err != nil {
 			return fmt.Errorf("import %s: %w: %s", img.ref, err, out)
 		}
 		r.Printf("image %s imported into containerd", img.ref)
 	}
 	return nil
+}
+
+// registryRef is where ref is pushed in the cluster's registry for
+// containerd to find it through registryHosts: docker.io/library/python
+// becomes <registry>/library/python, arl.local/busybox <registry>/busybox.
+func registryRef(l Layout, ref string) (string, error) {
+	for _, host := range []string{"docker.io/", LocalRegistryHost + "/"} {
+		if path, ok := strings.CutPrefix(ref, host); ok {
+			return l.Net.RegistryAddr() + "/" + path, nil
+		}
+	}
+	return "", fmt.Errorf("image %s: neither docker.io nor %s, which the registry mirrors", ref, LocalRegistryHost)
 }
 
 func buildLocalImage(ctx context.Context, l Layout, img localImage, tarPath string) error {

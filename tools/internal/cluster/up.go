@@ -106,6 +106,10 @@ func Up(ctx context.Context, opts UpOptions) error {
 	}
 	if reason := operatorSkipReason(opts.Node); reason != "" && !opts.NoOperator {
 		r.Printf("operator: skipped, %s", reason)
+	} else if !opts.NoOperator && opts.Node == KubeletNode {
+		if err := installOperatorFromImage(ctx, l, r, opts.Timeout); err != nil {
+			return err
+		}
 	} else if !opts.NoOperator {
 		if err := installOperator(ctx, l, r, opts.Timeout); err != nil {
 			return err

@@ -3,6 +3,7 @@
 //
 //	arl-image build [flags]                   OCI layouts of arl-operator and arl-sidecar (linux/amd64+arm64)
 //	arl-image push --registry R --tag T       push the built layouts to R/<image>:T
+//	arl-image push-tarball --tarball F --ref R push one image tarball as R
 //	arl-image registry --addr A --dir D       serve an OCI registry on A with its data in D
 package main
 
@@ -20,6 +21,7 @@ const usage = `usage: arl-image COMMAND [flags]
 commands:
   build     build the images as OCI layouts (default .build/images/<image>, digest in <image>.digest)
   push      push the built layouts to a registry (plain HTTP for loopback and private addresses)
+  push-tarball  push one image tarball (arl-rootfs-image's) as --ref
   registry  serve an OCI registry (go-containerregistry pkg/registry, blobs on disk)
 
 run "arl-image COMMAND -h" for a command's flags
@@ -38,6 +40,8 @@ func main() {
 		err = runBuild(ctx, args)
 	case "push":
 		err = runPush(ctx, args)
+	case "push-tarball":
+		err = runPushTarball(ctx, args)
 	case "registry":
 		err = runRegistry(ctx, args)
 	case "-h", "--help", "help":

@@ -52,3 +52,21 @@ func runPush(ctx context.Context, args []string) error {
 	}
 	return nil
 }
+
+// runPushTarball pushes one image tarball (arl-rootfs-image's output) as a
+// reference: the local cluster's real node pulls its executor images so.
+func runPushTarball(ctx context.Context, args []string) error {
+	fs := newFlags("push-tarball")
+	file := fs.String("tarball", "", "image tarball holding one image (required)")
+	ref := fs.String("ref", "", "host:port/repository:tag to push it as (required)")
+	_ = fs.Parse(args)
+	if *file == "" || *ref == "" {
+		return fmt.Errorf("--tarball and --ref are required")
+	}
+	pushed, err := image.PushTarball(ctx, *file, *ref)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("pushed %s\n  %s\n", *ref, pushed)
+	return nil
+}
