@@ -98,6 +98,10 @@ const (
 	WarmPoolReasonPodCreateFailed = "PodCreateFailed"
 	// WarmPoolReasonInvalidTemplate: the template cannot produce a pod.
 	WarmPoolReasonInvalidTemplate = "InvalidTemplate"
+	// WarmPoolReasonImagePullFailed: a pod's node cannot pull one of its
+	// images (ErrImagePull, ImagePullBackOff, InvalidImageName); the
+	// message names the pod, container and image with the kubelet's reason.
+	WarmPoolReasonImagePullFailed = "ImagePullFailed"
 )
 
 // WarmPool event reasons.
@@ -106,6 +110,9 @@ const (
 	EventReasonPodCreateFailed = "PodCreateFailed"
 	EventReasonPodDeleted      = "PodDeleted"
 	EventReasonPodReplaced     = "PodReplaced"
+	// EventReasonImagePullFailed is a Warning when the pool's Ready
+	// condition turns to ImagePullFailed, with the kubelet's message.
+	EventReasonImagePullFailed = "ImagePullFailed"
 )
 
 // WarmPool keeps a number of pre-started pods ready to be taken by Sandboxes.

@@ -74,10 +74,12 @@ func (h *podEventHandler) Generic(_ context.Context, e event.TypedGenericEvent[c
 	}
 }
 
-// podChangeMatters passes the pod changes that move the pool's counts:
-// readiness, phase, state label, deletion.
+// podChangeMatters passes the pod changes that move the pool's counts or
+// its Ready condition: readiness, phase, state label, deletion, an image
+// that cannot be pulled.
 func podChangeMatters(oldPod, newPod *corev1.Pod) bool {
 	return poolpod.IsPodReady(oldPod) != poolpod.IsPodReady(newPod) ||
+		pullReason(oldPod) != pullReason(newPod) ||
 		oldPod.Status.Phase != newPod.Status.Phase ||
 		oldPod.Labels[arlv1.LabelState] != newPod.Labels[arlv1.LabelState] ||
 		(oldPod.DeletionTimestamp == nil) != (newPod.DeletionTimestamp == nil)

@@ -22,6 +22,9 @@ type podSets struct {
 	failed []*corev1.Pod
 	// allocated: pods bound to a Sandbox; never touched by the pool.
 	allocated []*corev1.Pod
+	// pullFailures: idle starting pods whose node cannot pull an image
+	// (they stay in idleStarting: replacing them would not help).
+	pullFailures []pullFailure
 }
 
 // classifyPods sorts the pods labelled with pool. Idle pods count only when
@@ -51,6 +54,9 @@ func classifyPods(pool *arlv1.WarmPool, pods []corev1.Pod, hash string, taken fu
 			s.idleReady = append(s.idleReady, pod)
 		default:
 			s.idleStarting = append(s.idleStarting, pod)
+			if f, ok := imagePullFailed(pod); ok {
+				s.pullFailures = append(s.pullFailures, f)
+			}
 		}
 	}
 	return s

@@ -2,10 +2,12 @@ package warmpool
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
@@ -148,7 +150,7 @@ func TestReadyCondition(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := readyCondition(pool, arlv1.WarmPoolStatus{ReadyReplicas: tt.ready}, tt.err, tt.invalid)
+			c := readyCondition(pool, arlv1.WarmPoolStatus{ReadyReplicas: tt.ready}, tt.err, tt.invalid, nil)
 			if c.Status != tt.wantStatus || c.Reason != tt.wantReason || c.ObservedGeneration != 4 || c.Message == "" {
 				t.Errorf("condition = %+v", c)
 			}
@@ -181,5 +183,61 @@ func TestExpectations(t *testing.T) {
 	clock = clock.Add(expectationTimeout + time.Second)
 	if !e.Satisfied("ns/p") {
 		t.Fatal("expectation did not time out")
+	}
+}
+
+// pulling sets a container of p waiting on an image its node cannot pull.
+func pulling(container, reason, message string) podOpt {
+	return func(p *corev1.Pod) {
+		p.Status.Phase = corev1.PodPending
+		st := corev1.ContainerStatus{Name: container, Image: "python:no-such-tag",
+			State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: reason, Message: message}}}
+		if container == "arl-install" {
+			p.Status.InitContainerStatuses = append(p.Status.InitContainerStatuses, st)
+		} else {
+			p.Status.ContainerStatuses = append(p.Status.ContainerStatuses, st)
+		}
+	}
+}
+
+// A pool short of Ready pods because an image cannot be pulled says so in
+// its Ready condition (pod, container, image, the kubelet's message), not
+// Scaling; the pods still count as starting, so none are added.
+func TestImagePullFailureInReadyCondition(t *testing.T) {
+	pool := manualPool()
+	msg := `failed to pull and unpack image "docker.io/library/python:no-such-tag": not found`
+	pods := []corev1.Pod{
+		testPod(pool, "b", pulling("executor", "ErrImagePull", msg)),
+		testPod(pool, "a", pulling("executor", "ImagePullBackOff", `Back-off pulling image "python:no-such-tag": ErrImagePull: `+msg)),
+		testPod(pool, "c", ready),
+	}
+	sets := classifyPods(pool, pods, "h", nil)
+	if plan := planScale(sets, 3); plan.create != 0 || len(plan.delete) != 0 {
+		t.Errorf("plan = %+v, want nothing: the failing pods still count", plan)
+	}
+	st := computeStatus(pool, sets, nil, false)
+	c := meta.FindStatusCondition(st.Conditions, arlv1.WarmPoolConditionReady)
+	if c == nil || c.Status != metav1.ConditionFalse || c.Reason != arlv1.WarmPoolReasonImagePullFailed {
+		t.Fatalf("condition = %+v, want Ready=False ImagePullFailed", c)
+	}
+	for _, want := range []string{"1/3 idle pods ready", "2 pod(s)", "pod a:", "container executor", "python:no-such-tag", "ImagePullBackOff", "not found"} {
+		if !strings.Contains(c.Message, want) {
+			t.Errorf("message %q lacks %q", c.Message, want)
+		}
+	}
+	// The init container's image (the sidecar's) is named as well.
+	sets = classifyPods(pool, []corev1.Pod{testPod(pool, "x", pulling("arl-install", "InvalidImageName", "bad ref"))}, "h", nil)
+	if c := readyCondition(pool, arlv1.WarmPoolStatus{}, nil, false, sets.pullFailures); c.Reason != arlv1.WarmPoolReasonImagePullFailed || !strings.Contains(c.Message, "container arl-install") {
+		t.Errorf("init container pull failure: %+v", c)
+	}
+	// Enough Ready pods: the pool is Ready whatever an extra pod does.
+	if c := readyCondition(pool, arlv1.WarmPoolStatus{ReadyReplicas: 3}, nil, false, sets.pullFailures); c.Reason != arlv1.WarmPoolReasonPoolReady {
+		t.Errorf("ready pool with a failing extra pod: %+v", c)
+	}
+	// A change of waiting reason is a pod change the pool reacts to.
+	before := testPod(pool, "a")
+	after := testPod(pool, "a", pulling("executor", "ErrImagePull", msg))
+	if !podChangeMatters(&before, &after) {
+		t.Error("a pod turning to ErrImagePull does not wake the pool")
 	}
 }

@@ -18,6 +18,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	utilrand "k8s.io/apimachinery/pkg/util/rand"
@@ -118,7 +119,14 @@ func (r *WarmPoolReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 	}
 
 	recordPoolMetrics(pool, sets)
-	statusDelay, statusErr := r.updateStatus(ctx, key, pool, computeStatus(pool, sets, passErr, invalidTemplate))
+	wasPullFailed := readyReason(pool.Status) == arlv1.WarmPoolReasonImagePullFailed
+	status := computeStatus(pool, sets, passErr, invalidTemplate)
+	statusDelay, statusErr := r.updateStatus(ctx, key, pool, status)
+	if statusDelay == 0 && statusErr == nil && !wasPullFailed && readyReason(status) == arlv1.WarmPoolReasonImagePullFailed {
+		// Once per turn to ImagePullFailed, as the status shows it.
+		cond := meta.FindStatusCondition(status.Conditions, arlv1.WarmPoolConditionReady)
+		r.event(pool, corev1.EventTypeWarning, arlv1.EventReasonImagePullFailed, "PullImage", "%s", cond.Message)
+	}
 	var result ctrl.Result
 	if statusDelay > 0 {
 		// The status write waits for the throttle; this pass writes it then.

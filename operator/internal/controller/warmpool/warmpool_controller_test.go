@@ -3,10 +3,12 @@ package warmpool
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -323,4 +325,41 @@ func setReplicas(t *testing.T, c client.Client, pool *arlv1.WarmPool, n int32) {
 	if err := c.Patch(context.Background(), current, client.MergeFrom(orig)); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// A pod whose node reports ErrImagePull turns the pool's Ready condition
+// to ImagePullFailed with the kubelet's message, and the pool emits one
+// Warning event ImagePullFailed saying the same.
+func TestImagePullFailureSurfacesInStatusAndEvent(t *testing.T) {
+	pool, c := newPool(t, 1)
+	pod := waitPods(t, c, pool, 1)[0]
+	msg := `failed to pull and unpack image "docker.io/library/python:3.9-slim": not found`
+	patch := client.MergeFrom(pod.DeepCopy())
+	pod.Status.Phase = corev1.PodPending
+	pod.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "executor", Image: "python:3.9-slim",
+		State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ErrImagePull", Message: msg}}}}
+	if err := c.Status().Patch(context.Background(), &pod, patch); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, waitFor, "Ready=False ImagePullFailed", func() (bool, error) {
+		cond := meta.FindStatusCondition(getPool(t, c, pool).Status.Conditions, arlv1.WarmPoolConditionReady)
+		return cond != nil && cond.Reason == arlv1.WarmPoolReasonImagePullFailed && cond.Status == metav1.ConditionFalse &&
+			strings.Contains(cond.Message, msg) && strings.Contains(cond.Message, "pod "+pod.Name), fmt.Errorf("%+v", cond)
+	})
+	testenv.Eventually(t, waitFor, "a Warning event ImagePullFailed", func() (bool, error) {
+		var list eventsv1.EventList
+		if err := c.List(context.Background(), &list, client.InNamespace(pool.Namespace)); err != nil {
+			return false, err
+		}
+		for _, e := range list.Items {
+			if e.Reason == arlv1.EventReasonImagePullFailed && e.Type == corev1.EventTypeWarning && e.Regarding.Name == pool.Name && strings.Contains(e.Note, msg) {
+				return true, nil
+			}
+		}
+		return false, fmt.Errorf("%d events, none ImagePullFailed", len(list.Items))
+	})
+	testenv.Consistently(t, time.Second, "no pod added for the failing one", func() (bool, error) {
+		n := len(poolPods(t, c, pool))
+		return n == 1, fmt.Errorf("%d pods", n)
+	})
 }

@@ -1,0 +1,38 @@
+//go:build realnode
+
+package realnode
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	fw "github.com/arl-infra/arl/e2e/framework"
+)
+
+// stateDir is the cluster's state directory: the kubeconfig's directory.
+var stateDir string
+
+func TestMain(m *testing.M) {
+	if !fw.RealNode() {
+		fmt.Fprintf(os.Stderr, "e2e/realnode: set %s=kubelet and start the cluster with `make local-up NODE=kubelet`\n", fw.NodeEnv)
+		os.Exit(1)
+	}
+	for _, check := range []func() error{fw.RequireCluster, fw.RequireNode} {
+		if err := check(); err != nil {
+			fmt.Fprintln(os.Stderr, "e2e/realnode:", err)
+			os.Exit(1)
+		}
+	}
+	stateDir = filepath.Dir(os.Getenv("KUBECONFIG"))
+	if _, err := os.Stat(containerdSocket()); err != nil {
+		fmt.Fprintf(os.Stderr, "e2e/realnode: no containerd socket at %s (KUBECONFIG must be <state>/kubeconfig of `arl-local up --node=kubelet`): %v\n", containerdSocket(), err)
+		os.Exit(1)
+	}
+	os.Exit(m.Run())
+}
+
+func containerdSocket() string {
+	return filepath.Join(stateDir, "realnode", "containerd", "containerd.sock")
+}
