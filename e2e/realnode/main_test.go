@@ -30,7 +30,14 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "e2e/realnode: no containerd socket at %s (KUBECONFIG must be <state>/kubeconfig of `arl-local up --node=kubelet`): %v\n", containerdSocket(), err)
 		os.Exit(1)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	// The tests share one pool and sandbox (sandboxPod); leave none behind.
+	for _, obj := range []string{"sandbox/real-sandbox", "warmpool/real-pool"} {
+		if out, err := fw.KErr("delete", obj, "--ignore-not-found"); err != nil {
+			fmt.Fprintf(os.Stderr, "e2e/realnode: delete %s: %v %s\n", obj, err, out)
+		}
+	}
+	os.Exit(code)
 }
 
 func containerdSocket() string {

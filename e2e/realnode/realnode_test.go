@@ -90,9 +90,8 @@ func containerPID(t *testing.T, pod, container string) string {
 // its environment (its token).
 func TestExecutorCannotSeeTheSidecar(t *testing.T) {
 	pod := sandboxPod(t)
-	ids := containersOf(t, pod)
-	if len(ids) != 3 { // pause, executor, sidecar (the init container is gone)
-		t.Errorf("containerd lists %d containers of pod %s, want 3 (sandbox, executor, sidecar): %v", len(ids), pod, ids)
+	if ids := appContainersOf(t, pod); len(ids) != 3 { // arl-install (exited), executor, sidecar
+		t.Errorf("containerd lists %d containers of pod %s, want 3 (arl-install, executor, sidecar): %v", len(ids), pod, ids)
 	}
 	ns := map[string]string{}
 	for _, c := range []string{"executor", "sidecar"} {
@@ -189,19 +188,55 @@ func TestKubectlLogsExecPortForward(t *testing.T) {
 	}
 }
 
-// Deleting the sandbox deletes its pod, and containerd's containers of
-// that pod are gone within a few seconds.
+// Deleting the sandbox deletes its pod: within a few seconds containerd
+// has no container of the pod left but its sandbox (pause) container, and
+// no process of the pod runs; the kubelet's garbage collection (every
+// minute) then removes the sandbox container too.
 func TestDeletedSandboxLeavesContainerd(t *testing.T) {
 	pod := sandboxPod(t)
-	if len(containersOf(t, pod)) == 0 {
+	if len(appContainersOf(t, pod)) == 0 {
 		t.Fatalf("containerd lists no container of pod %s", pod)
 	}
 	start := time.Now()
 	fw.K(t, "delete", "sandbox", "real-sandbox", "--wait=false")
-	fw.Eventually(t, 10*time.Second, "containerd to remove the containers of "+pod, func() bool {
+	var apps, running []string
+	defer func() {
+		if t.Failed() {
+			t.Logf("containers of %s left: %v; running: %v\n%s", pod, apps, running, ctr(t, "tasks", "list"))
+		}
+	}()
+	fw.Eventually(t, 10*time.Second, "containerd to remove the containers of "+pod+" and stop its sandbox", func() bool {
+		apps, running = appContainersOf(t, pod), runningTasksOf(t, pod)
+		return len(apps) == 0 && len(running) == 0
+	})
+	t.Logf("sandbox deleted to containers removed and no process left in containerd: %s", time.Since(start).Round(time.Millisecond))
+	fw.Eventually(t, 90*time.Second, "the kubelet to remove the pod sandbox of "+pod, func() bool {
 		return len(containersOf(t, pod)) == 0
 	})
-	t.Logf("sandbox deleted to containers gone in containerd: %s", time.Since(start).Round(time.Millisecond))
+	t.Logf("sandbox deleted to pod sandbox removed: %s", time.Since(start).Round(time.Millisecond))
+}
+
+// appContainersOf lists containerd's containers of pod but its sandbox.
+func appContainersOf(t *testing.T, pod string) []string {
+	t.Helper()
+	return strings.Fields(ctr(t, "containers", "list", "-q",
+		fmt.Sprintf(`labels."io.kubernetes.pod.name"==%s,labels."io.cri-containerd.kind"==container`, pod)))
+}
+
+// runningTasksOf lists the running tasks (processes) of pod's containers.
+func runningTasksOf(t *testing.T, pod string) []string {
+	t.Helper()
+	ids := map[string]bool{}
+	for _, id := range containersOf(t, pod) {
+		ids[id] = true
+	}
+	var running []string
+	for _, line := range strings.Split(ctr(t, "tasks", "list"), "\n") {
+		if f := strings.Fields(line); len(f) >= 3 && ids[f[0]] && f[2] == "RUNNING" {
+			running = append(running, f[0])
+		}
+	}
+	return running
 }
 
 func readFile(t *testing.T, path string) string {
