@@ -65,6 +65,23 @@ suite real-node go bash -c "cd tools && GOWORK=off go test -tags e2erealnode -co
 # registry, helm install, webhooks through a leader kill, the quick start.
 suite e2e-helm go bash -c "make --no-print-directory helm && cd tools && GOWORK=off go test -tags e2ehelm -count=1 -timeout 40m -v ./e2ehelm/"
 
+# The manual's examples on the real node (instance 5, its own state): kubelet +
+# containerd + runc, the operator and sidecar from their images through the
+# Helm chart, python:3.9-slim pulled from the loopback registry. Tests that
+# cannot pass there skip by the explicit list in docs/real-node.md; then the
+# real-node checks (e2e/realnode). One real node at a time: after real-node.
+real=(env ARL_STATE_DIR="$ROOT/.state/test-real" ARL_LOCAL_INSTANCE=5 KUBECONFIG="$ROOT/.state/test-real/kubeconfig" ARL_E2E_NODE=kubelet)
+"${real[@]}" "$BIN/arl-local" down --purge >/dev/null 2>&1 || true
+step "real-node cluster (instance 5) + operator from its image"
+if "${real[@]}" "$BIN/arl-local" up --node=kubelet 2>&1 | tee "$LOGS/real-node-up.log" && [ "${PIPESTATUS[0]}" = 0 ]; then
+  suite e2e-real-node go "${real[@]}" bash -c "cd e2e && go test -count=1 -v -timeout 40m ./manual/"
+  suite real-node-checks go "${real[@]}" bash -c "cd e2e && go test -tags realnode -count=1 -v -timeout 10m ./realnode/"
+else
+  results+=("real-node-up           FAIL (see $LOGS/real-node-up.log)")
+  total_fail=$((total_fail + 1))
+fi
+"${real[@]}" "$BIN/arl-local" down --purge || true
+
 # The end-to-end suites get a cluster of their own (instance 2, its own
 # state, ports, bridge and pod range), so `make test` neither needs nor
 # disturbs a developer's cluster from `make local-up`, and starts clean.
