@@ -44,8 +44,8 @@ const (
 	StepStateSkipped StepState = "Skipped"
 )
 
-// TaskStep is one step of a Task. Its rules are CEL on the schema (the
-// webhook only resolves "." and ".." in a FilePatch path, which CEL cannot).
+// TaskStep is one step of a Task. Its rules are all here, as CEL on the
+// schema: Tasks have no admission webhook.
 // +kubebuilder:validation:XValidation:rule="self.type != 'FilePatch' || has(self.path)",message="a FilePatch step needs the path of the file to write",fieldPath=".path",reason=FieldValueRequired
 // +kubebuilder:validation:XValidation:rule="self.type != 'FilePatch' || !has(self.command) || size(self.command) == 0",message="a FilePatch step writes a file and runs nothing: move the command to a Command step",fieldPath=".command",reason=FieldValueForbidden
 // +kubebuilder:validation:XValidation:rule="self.type != 'FilePatch' || !has(self.workDir) || size(self.workDir) == 0",message="workDir applies to Command steps only",fieldPath=".workDir",reason=FieldValueForbidden
@@ -65,12 +65,14 @@ type TaskStep struct {
 	Type StepType `json:"type"`
 
 	// path is the absolute path of the file a FilePatch step writes; it must
-	// lie inside /workspace.
+	// lie inside /workspace, without ".." segments (the sidecar refuses them).
 	// +optional
 	// +kubebuilder:validation:MaxLength=4096
 	// +kubebuilder:validation:XValidation:rule="self.startsWith('/')",message="must be an absolute path inside /workspace, e.g. /workspace/app.py"
 	// +kubebuilder:validation:XValidation:rule="!self.startsWith('/') || self.startsWith('/workspace/')",message="must stay inside /workspace, e.g. /workspace/app.py"
+	// +kubebuilder:validation:XValidation:rule="!self.contains('/../') && !self.endsWith('/..')",message="must not contain '..' segments: name the file by its path inside /workspace"
 	// +kubebuilder:validation:XValidation:rule="!self.endsWith('/')",message="must name a file inside /workspace, not a directory"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^/workspace(/+[.])*/*$')",message="must name a file inside /workspace, not the directory itself"
 	Path string `json:"path,omitempty"`
 
 	// content is what a FilePatch step writes to path.

@@ -11,8 +11,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 class TaskStep(BaseModel):
     """
-    TaskStep is one step of a Task. Its rules are CEL on the schema (the
-    webhook only resolves "." and ".." in a FilePatch path, which CEL cannot).
+    TaskStep is one step of a Task. Its rules are all here, as CEL on the
+    schema: Tasks have no admission webhook.
     """
 
     model_config = ConfigDict(
@@ -38,7 +38,7 @@ class TaskStep(BaseModel):
     path: str | None = Field(None, max_length=4096)
     """
     path is the absolute path of the file a FilePatch step writes; it must
-    lie inside /workspace.
+    lie inside /workspace, without ".." segments (the sidecar refuses them).
     """
     type: Literal["FilePatch", "Command"]
     """
