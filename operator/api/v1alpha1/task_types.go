@@ -2,6 +2,7 @@ package v1alpha1
 
 import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 // StepType is the kind of a Task step.
@@ -254,6 +255,14 @@ type TaskStatus struct {
 	// +optional
 	PodName string `json:"podName,omitempty"`
 
+	// sandboxUID is the uid of the Sandbox the task's first attempt was
+	// dispatched to. From then on the task runs only in that sandbox: a
+	// Sandbox deleted and created again under the same name is another
+	// sandbox, and the task fails with reason SandboxReplaced instead of
+	// sending it any step.
+	// +optional
+	SandboxUID types.UID `json:"sandboxUID,omitempty"`
+
 	// observedGeneration is the generation of the spec this status describes.
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
@@ -300,6 +309,19 @@ const (
 	// the retention). The step may have done anything, so the task fails
 	// and is not retried.
 	TaskReasonStepResultLost = "StepResultLost"
+	// TaskReasonSandboxReplaced: the task was dispatched to a sandbox
+	// (status.sandboxUID) that no longer exists; a Sandbox of the same name
+	// is another one, and never receives this task's steps.
+	TaskReasonSandboxReplaced = "SandboxReplaced"
+	// TaskReasonSandboxPodMismatch: the sandbox's status names a pod (or an
+	// IP) that is not the sandbox's own: the pod is missing, controlled by
+	// something else, or has another IP. No step, and no token, is sent.
+	TaskReasonSandboxPodMismatch = "SandboxPodMismatch"
+	// TaskReasonTokenSecretUntrusted: the Secret named like the sandbox's
+	// pod is not the token Secret the operator made for that pod (not
+	// controlled by the pod's WarmPool, or not the one the pod was created
+	// with). Its content is never sent anywhere.
+	TaskReasonTokenSecretUntrusted = "TokenSecretUntrusted"
 )
 
 // Task event reasons.
@@ -357,6 +379,13 @@ type TaskList struct {
 // IsFinished reports whether the task reached a terminal state.
 func (t *Task) IsFinished() bool {
 	return t.Status.State == TaskStateSucceeded || t.Status.State == TaskStateFailed
+}
+
+// DispatchedElsewhere reports whether the task was dispatched to a sandbox
+// other than the one with uid sandboxUID (an earlier sandbox of the same
+// name): it belongs to that one, never to this.
+func (t *Task) DispatchedElsewhere(sandboxUID types.UID) bool {
+	return t.Status.SandboxUID != "" && t.Status.SandboxUID != sandboxUID
 }
 
 func init() {

@@ -174,7 +174,7 @@ func TestPendingUntilSandboxExistsAndIsReady(t *testing.T) {
 		Spec:       arlv1.SandboxSpec{PoolRef: testPool, KeepAlive: true},
 	}
 	create(t, sb)
-	setSandboxStatus(t, sb, arlv1.SandboxPhaseBound, sidecarPod, dir)
+	setSandboxStatus(t, sb, arlv1.SandboxPhaseBound, podOf(sb), dir)
 	waitTask(t, testNamespace, name, 10*time.Second, "Pending with SandboxNotReady", func(task *arlv1.Task) bool {
 		return task.Status.State == arlv1.TaskStatePending && task.Status.Reason == arlv1.TaskReasonSandboxNotReady
 	})
@@ -188,7 +188,7 @@ func TestPendingUntilSandboxExistsAndIsReady(t *testing.T) {
 		t.Fatalf("task ran before its sandbox was Ready: %+v", cur.Status)
 	}
 
-	setSandboxStatus(t, sb, arlv1.SandboxPhaseReady, sidecarPod, dir)
+	setSandboxStatus(t, sb, arlv1.SandboxPhaseReady, podOf(sb), dir)
 	got := waitFinished(t, testNamespace, name, 10*time.Second)
 	if got.Status.State != arlv1.TaskStateSucceeded || got.Status.Stdout != "hello\n" {
 		t.Fatalf("state %s stdout %q", got.Status.State, got.Status.Stdout)
@@ -374,7 +374,7 @@ func TestOutputIsCappedWithMarker(t *testing.T) {
 func TestWrongTokenIsRefused(t *testing.T) {
 	dir := testDir(t)
 	pod := uniqueName(t, "pod")
-	create(t, secretFor(testNamespace, pod, "not-the-token"))
+	create(t, secretFor(t, testNamespace, pod, "not-the-token"))
 	sb := &arlv1.Sandbox{
 		ObjectMeta: metav1.ObjectMeta{Name: uniqueName(t, "sb"), Namespace: testNamespace},
 		Spec:       arlv1.SandboxSpec{PoolRef: testPool, KeepAlive: true},

@@ -240,6 +240,14 @@ class TaskStatus(BaseModel):
     reason is a CamelCase word for the current state (e.g. SandboxNotReady,
     StepFailed, Timeout).
     """
+    sandbox_uid: str | None = Field(None, alias="sandboxUID")
+    """
+    sandboxUID is the uid of the Sandbox the task's first attempt was
+    dispatched to. From then on the task runs only in that sandbox: a
+    Sandbox deleted and created again under the same name is another
+    sandbox, and the task fails with reason SandboxReplaced instead of
+    sending it any step.
+    """
     start_time: AwareDatetime | None = Field(None, alias="startTime")
     """
     startTime is when the first attempt started.
