@@ -2,6 +2,7 @@ package v1alpha1
 
 import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 // StepType is the kind of a Task step.
@@ -44,9 +45,15 @@ const (
 	StepStateSkipped StepState = "Skipped"
 )
 
-// TaskStep is one step of a Task.
-// +kubebuilder:validation:XValidation:rule="self.type != 'FilePatch' || has(self.path)",message="a FilePatch step needs a path"
-// +kubebuilder:validation:XValidation:rule="self.type != 'Command' || (has(self.command) && size(self.command) > 0)",message="a Command step needs a non-empty command"
+// TaskStep is one step of a Task. Its rules are all here, as CEL on the
+// schema: Tasks have no admission webhook.
+// +kubebuilder:validation:XValidation:rule="self.type != 'FilePatch' || has(self.path)",message="a FilePatch step needs the path of the file to write",fieldPath=".path",reason=FieldValueRequired
+// +kubebuilder:validation:XValidation:rule="self.type != 'FilePatch' || !has(self.command) || size(self.command) == 0",message="a FilePatch step writes a file and runs nothing: move the command to a Command step",fieldPath=".command",reason=FieldValueForbidden
+// +kubebuilder:validation:XValidation:rule="self.type != 'FilePatch' || !has(self.workDir) || size(self.workDir) == 0",message="workDir applies to Command steps only",fieldPath=".workDir",reason=FieldValueForbidden
+// +kubebuilder:validation:XValidation:rule="self.type != 'FilePatch' || !has(self.env) || size(self.env) == 0",message="env applies to Command steps only",fieldPath=".env",reason=FieldValueForbidden
+// +kubebuilder:validation:XValidation:rule="self.type != 'Command' || (has(self.command) && size(self.command) > 0)",message="a Command step needs an argv array, e.g. [\"python\", \"app.py\"]",fieldPath=".command",reason=FieldValueRequired
+// +kubebuilder:validation:XValidation:rule="self.type != 'Command' || !has(self.content) || size(self.content) == 0",message="content belongs to FilePatch steps: write the file in a FilePatch step first",fieldPath=".content",reason=FieldValueForbidden
+// +kubebuilder:validation:XValidation:rule="self.type != 'Command' || !has(self.path) || size(self.path) == 0",message="path belongs to FilePatch steps; a Command step uses workDir",fieldPath=".path",reason=FieldValueForbidden
 type TaskStep struct {
 	// name identifies the step in status.steps; unique within the task.
 	// +required
@@ -59,9 +66,14 @@ type TaskStep struct {
 	Type StepType `json:"type"`
 
 	// path is the absolute path of the file a FilePatch step writes; it must
-	// lie inside /workspace.
+	// lie inside /workspace, without ".." segments (the sidecar refuses them).
 	// +optional
 	// +kubebuilder:validation:MaxLength=4096
+	// +kubebuilder:validation:XValidation:rule="self.startsWith('/')",message="must be an absolute path inside /workspace, e.g. /workspace/app.py"
+	// +kubebuilder:validation:XValidation:rule="!self.startsWith('/') || self.startsWith('/workspace/')",message="must stay inside /workspace, e.g. /workspace/app.py"
+	// +kubebuilder:validation:XValidation:rule="!self.contains('/../') && !self.endsWith('/..')",message="must not contain '..' segments: name the file by its path inside /workspace"
+	// +kubebuilder:validation:XValidation:rule="!self.endsWith('/')",message="must name a file inside /workspace, not a directory"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^/workspace(/+[.])*/*$')",message="must name a file inside /workspace, not the directory itself"
 	Path string `json:"path,omitempty"`
 
 	// content is what a FilePatch step writes to path.
@@ -74,16 +86,20 @@ type TaskStep struct {
 	// +optional
 	// +listType=atomic
 	// +kubebuilder:validation:MaxItems=1024
+	// +kubebuilder:validation:XValidation:rule="size(self) == 0 || size(self[0]) > 0",message="the program name (command[0]) must not be empty"
 	Command []string `json:"command,omitempty"`
 
 	// workDir is the absolute working directory of a Command step; default
 	// /workspace.
 	// +optional
 	// +kubebuilder:validation:MaxLength=4096
+	// +kubebuilder:validation:XValidation:rule="size(self) == 0 || self.startsWith('/')",message="must be an absolute path, e.g. /workspace"
 	WorkDir string `json:"workDir,omitempty"`
 
 	// env is extra environment variables of a Command step.
 	// +optional
+	// +kubebuilder:validation:MaxProperties=1024
+	// +kubebuilder:validation:XValidation:rule="self.all(name, size(name) > 0 && !name.contains('=') && !name.contains('\\u0000'))",message="an environment variable name must be non-empty and contain no '=' or NUL"
 	Env map[string]string `json:"env,omitempty"`
 }
 
@@ -102,6 +118,11 @@ type TaskSpec struct {
 	// 24h.
 	// +optional
 	// +kubebuilder:default="30s"
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[-+]?(0|(([0-9]+([.][0-9]*)?|[.][0-9]+)(ns|us|µs|μs|ms|s|m|h))+)$')",message="must be a duration such as 30s, 2m or 1h30m"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^[-+]?(0|(([0-9]+([.][0-9]*)?|[.][0-9]+)(ns|us|µs|μs|ms|s|m|h))+)$') || duration(self) > duration('0s')",message="must be positive, e.g. 30s"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^[-+]?(0|(([0-9]+([.][0-9]*)?|[.][0-9]+)(ns|us|µs|μs|ms|s|m|h))+)$') || duration(self) <= duration('24h')",message="must be at most 24h"
 	Timeout *metav1.Duration `json:"timeout,omitempty"`
 
 	// retries is how many times a failed attempt is run again (0 to 10).
@@ -118,9 +139,10 @@ type TaskSpec struct {
 	TTLSecondsAfterFinished *int32 `json:"ttlSecondsAfterFinished,omitempty"`
 
 	// steps run in order; the first failing step (non-zero exit code) stops
-	// the attempt and the later steps do not run.
+	// the attempt and the later steps do not run. Step names are unique.
 	// +required
-	// +listType=atomic
+	// +listType=map
+	// +listMapKey=name
 	// +kubebuilder:validation:MinItems=1
 	// +kubebuilder:validation:MaxItems=100
 	Steps []TaskStep `json:"steps"`
@@ -233,6 +255,14 @@ type TaskStatus struct {
 	// +optional
 	PodName string `json:"podName,omitempty"`
 
+	// sandboxUID is the uid of the Sandbox the task's first attempt was
+	// dispatched to. From then on the task runs only in that sandbox: a
+	// Sandbox deleted and created again under the same name is another
+	// sandbox, and the task fails with reason SandboxReplaced instead of
+	// sending it any step.
+	// +optional
+	SandboxUID types.UID `json:"sandboxUID,omitempty"`
+
 	// observedGeneration is the generation of the spec this status describes.
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
@@ -279,6 +309,19 @@ const (
 	// the retention). The step may have done anything, so the task fails
 	// and is not retried.
 	TaskReasonStepResultLost = "StepResultLost"
+	// TaskReasonSandboxReplaced: the task was dispatched to a sandbox
+	// (status.sandboxUID) that no longer exists; a Sandbox of the same name
+	// is another one, and never receives this task's steps.
+	TaskReasonSandboxReplaced = "SandboxReplaced"
+	// TaskReasonSandboxPodMismatch: the sandbox's status names a pod (or an
+	// IP) that is not the sandbox's own: the pod is missing, controlled by
+	// something else, or has another IP. No step, and no token, is sent.
+	TaskReasonSandboxPodMismatch = "SandboxPodMismatch"
+	// TaskReasonTokenSecretUntrusted: the Secret named like the sandbox's
+	// pod is not the token Secret the operator made for that pod (not
+	// controlled by the pod's WarmPool, or not the one the pod was created
+	// with). Its content is never sent anywhere.
+	TaskReasonTokenSecretUntrusted = "TokenSecretUntrusted"
 )
 
 // Task event reasons.
@@ -336,6 +379,13 @@ type TaskList struct {
 // IsFinished reports whether the task reached a terminal state.
 func (t *Task) IsFinished() bool {
 	return t.Status.State == TaskStateSucceeded || t.Status.State == TaskStateFailed
+}
+
+// DispatchedElsewhere reports whether the task was dispatched to a sandbox
+// other than the one with uid sandboxUID (an earlier sandbox of the same
+// name): it belongs to that one, never to this.
+func (t *Task) DispatchedElsewhere(sandboxUID types.UID) bool {
+	return t.Status.SandboxUID != "" && t.Status.SandboxUID != sandboxUID
 }
 
 func init() {

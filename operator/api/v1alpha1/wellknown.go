@@ -19,6 +19,10 @@ const (
 	// ARL injects) a pod was built from; idle pods with a stale hash are
 	// replaced.
 	AnnotationTemplateHash = "arl.infra.io/template-hash"
+	// AnnotationTokenSecretUID records, on a pool pod, the uid of the
+	// sidecar token Secret the pool created for it just before the pod. The
+	// Task controller sends a token only from the Secret with this uid.
+	AnnotationTokenSecretUID = "arl.infra.io/token-secret-uid"
 )
 
 // The layout of a pool pod (see docs/contracts.md, "What the operator injects

@@ -254,4 +254,3 @@ func setChildSubreaper(on bool) error {
 	}
 	return nil
 }
-

@@ -20,7 +20,7 @@ import (
 // parent exit, so the sleeper is reparented to the sidecar (the subreaper).
 func escapes(sidecarPgrp int) map[string][]string {
 	return map[string][]string{
-		"setsid": {"sh", "-c", "setsid sleep 300 & echo $!; wait"},
+		"setsid":      {"sh", "-c", "setsid sleep 300 & echo $!; wait"},
 		"double fork": {"sh", "-c", `sh -c 'sleep 300 & echo $!' ; sleep 300`},
 		"joins the sidecar's group": {"python3", "-c", `
 import os, sys, time

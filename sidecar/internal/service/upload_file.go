@@ -18,15 +18,9 @@ func (s *Service) UploadFile(_ context.Context, stream *connect.ClientStream[sid
 	if err != nil {
 		return nil, err
 	}
-	if !stream.Receive() {
-		if err := stream.Err(); err != nil {
-			return nil, err
-		}
-		return nil, invalid("the first message must be a header with the path")
-	}
-	header := stream.Msg().GetHeader()
-	if header == nil {
-		return nil, invalid("the first message must be a header with the path")
+	header, err := uploadHeader(stream, (*sidecarv1.UploadFileRequest).GetHeader, "path")
+	if err != nil {
+		return nil, err
 	}
 	f, err := store.Create(header.GetPath(), header.GetMode())
 	if err != nil {

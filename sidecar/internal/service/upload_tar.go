@@ -16,15 +16,9 @@ func (s *Service) UploadTar(_ context.Context, stream *connect.ClientStream[side
 	if err != nil {
 		return nil, err
 	}
-	if !stream.Receive() {
-		if err := stream.Err(); err != nil {
-			return nil, err
-		}
-		return nil, invalid("the first message must be a header with the directory")
-	}
-	header := stream.Msg().GetHeader()
-	if header == nil {
-		return nil, invalid("the first message must be a header with the directory")
+	header, err := uploadHeader(stream, (*sidecarv1.UploadTarRequest).GetHeader, "directory")
+	if err != nil {
+		return nil, err
 	}
 	stats, err := store.ExtractTar(header.GetPath(), &tarStreamReader{stream: stream}, s.opts.MaxUploadBytes)
 	if err != nil {

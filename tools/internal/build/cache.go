@@ -87,7 +87,11 @@ func (b *Builder) ensureCached(ctx context.Context, t Target) (Outcome, error) {
 		}
 		outcome = FromCache
 	} else {
-		b.Progress("  %s: compiling %s (a cold build takes ~8 min on 2 cores; later builds reuse Go's build cache and %s)", t.Name, t.Package, displayCache(b.CacheDir))
+		if t.ColdBuild != "" {
+			b.Progress("  %s: compiling %s (a cold build takes %s on 2 cores; later builds reuse Go's build cache and %s)", t.Name, t.Package, t.ColdBuild, displayCache(b.CacheDir))
+		} else {
+			b.Progress("  %s: compiling %s (cached in %s)", t.Name, t.Package, displayCache(b.CacheDir))
+		}
 		if err := b.compile(ctx, t); err != nil {
 			return "", err
 		}

@@ -75,7 +75,7 @@ func TestQuickAttemptIsRecordedInOneWrite(t *testing.T) {
 		t.Fatalf("states %v, want no Running before Succeeded", states)
 	}
 	st := task.Status
-	if st.Attempts != 1 || st.StartTime == nil || st.CompletionTime == nil || st.PodName != sidecarPod ||
+	if st.Attempts != 1 || st.StartTime == nil || st.CompletionTime == nil || st.PodName != podOf(sb) ||
 		st.Stdout != "hi\n" || stepStates(task) != "hello=Succeeded" {
 		t.Fatalf("status = %+v", st)
 	}
@@ -118,7 +118,7 @@ func TestStepSentBeforeACrashIsNotRunAgain(t *testing.T) {
 		t.Fatalf("the crashed operator's call: %v %v", first, err)
 	}
 
-	setSandboxStatus(t, sb, arlv1.SandboxPhaseReady, sidecarPod, dir)
+	setSandboxStatus(t, sb, arlv1.SandboxPhaseReady, podOf(sb), dir)
 	done := waitFinished(t, ns, "resent", 20*time.Second)
 	if done.Status.State != arlv1.TaskStateSucceeded || done.Status.Stdout != "first run\n" {
 		t.Fatalf("task = %s, stdout %q", done.Status.State, done.Status.Stdout)
@@ -157,7 +157,7 @@ func TestStepWhoseResultTheSidecarDroppedFailsWithoutRerun(t *testing.T) {
 		t.Fatalf("the earlier operator's call: %v", err)
 	}
 
-	setSandboxStatus(t, sb, arlv1.SandboxPhaseReady, sidecarPod, dir)
+	setSandboxStatus(t, sb, arlv1.SandboxPhaseReady, podOf(sb), dir)
 	done := waitFinished(t, ns, "lost", 20*time.Second)
 	if done.Status.State != arlv1.TaskStateFailed || done.Status.Reason != arlv1.TaskReasonStepResultLost || done.Status.Attempts != 1 {
 		t.Fatalf("task = %s reason %s attempts %d (%s), want Failed StepResultLost after 1 attempt", done.Status.State, done.Status.Reason, done.Status.Attempts, done.Status.Message)

@@ -54,6 +54,10 @@ func decide(task *arlv1.Task, sandbox *arlv1.Sandbox) decision {
 	case sandbox == nil:
 		return decision{kind: actWait, reason: arlv1.TaskReasonSandboxNotFound,
 			message: fmt.Sprintf("sandbox %q does not exist yet; the task runs once it is Ready", task.Spec.SandboxRef)}
+	case task.DispatchedElsewhere(sandbox.UID):
+		return decision{kind: actFail, reason: arlv1.TaskReasonSandboxReplaced,
+			message: fmt.Sprintf("sandbox %q (uid %s) that the task was dispatched to is gone; the sandbox now under that name (uid %s) is another one and gets none of this task's steps",
+				task.Spec.SandboxRef, task.Status.SandboxUID, sandbox.UID)}
 	case sandbox.Status.Phase == arlv1.SandboxPhaseFailed:
 		return decision{kind: actFail, reason: arlv1.TaskReasonSandboxFailed,
 			message: fmt.Sprintf("sandbox %q failed: %s", sandbox.Name, sandboxReadyMessage(sandbox))}

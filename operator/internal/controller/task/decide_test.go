@@ -5,6 +5,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	arlv1 "github.com/arl-infra/arl/operator/api/v1alpha1"
 )
@@ -31,7 +32,7 @@ func withSteps(t *arlv1.Task, state arlv1.TaskState, attempts int32, steps ...ar
 
 func readySandbox() *arlv1.Sandbox {
 	return &arlv1.Sandbox{
-		ObjectMeta: metav1.ObjectMeta{Name: "sb", Namespace: "ns"},
+		ObjectMeta: metav1.ObjectMeta{Name: "sb", Namespace: "ns", UID: "sb-uid"},
 		Status:     arlv1.SandboxStatus{Phase: arlv1.SandboxPhaseReady, PodIP: "10.0.0.2", PodName: "pod"},
 	}
 }
@@ -49,6 +50,11 @@ func TestDecide(t *testing.T) {
 	noIP.Status.PodIP = ""
 	deletedTask := testTask(0, "a")
 	deletedTask.DeletionTimestamp = &now
+	// boundTo records a dispatch to the sandbox with uid.
+	boundTo := func(task *arlv1.Task, uid string) *arlv1.Task {
+		task.Status.SandboxUID = types.UID(uid)
+		return task
+	}
 
 	tests := []struct {
 		name       string
@@ -97,6 +103,25 @@ func TestDecide(t *testing.T) {
 			"failed attempt with retries left: new attempt",
 			withSteps(testTask(1, "a", "b"), arlv1.TaskStateRunning, 1, arlv1.StepStateFailed, arlv1.StepStateSkipped),
 			readySandbox(), actRun, "", 0,
+		},
+		{
+			"paused in the sandbox it was dispatched to: resume",
+			boundTo(withSteps(testTask(0, "a", "b"), arlv1.TaskStateRunning, 1, arlv1.StepStateSucceeded), "sb-uid"),
+			readySandbox(), actRun, "", 1,
+		},
+		{
+			"paused, and the sandbox of that name is another one: fail, never resume there",
+			boundTo(withSteps(testTask(0, "a", "b"), arlv1.TaskStateRunning, 1, arlv1.StepStateSucceeded), "old-uid"),
+			readySandbox(), actFail, arlv1.TaskReasonSandboxReplaced, 0,
+		},
+		{
+			"retry pending, and the sandbox of that name is another one: fail",
+			boundTo(withSteps(testTask(1, "a"), arlv1.TaskStateRunning, 1, arlv1.StepStateFailed), "old-uid"),
+			readySandbox(), actFail, arlv1.TaskReasonSandboxReplaced, 0,
+		},
+		{
+			"Pending (never dispatched) tasks follow the name: run",
+			withSteps(testTask(0, "a"), arlv1.TaskStatePending, 0), readySandbox(), actRun, "", 0,
 		},
 		{
 			"failed attempt with no retries left while Running: interrupted",

@@ -207,6 +207,7 @@ func (d *dispatcher) runAttempts(ctx context.Context, j job, taskStart time.Time
 			maxAttempts: maxAttempts(task),
 			resumeFrom:  resumeFrom,
 			podName:     j.target.podName,
+			sandboxUID:  j.target.sandboxUID,
 			taskStart:   taskStart,
 		}
 		if resumeFrom == 0 {

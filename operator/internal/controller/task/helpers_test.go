@@ -74,13 +74,23 @@ func createReadySandbox(t testing.TB, ns, name, dir string) *arlv1.Sandbox {
 		Spec:       arlv1.SandboxSpec{PoolRef: testPool, KeepAlive: true},
 	}
 	create(t, sb)
-	setSandboxStatus(t, sb, arlv1.SandboxPhaseReady, sidecarPod, dir)
+	setSandboxStatus(t, sb, arlv1.SandboxPhaseReady, podOf(sb), dir)
 	return sb
 }
 
-// setSandboxStatus writes a sandbox's status as the Sandbox controller would.
+// podOf is the name of the pod a test sandbox's status names.
+func podOf(sb *arlv1.Sandbox) string { return sb.Name + "-pod" }
+
+// setSandboxStatus writes a sandbox's status as the Sandbox controller
+// would. A pod name other than "" gets, as the operator makes them, a token
+// Secret controlled by the pool (unless one exists: secretFor) and a pod
+// controlled by the sandbox, naming that Secret's uid, at 127.0.0.1 (where
+// the test sidecar listens).
 func setSandboxStatus(t testing.TB, sb *arlv1.Sandbox, phase arlv1.SandboxPhase, pod, dir string) {
 	t.Helper()
+	if pod != "" {
+		ensureSandboxPod(t, sb, pod)
+	}
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		var cur arlv1.Sandbox
 		if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(sb), &cur); err != nil {
@@ -98,6 +108,43 @@ func setSandboxStatus(t testing.TB, sb *arlv1.Sandbox, phase arlv1.SandboxPhase,
 	if err != nil {
 		t.Fatalf("set sandbox %s status: %v", sb.Name, err)
 	}
+}
+
+// ensureSandboxPod creates the pod (and its token Secret) a sandbox's
+// status names, unless it exists.
+func ensureSandboxPod(t testing.TB, sb *arlv1.Sandbox, name string) *corev1.Pod {
+	t.Helper()
+	ctx := context.Background()
+	pod := &corev1.Pod{}
+	if err := k8s.Get(ctx, client.ObjectKey{Namespace: sb.Namespace, Name: name}, pod); err == nil {
+		return pod
+	}
+	secret := &corev1.Secret{}
+	if err := k8s.Get(ctx, client.ObjectKey{Namespace: sb.Namespace, Name: name}, secret); apierrors.IsNotFound(err) {
+		secret = secretFor(t, sb.Namespace, name, sidecarToken)
+		create(t, secret)
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	var live arlv1.Sandbox
+	if err := k8s.Get(ctx, client.ObjectKeyFromObject(sb), &live); err != nil {
+		t.Fatal(err)
+	}
+	pod = &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: sb.Namespace,
+			Labels:          map[string]string{arlv1.LabelPool: testPool, arlv1.LabelState: arlv1.PodStateAllocated, arlv1.LabelSandbox: sb.Name},
+			Annotations:     map[string]string{arlv1.AnnotationTokenSecretUID: string(secret.UID)},
+			OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(&live, arlv1.GroupVersion.WithKind("Sandbox"))},
+		},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: arlv1.ExecutorContainerName, Image: "python:3.9-slim"}}},
+	}
+	create(t, pod)
+	pod.Status.PodIP = "127.0.0.1"
+	pod.Status.PodIPs = []corev1.PodIP{{IP: "127.0.0.1"}}
+	if err := k8s.Status().Update(ctx, pod); err != nil {
+		t.Fatalf("set pod %s status: %v", name, err)
+	}
+	return pod
 }
 
 // waitTask polls the API until cond holds for the task.
@@ -168,10 +215,20 @@ func eventReasons(t testing.TB, ns, name string) map[string]bool {
 	return reasons
 }
 
-func secretFor(ns, pod, token string) *corev1.Secret {
+// secretFor is a token Secret as the WarmPool controller makes it: named
+// like the pod, labelled with and controlled by the test pool of ns.
+func secretFor(t testing.TB, ns, pod, token string) *corev1.Secret {
+	t.Helper()
+	var pool arlv1.WarmPool
+	if err := k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: testPool}, &pool); err != nil {
+		t.Fatalf("get pool: %v", err)
+	}
 	return &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: pod, Namespace: ns},
-		Data:       map[string][]byte{arlv1.SidecarTokenSecretKey: []byte(token)},
+		ObjectMeta: metav1.ObjectMeta{Name: pod, Namespace: ns,
+			Labels:          map[string]string{arlv1.LabelPool: testPool},
+			OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(&pool, arlv1.GroupVersion.WithKind("WarmPool"))},
+		},
+		Data: map[string][]byte{arlv1.SidecarTokenSecretKey: []byte(token)},
 	}
 }
 

@@ -37,8 +37,13 @@ var (
 		Name: "arl_task_interrupted_total",
 		Help: "Tasks failed because an operator stopped mid-step (the step is never re-run).",
 	})
+
+	refusedTasks = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "arl_task_refused_total",
+		Help: "Tasks failed without running because their sandbox's pod, token Secret or uid was not the sandbox's own, by reason.",
+	}, []string{"reason"})
 )
 
 func init() {
-	metrics.Registry.MustRegister(taskDuration, stepDuration, queueDepth, runningTasks, statusWriteConflicts, interruptedTasks)
+	metrics.Registry.MustRegister(taskDuration, stepDuration, queueDepth, runningTasks, statusWriteConflicts, interruptedTasks, refusedTasks)
 }

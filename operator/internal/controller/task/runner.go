@@ -9,6 +9,7 @@ import (
 
 	"connectrpc.com/connect"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	arlv1 "github.com/arl-infra/arl/operator/api/v1alpha1"
 	"github.com/arl-infra/arl/operator/internal/sidecarclient"
@@ -36,6 +37,10 @@ type sandboxTarget struct {
 	token string
 	// workDir is the default working directory of Command steps.
 	workDir string
+	// sandboxUID is the sandbox the steps go to (status.sandboxUID).
+	sandboxUID types.UID
+	// secret is the pod's token Secret, checked before each read.
+	secret sidecarclient.SecretRef
 }
 
 // stepRunner sends steps to sidecars.
@@ -177,8 +182,8 @@ func withTokenRetry[T any](ctx context.Context, r *stepRunner, tg sandboxTarget,
 	if connect.CodeOf(err) != connect.CodeUnauthenticated || tg.token == "" {
 		return resp, err
 	}
-	r.tokens.Forget(tg.namespace, tg.podName)
-	token, terr := r.tokens.Token(ctx, tg.namespace, tg.podName)
+	r.tokens.Forget(tg.secret)
+	token, terr := r.tokens.Token(ctx, tg.secret)
 	if terr != nil {
 		return resp, errors.Join(err, terr)
 	}

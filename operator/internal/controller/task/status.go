@@ -6,6 +6,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	arlv1 "github.com/arl-infra/arl/operator/api/v1alpha1"
 )
@@ -21,6 +22,8 @@ type plan struct {
 	// resumeFrom is the first step this worker runs.
 	resumeFrom int
 	podName    string
+	// sandboxUID is recorded in status.sandboxUID by the attempt's first write.
+	sandboxUID types.UID
 	// taskStart is when the task's first attempt started, as precisely as
 	// this process knows it (status.startTime keeps whole seconds only).
 	taskStart time.Time
@@ -131,6 +134,9 @@ func claimedStatus(task *arlv1.Task, p plan, now time.Time) arlv1.TaskStatus {
 	}
 	st.CompletionTime, st.Duration = nil, ""
 	st.PodName = p.podName
+	if st.SandboxUID == "" {
+		st.SandboxUID = p.sandboxUID
+	}
 	st.Reason = arlv1.TaskReasonRunning
 	st.Message = fmt.Sprintf("attempt %d of %d running in pod %s", p.attempt, p.maxAttempts, p.podName)
 	st.ObservedGeneration = task.Generation

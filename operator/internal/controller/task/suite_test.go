@@ -40,10 +40,7 @@ import (
 
 const (
 	testNamespace = "task-tests"
-	// sidecarPod is the pod name the test sandboxes report; its Secret
-	// holds the sidecar's token.
-	sidecarPod = "sidecar-pod"
-	testPool   = "test-pool"
+	testPool      = "test-pool"
 )
 
 var (
@@ -208,8 +205,8 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// createFixtures makes the namespace, a WarmPool demanding tokens, and the
-// sidecar pod's token Secret.
+// createFixtures makes the namespace and a WarmPool demanding tokens (each
+// sandbox's pod and token Secret come with its status: setSandboxStatus).
 func createFixtures(ctx context.Context, ns string) error {
 	objs := []client.Object{
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}},
@@ -222,10 +219,6 @@ func createFixtures(ctx context.Context, ns string) error {
 					{Name: arlv1.ExecutorContainerName, Image: "python:3.9-slim"},
 				}}},
 			},
-		},
-		&corev1.Secret{
-			ObjectMeta: metav1.ObjectMeta{Name: sidecarPod, Namespace: ns},
-			Data:       map[string][]byte{arlv1.SidecarTokenSecretKey: []byte(sidecarToken)},
 		},
 	}
 	for _, o := range objs {

@@ -2,6 +2,7 @@ package task
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -25,6 +26,7 @@ import (
 // +kubebuilder:rbac:groups=arl.infra.io,resources=sandboxes,verbs=get;list;watch
 // +kubebuilder:rbac:groups=arl.infra.io,resources=warmpools,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get
+// +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // TaskReconciler decides what a Task needs and hands running it to the
@@ -82,6 +84,12 @@ func (r *TaskReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.
 		}
 	}
 	target, err := r.target(ctx, sandbox)
+	var refused *refusal
+	if errors.As(err, &refused) {
+		log.FromContext(ctx).Info("refused to run a task where its sandbox's status points", "sandbox", sandbox.Name, "reason", refused.reason, "message", refused.message)
+		refusedTasks.WithLabelValues(refused.reason).Inc()
+		return ctrl.Result{}, r.failWithoutRunning(ctx, &task, decision{kind: actFail, reason: refused.reason, message: refused.message})
+	}
 	if err != nil {
 		if werr := r.wait(ctx, &task, arlv1.TaskReasonSandboxNotReady, err.Error()); werr != nil {
 			return ctrl.Result{}, werr
@@ -104,24 +112,32 @@ func (r *TaskReconciler) sandboxOf(ctx context.Context, task *arlv1.Task) (*arlv
 	return &sandbox, nil
 }
 
-// target is where the sandbox's sidecar listens and the token it wants.
+// target is where the sandbox's sidecar listens and the token it wants,
+// once the pod and its token Secret are checked to be the sandbox's own
+// (trust.go): a *refusal otherwise.
 func (r *TaskReconciler) target(ctx context.Context, sandbox *arlv1.Sandbox) (sandboxTarget, error) {
 	tg := sandboxTarget{
-		addr:      net.JoinHostPort(sandbox.Status.PodIP, strconv.Itoa(r.Options.SidecarPort)),
-		namespace: sandbox.Namespace,
-		podName:   sandbox.Status.PodName,
-		workDir:   sandbox.Status.WorkDir,
+		addr:       net.JoinHostPort(sandbox.Status.PodIP, strconv.Itoa(r.Options.SidecarPort)),
+		namespace:  sandbox.Namespace,
+		podName:    sandbox.Status.PodName,
+		workDir:    sandbox.Status.WorkDir,
+		sandboxUID: sandbox.UID,
 	}
 	if tg.workDir == "" {
 		tg.workDir = arlv1.DefaultWorkDir
+	}
+	pod, err := r.sandboxPod(ctx, sandbox)
+	if err != nil {
+		return tg, err
 	}
 	auth, err := r.tokenAuth(ctx, sandbox)
 	if err != nil || !auth {
 		return tg, err
 	}
-	tg.token, err = r.tokens.Token(ctx, sandbox.Namespace, sandbox.Status.PodName)
+	tg.secret = sidecarclient.SecretRefOf(pod)
+	tg.token, err = r.tokens.Token(ctx, tg.secret)
 	if err != nil {
-		return tg, fmt.Errorf("sidecar token of pod %s: %w", sandbox.Status.PodName, err)
+		return tg, asRefusal(fmt.Errorf("sidecar token of pod %s: %w", sandbox.Status.PodName, err))
 	}
 	return tg, nil
 }

@@ -48,7 +48,8 @@ type sandboxVerdict struct {
 // judgeSandbox decides a sandbox's fate from its tasks (as the cache has
 // them) at now:
 //   - keepAlive false: deleted once one of its tasks finished and none is
-//     pending or running;
+//     pending or running (a task dispatched to an earlier sandbox of the
+//     same name is not one of its tasks);
 //   - idleTimeoutSeconds: deleted after that long with no pending or running
 //     task, counted from the latest of its lastTaskTime, its allocation, its
 //     creation and its tasks' start and completion times.
@@ -60,6 +61,9 @@ func judgeSandbox(sandbox *arlv1.Sandbox, tasks []arlv1.Task, now time.Time) san
 	last := latestOf(latest(&sandbox.CreationTimestamp), latest(sandbox.Status.AllocationTime), latest(sandbox.Status.LastTaskTime))
 	for i := range tasks {
 		t := &tasks[i]
+		if t.DispatchedElsewhere(sandbox.UID) {
+			continue // an earlier sandbox's task, of the same name
+		}
 		if t.IsFinished() {
 			hadTask = true
 		} else {

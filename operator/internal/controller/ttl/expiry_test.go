@@ -67,6 +67,13 @@ func TestJudgeSandbox(t *testing.T) {
 		{"one-shot with a pending task stays", sandbox(false, nil), []arlv1.Task{task(arlv1.TaskStateSucceeded, time.Second), task("", 0)}, false, "", time.Time{}},
 		{"one-shot whose task finished goes", sandbox(false, nil), []arlv1.Task{task(arlv1.TaskStateFailed, time.Second)}, true, arlv1.EventReasonOneShotDone, time.Time{}},
 		{"one-shot whose finished task was deleted goes (lastTaskTime)", lastTask, nil, true, arlv1.EventReasonOneShotDone, time.Time{}},
+		{"one-shot recreated under the name of one whose task finished stays", sandbox(false, nil),
+			[]arlv1.Task{func() arlv1.Task {
+				t := task(arlv1.TaskStateSucceeded, time.Second)
+				t.Status.SandboxUID = "earlier-sandbox"
+				return t
+			}()},
+			false, "", time.Time{}},
 		{"keepAlive without idle timeout stays", sandbox(true, nil), []arlv1.Task{task(arlv1.TaskStateSucceeded, time.Hour)}, false, "", time.Time{}},
 		{"idle past the timeout since the last task goes", sandbox(true, ptr[int32](60)), []arlv1.Task{task(arlv1.TaskStateSucceeded, 2*time.Minute)}, true, arlv1.EventReasonIdleTimeout, time.Time{}},
 		{"idle under the timeout is checked again when it runs out", sandbox(true, ptr[int32](60)), []arlv1.Task{task(arlv1.TaskStateSucceeded, 30*time.Second)},

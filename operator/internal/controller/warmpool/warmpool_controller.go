@@ -206,7 +206,8 @@ func (r *WarmPoolReconciler) createPods(ctx context.Context, pool *arlv1.WarmPoo
 }
 
 // createPod creates one pod named <pool>-<random5>, and before it the Secret
-// holding its sidecar token (when the pool uses tokens).
+// holding its sidecar token (when the pool uses tokens), whose uid the pod
+// carries in its AnnotationTokenSecretUID annotation.
 func (r *WarmPoolReconciler) createPod(ctx context.Context, pool *arlv1.WarmPool, hash string) error {
 	for attempt := 0; ; attempt++ {
 		name := pool.Name + "-" + utilrand.String(5)
@@ -225,6 +226,10 @@ func (r *WarmPoolReconciler) createPod(ctx context.Context, pool *arlv1.WarmPool
 				}
 				return fmt.Errorf("create token secret %s: %w", name, err)
 			}
+			// The Task controller sends a token only from the Secret
+			// this pod names by uid: never from one made by someone else
+			// under the pod's name.
+			pod.Annotations[arlv1.AnnotationTokenSecretUID] = string(secret.UID)
 		}
 		err = r.Create(ctx, pod)
 		if err == nil {

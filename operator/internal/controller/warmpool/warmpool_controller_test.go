@@ -95,6 +95,9 @@ func TestPoolCreatesPodsWithTokensAndReportsReady(t *testing.T) {
 		if len(secret.Data["token"]) != 64 || metav1.GetControllerOf(secret).Name != pool.Name {
 			t.Errorf("secret %s: token len %d, owner %v", secret.Name, len(secret.Data["token"]), metav1.GetControllerOf(secret))
 		}
+		if got := pod.Annotations[arlv1.AnnotationTokenSecretUID]; got != string(secret.UID) || got == "" {
+			t.Errorf("pod %s names token secret uid %q, its secret has %q", pod.Name, got, secret.UID)
+		}
 		if !secret.CreationTimestamp.Time.Add(-time.Second).Before(pod.CreationTimestamp.Time) {
 			t.Errorf("secret %s created after its pod", secret.Name)
 		}

@@ -228,7 +228,7 @@ func (c *containerRuntime) runOnce() (int32, runOutcome, time.Duration) {
 		cmd, err = sb.StartContainer(sandbox.ContainerSpec{
 			Argv: argv, Env: env, WorkDir: c.spec.WorkingDir, Mounts: pr.mountsFor(&c.spec),
 			Security: containerSecurity(pod, &c.spec),
-			Stdout: stdout, Stderr: stderr,
+			Stdout:   stdout, Stderr: stderr,
 		})
 	}
 	stdout.Close()

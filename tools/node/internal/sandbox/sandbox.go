@@ -117,8 +117,8 @@ type ContainerSpec struct {
 	// Security is the credentials and capabilities the command runs with.
 	Security Security
 	Stdin    *os.File // nil: /dev/null
-	Stdout  *os.File
-	Stderr  *os.File
+	Stdout   *os.File
+	Stderr   *os.File
 }
 
 // StartError is a container that could not start (missing command,
