@@ -55,6 +55,12 @@ func TestAdmissionThroughTheAPIServer(t *testing.T) {
 			p.Spec.Template.Spec.Containers[0].Name = "main"
 			return p
 		}, []string{`vwarmpool.arl.infra.io`, `named "executor"`}},
+		{"privileged injected containers", func() client.Object {
+			p := goodPool()
+			p.Name, p.Namespace = "privileged", ns
+			p.Spec.Injected = &arlv1.InjectedContainers{SecurityContext: &corev1.SecurityContext{Privileged: ptr.To(true)}}
+			return p
+		}, []string{`vwarmpool.arl.infra.io`, "spec.injected.securityContext.privileged", "need no privileges"}},
 		{"negative replicas", func() client.Object {
 			p := goodPool()
 			p.Name, p.Namespace = "neg", ns

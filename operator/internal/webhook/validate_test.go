@@ -8,6 +8,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
@@ -120,6 +121,44 @@ func TestValidateWarmPool(t *testing.T) {
 		{"no executor", func(p *arlv1.WarmPool) { p.Spec.Template.Spec.Containers[0].Name = "main" }, []string{"spec.template.spec.containers", `named "executor"`}},
 		{"negative replicas", func(p *arlv1.WarmPool) { p.Spec.Replicas = ptr.To[int32](-1) }, []string{"spec.replicas", "0 or more"}},
 		{"bad sidecarAuth", func(p *arlv1.WarmPool) { p.Spec.SidecarAuth = "Password" }, []string{"spec.sidecarAuth", "Token", "None"}},
+		{"reserved run volume", func(p *arlv1.WarmPool) {
+			p.Spec.Template.Spec.Volumes = []corev1.Volume{{Name: "arl-run"}}
+		}, []string{"spec.template.spec.volumes[0].name", `"arl-run" is reserved`}},
+		{"injected overrides within bounds", func(p *arlv1.WarmPool) {
+			p.Spec.Injected = &arlv1.InjectedContainers{
+				SecurityContext: &corev1.SecurityContext{RunAsUser: ptr.To[int64](1000), RunAsNonRoot: ptr.To(true),
+					Capabilities: &corev1.Capabilities{Add: []corev1.Capability{"DAC_OVERRIDE"}}},
+				Resources: &corev1.ResourceRequirements{
+					Requests: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("64Mi")},
+					Limits:   corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("1Gi")},
+				},
+			}
+		}, nil},
+		{"privileged injected containers", func(p *arlv1.WarmPool) {
+			p.Spec.Injected = &arlv1.InjectedContainers{SecurityContext: &corev1.SecurityContext{Privileged: ptr.To(true)}}
+		}, []string{"spec.injected.securityContext.privileged", "need no privileges"}},
+		{"injected containers with SYS_ADMIN", func(p *arlv1.WarmPool) {
+			p.Spec.Injected = &arlv1.InjectedContainers{SecurityContext: &corev1.SecurityContext{
+				Capabilities: &corev1.Capabilities{Add: []corev1.Capability{"NET_BIND_SERVICE", "SYS_ADMIN"}}}}
+		}, []string{"spec.injected.securityContext.capabilities.add[1]", "need no SYS_ADMIN"}},
+		{"injected containers with ALL capabilities", func(p *arlv1.WarmPool) {
+			p.Spec.Injected = &arlv1.InjectedContainers{SecurityContext: &corev1.SecurityContext{
+				Capabilities: &corev1.Capabilities{Add: []corev1.Capability{"ALL"}}}}
+		}, []string{"spec.injected.securityContext.capabilities.add[0]", "need no ALL"}},
+		{"runAsNonRoot as root", func(p *arlv1.WarmPool) {
+			p.Spec.Injected = &arlv1.InjectedContainers{SecurityContext: &corev1.SecurityContext{RunAsUser: ptr.To[int64](0), RunAsNonRoot: ptr.To(true)}}
+		}, []string{"spec.injected.securityContext.runAsUser", "never start as user 0"}},
+		{"injected request above its limit", func(p *arlv1.WarmPool) {
+			p.Spec.Injected = &arlv1.InjectedContainers{Resources: &corev1.ResourceRequirements{
+				Requests: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("2Gi")},
+				Limits:   corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("1Gi")},
+			}}
+		}, []string{"spec.injected.resources.requests[memory]", "less than or equal to the limit 1Gi"}},
+		{"negative injected limit", func(p *arlv1.WarmPool) {
+			p.Spec.Injected = &arlv1.InjectedContainers{Resources: &corev1.ResourceRequirements{
+				Limits: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("-1")},
+			}}
+		}, []string{"spec.injected.resources.limits[cpu]", "0 or more"}},
 		{"reserved sidecar name", func(p *arlv1.WarmPool) {
 			p.Spec.Template.Spec.Containers = append(p.Spec.Template.Spec.Containers, corev1.Container{Name: "sidecar"})
 		}, []string{"spec.template.spec.containers[1].name", "reserved"}},
