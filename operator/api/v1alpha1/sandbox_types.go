@@ -27,7 +27,8 @@ type SandboxSpec struct {
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
-	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="poolRef is immutable"
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*$')",message="must be a WarmPool name: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit"
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="poolRef is immutable: delete the sandbox and create a new one on the other pool"
 	PoolRef string `json:"poolRef"`
 
 	// keepAlive keeps the sandbox for several tasks. When false (the
@@ -147,6 +148,7 @@ const (
 // +kubebuilder:printcolumn:name="KeepAlive",type=boolean,JSONPath=`.spec.keepAlive`,priority=1
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:validation:XValidation:rule="size(self.metadata.name) <= 63",message="metadata.name must be no more than 63 characters: the sandbox's pod carries it in the label arl.infra.io/sandbox"
 type Sandbox struct {
 	metav1.TypeMeta `json:",inline"`
 	// +optional

@@ -45,9 +45,15 @@ const (
 	StepStateSkipped StepState = "Skipped"
 )
 
-// TaskStep is one step of a Task.
-// +kubebuilder:validation:XValidation:rule="self.type != 'FilePatch' || has(self.path)",message="a FilePatch step needs a path"
-// +kubebuilder:validation:XValidation:rule="self.type != 'Command' || (has(self.command) && size(self.command) > 0)",message="a Command step needs a non-empty command"
+// TaskStep is one step of a Task. Its rules are all here, as CEL on the
+// schema: Tasks have no admission webhook.
+// +kubebuilder:validation:XValidation:rule="self.type != 'FilePatch' || has(self.path)",message="a FilePatch step needs the path of the file to write",fieldPath=".path",reason=FieldValueRequired
+// +kubebuilder:validation:XValidation:rule="self.type != 'FilePatch' || !has(self.command) || size(self.command) == 0",message="a FilePatch step writes a file and runs nothing: move the command to a Command step",fieldPath=".command",reason=FieldValueForbidden
+// +kubebuilder:validation:XValidation:rule="self.type != 'FilePatch' || !has(self.workDir) || size(self.workDir) == 0",message="workDir applies to Command steps only",fieldPath=".workDir",reason=FieldValueForbidden
+// +kubebuilder:validation:XValidation:rule="self.type != 'FilePatch' || !has(self.env) || size(self.env) == 0",message="env applies to Command steps only",fieldPath=".env",reason=FieldValueForbidden
+// +kubebuilder:validation:XValidation:rule="self.type != 'Command' || (has(self.command) && size(self.command) > 0)",message="a Command step needs an argv array, e.g. [\"python\", \"app.py\"]",fieldPath=".command",reason=FieldValueRequired
+// +kubebuilder:validation:XValidation:rule="self.type != 'Command' || !has(self.content) || size(self.content) == 0",message="content belongs to FilePatch steps: write the file in a FilePatch step first",fieldPath=".content",reason=FieldValueForbidden
+// +kubebuilder:validation:XValidation:rule="self.type != 'Command' || !has(self.path) || size(self.path) == 0",message="path belongs to FilePatch steps; a Command step uses workDir",fieldPath=".path",reason=FieldValueForbidden
 type TaskStep struct {
 	// name identifies the step in status.steps; unique within the task.
 	// +required
@@ -60,9 +66,14 @@ type TaskStep struct {
 	Type StepType `json:"type"`
 
 	// path is the absolute path of the file a FilePatch step writes; it must
-	// lie inside /workspace.
+	// lie inside /workspace, without ".." segments (the sidecar refuses them).
 	// +optional
 	// +kubebuilder:validation:MaxLength=4096
+	// +kubebuilder:validation:XValidation:rule="self.startsWith('/')",message="must be an absolute path inside /workspace, e.g. /workspace/app.py"
+	// +kubebuilder:validation:XValidation:rule="!self.startsWith('/') || self.startsWith('/workspace/')",message="must stay inside /workspace, e.g. /workspace/app.py"
+	// +kubebuilder:validation:XValidation:rule="!self.contains('/../') && !self.endsWith('/..')",message="must not contain '..' segments: name the file by its path inside /workspace"
+	// +kubebuilder:validation:XValidation:rule="!self.endsWith('/')",message="must name a file inside /workspace, not a directory"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^/workspace(/+[.])*/*$')",message="must name a file inside /workspace, not the directory itself"
 	Path string `json:"path,omitempty"`
 
 	// content is what a FilePatch step writes to path.
@@ -75,16 +86,20 @@ type TaskStep struct {
 	// +optional
 	// +listType=atomic
 	// +kubebuilder:validation:MaxItems=1024
+	// +kubebuilder:validation:XValidation:rule="size(self) == 0 || size(self[0]) > 0",message="the program name (command[0]) must not be empty"
 	Command []string `json:"command,omitempty"`
 
 	// workDir is the absolute working directory of a Command step; default
 	// /workspace.
 	// +optional
 	// +kubebuilder:validation:MaxLength=4096
+	// +kubebuilder:validation:XValidation:rule="size(self) == 0 || self.startsWith('/')",message="must be an absolute path, e.g. /workspace"
 	WorkDir string `json:"workDir,omitempty"`
 
 	// env is extra environment variables of a Command step.
 	// +optional
+	// +kubebuilder:validation:MaxProperties=1024
+	// +kubebuilder:validation:XValidation:rule="self.all(name, size(name) > 0 && !name.contains('=') && !name.contains('\\u0000'))",message="an environment variable name must be non-empty and contain no '=' or NUL"
 	Env map[string]string `json:"env,omitempty"`
 }
 
@@ -103,6 +118,11 @@ type TaskSpec struct {
 	// 24h.
 	// +optional
 	// +kubebuilder:default="30s"
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[-+]?(0|(([0-9]+([.][0-9]*)?|[.][0-9]+)(ns|us|µs|μs|ms|s|m|h))+)$')",message="must be a duration such as 30s, 2m or 1h30m"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^[-+]?(0|(([0-9]+([.][0-9]*)?|[.][0-9]+)(ns|us|µs|μs|ms|s|m|h))+)$') || duration(self) > duration('0s')",message="must be positive, e.g. 30s"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^[-+]?(0|(([0-9]+([.][0-9]*)?|[.][0-9]+)(ns|us|µs|μs|ms|s|m|h))+)$') || duration(self) <= duration('24h')",message="must be at most 24h"
 	Timeout *metav1.Duration `json:"timeout,omitempty"`
 
 	// retries is how many times a failed attempt is run again (0 to 10).
@@ -119,9 +139,10 @@ type TaskSpec struct {
 	TTLSecondsAfterFinished *int32 `json:"ttlSecondsAfterFinished,omitempty"`
 
 	// steps run in order; the first failing step (non-zero exit code) stops
-	// the attempt and the later steps do not run.
+	// the attempt and the later steps do not run. Step names are unique.
 	// +required
-	// +listType=atomic
+	// +listType=map
+	// +listMapKey=name
 	// +kubebuilder:validation:MinItems=1
 	// +kubebuilder:validation:MaxItems=100
 	Steps []TaskStep `json:"steps"`

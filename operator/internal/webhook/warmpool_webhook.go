@@ -33,20 +33,13 @@ func (v *WarmPoolValidator) ValidateDelete(context.Context, *arlv1.WarmPool) (ad
 	return nil, nil
 }
 
-// ValidateWarmPool returns every problem of a WarmPool's spec.
+// ValidateWarmPool returns the problems of a WarmPool's pod template, which
+// the CRD keeps schemaless (so CEL cannot see into it): the executor
+// container must exist and the operator's own names are reserved. Replicas
+// and sidecarAuth are checked by the schema.
 func ValidateWarmPool(pool *arlv1.WarmPool) field.ErrorList {
 	var errs field.ErrorList
 	spec := field.NewPath("spec")
-	if r := pool.Spec.Replicas; r != nil && *r < 0 {
-		errs = append(errs, field.Invalid(spec.Child("replicas"), *r, "must be 0 or more"))
-	}
-	switch pool.Spec.SidecarAuth {
-	case "", arlv1.SidecarAuthToken, arlv1.SidecarAuthNone:
-	default:
-		errs = append(errs, field.NotSupported(spec.Child("sidecarAuth"), pool.Spec.SidecarAuth,
-			[]string{string(arlv1.SidecarAuthToken), string(arlv1.SidecarAuthNone)}))
-	}
-
 	podSpec := spec.Child("template", "spec")
 	containers := pool.Spec.Template.Spec.Containers
 	executors := 0

@@ -2,8 +2,12 @@
 
 ``execute`` takes the manual's step dicts (camelCase keys, as in the Task
 YAML) or generated ``TaskStep`` models, and turns them into the JSON the
-apiserver stores. Mistakes that the apiserver would reject (or, worse, prune
-silently, like ``working_dir``) fail here with a ValueError naming the step.
+apiserver stores. Unknown keys, which the apiserver would prune silently (like
+``working_dir``), fail here with a ValueError naming the step, and so do the
+common mistakes the apiserver would reject, before any request. The server's
+rules (CEL on the CRD) stay the authority: tests/test_validation_cases.py runs
+the server's case table through ``build_steps``, which must admit every valid
+case and reject only the cases the table says it catches early.
 """
 
 from __future__ import annotations
@@ -98,7 +102,7 @@ def _check_semantics(position: int, step: dict[str, Any]) -> None:
 
 
 def _forbid(label: str, step: dict[str, Any], keys: tuple[str, ...], step_type: str) -> None:
-    misplaced = [key for key in keys if key in step]
+    misplaced = [key for key in keys if step.get(key)]  # empty values are allowed, as on the server
     if misplaced:
         raise InvalidArgumentError("steps", f"{label}: a {step_type} step does not take {', '.join(misplaced)}")
 

@@ -11,7 +11,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 class TaskStep(BaseModel):
     """
-    TaskStep is one step of a Task.
+    TaskStep is one step of a Task. Its rules are all here, as CEL on the
+    schema: Tasks have no admission webhook.
     """
 
     model_config = ConfigDict(
@@ -26,7 +27,7 @@ class TaskStep(BaseModel):
     """
     content is what a FilePatch step writes to path.
     """
-    env: dict[str, str] | None = None
+    env: dict[str, str] | None = Field(None, max_length=1024)
     """
     env is extra environment variables of a Command step.
     """
@@ -37,7 +38,7 @@ class TaskStep(BaseModel):
     path: str | None = Field(None, max_length=4096)
     """
     path is the absolute path of the file a FilePatch step writes; it must
-    lie inside /workspace.
+    lie inside /workspace, without ".." segments (the sidecar refuses them).
     """
     type: Literal["FilePatch", "Command"]
     """
@@ -71,9 +72,9 @@ class TaskSpec(BaseModel):
     steps: list[TaskStep] = Field(..., max_length=100, min_length=1)
     """
     steps run in order; the first failing step (non-zero exit code) stops
-    the attempt and the later steps do not run.
+    the attempt and the later steps do not run. Step names are unique.
     """
-    timeout: str | None = "30s"
+    timeout: str | None = Field("30s", max_length=64)
     """
     timeout bounds each attempt (all its steps), e.g. "30s", "2m"; at most
     24h.
