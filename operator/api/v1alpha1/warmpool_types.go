@@ -182,5 +182,5 @@ func (p *WarmPool) DesiredReplicas() int32 {
 func (p *WarmPool) TokenAuth() bool { return p.Spec.SidecarAuth != SidecarAuthNone }
 
 func init() {
-	SchemeBuilder.Register(&WarmPool{}, &WarmPoolList{})
+	SchemeBuilder.Register(addKinds(&WarmPool{}, &WarmPoolList{}))
 }
