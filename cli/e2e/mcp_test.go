@@ -208,7 +208,8 @@ func waitExit(t *testing.T, cmd *exec.Cmd) {
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	select {
-	case <-done:
+	case err := <-done:
+		t.Logf("the MCP server exited: %v", err) // SIGTERM's exit status; waitGone checks its clean-up
 	case <-time.After(60 * time.Second):
 		_ = cmd.Process.Kill()
 		t.Fatal("the MCP server did not exit")

@@ -181,7 +181,7 @@ problems=()
 while IFS= read -r build; do
 	while IFS= read -r repo; do
 		case $repo in rules_go | gazelle) continue ;; esac
-		printf '%s\n' "${direct_repos[@]}" | grep -qxF "$repo" && continue
+		printf '%s\n' "${direct_repos[@]}" | grep -xF "$repo" >/dev/null && continue # not -q: grep -q exits early, printf gets SIGPIPE and pipefail fails the test
 		dir=$(module_of "$build")
 		problems+=("$(jq -r --arg repo "$repo" --arg dir "$dir" --arg build "$build" "$jq_defs"'
 			(first(.[] | select(.Dir == $dir) | .Require // [] | .[] | select(.Path | repo_name == $repo)) // null) as $req

@@ -28,3 +28,20 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- define "arl.webhookService" -}}arl-webhook-service{{- end }}
 {{- define "arl.webhookConfig" -}}arl-validating-webhook-configuration{{- end }}
 {{- define "arl.webhookSecret" -}}arl-webhook-cert{{- end }}
+
+{{- /*
+arl.generatedRules: the rules of the object of kind .kind (ClusterRole or
+Role) in files/role.yaml, controller-gen's output from the +kubebuilder:rbac
+markers; a YAML list.
+*/ -}}
+{{- define "arl.generatedRules" -}}
+{{- $rules := list }}
+{{- range $doc := regexSplit "(?m)^---[ \t]*$" (.root.Files.Get "files/role.yaml") -1 }}
+{{- $obj := fromYaml $doc }}
+{{- if eq (toString (get $obj "kind")) $.kind }}
+{{- $rules = get $obj "rules" }}
+{{- end }}
+{{- end }}
+{{- if not $rules }}{{ fail (printf "files/role.yaml has no %s: run make manifests" $.kind) }}{{ end }}
+{{- toYaml $rules }}
+{{- end }}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -53,7 +54,7 @@ func interact(ctx context.Context, o *Options, conn *sandbox.Conn, command []str
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stream := conn.Client.Interact(ctx)
-	defer stream.CloseResponse()
+	defer func() { _ = stream.CloseResponse() }() // the result is the exit code (or the error) returned below
 
 	inFile, inIsFile := o.IO.In.(*os.File)
 	tty := inIsFile && term.IsTerminal(int(inFile.Fd()))
@@ -114,6 +115,9 @@ func interact(ctx context.Context, o *Options, conn *sandbox.Conn, command []str
 	}()
 	for {
 		msg, err := stream.Receive()
+		if errors.Is(err, io.EOF) {
+			return 0, errNoEnd
+		}
 		if err != nil {
 			return 0, fmt.Errorf("shell stream: %w", err)
 		}

@@ -40,7 +40,7 @@ func Upload(ctx context.Context, c sidecarv1connect.SidecarServiceClient, src, d
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stream := c.Interact(ctx)
-	defer stream.CloseResponse()
+	defer func() { _ = stream.CloseResponse() }() // the copy's result is the tar's exit, checked below
 	start := &sidecarv1.InteractStart{Command: []string{"sh", "-c", unpackScript, "sh", name, dst}}
 	if err := stream.Send(&sidecarv1.InteractRequest{Event: &sidecarv1.InteractRequest_Start{Start: start}}); err != nil {
 		return fmt.Errorf("starting tar in the sandbox: %w", err)

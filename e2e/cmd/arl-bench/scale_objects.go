@@ -106,12 +106,19 @@ func createRetrying(ctx context.Context, ri dynamic.ResourceInterface, o *unstru
 		if err == nil || apierrors.IsAlreadyExists(err) {
 			return nil
 		}
-		if ctx.Err() != nil || !(apierrors.IsTooManyRequests(err) || apierrors.IsServerTimeout(err) || apierrors.IsInternalError(err) || apierrors.IsTimeout(err) || apierrors.IsServiceUnavailable(err)) {
+		if ctx.Err() != nil || !busy(err) {
 			break
 		}
 		time.Sleep(time.Duration(50*(attempt+1)) * time.Millisecond)
 	}
 	return fmt.Errorf("create %s %s: %w", o.GetKind(), o.GetName(), err)
+}
+
+// busy says whether err is the API server or a webhook being busy, which a
+// retry may get past.
+func busy(err error) bool {
+	return apierrors.IsTooManyRequests(err) || apierrors.IsServerTimeout(err) || apierrors.IsInternalError(err) ||
+		apierrors.IsTimeout(err) || apierrors.IsServiceUnavailable(err)
 }
 
 // readyTracker follows one watch over a namespace's objects of a kind and

@@ -174,5 +174,5 @@ type SandboxList struct {
 }
 
 func init() {
-	SchemeBuilder.Register(&Sandbox{}, &SandboxList{})
+	SchemeBuilder.Register(addKinds(&Sandbox{}, &SandboxList{}))
 }

@@ -389,5 +389,5 @@ func (t *Task) DispatchedElsewhere(sandboxUID types.UID) bool {
 }
 
 func init() {
-	SchemeBuilder.Register(&Task{}, &TaskList{})
+	SchemeBuilder.Register(addKinds(&Task{}, &TaskList{}))
 }

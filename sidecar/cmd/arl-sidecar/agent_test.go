@@ -150,7 +150,9 @@ func TestAgentMode(t *testing.T) {
 			exit = end.GetExitCode()
 		}
 	}
-	bidi.CloseResponse()
+	if err := bidi.CloseResponse(); err != nil {
+		t.Errorf("close response: %v", err)
+	}
 	if out.String() != "echo me" || exit != 0 {
 		t.Fatalf("Interact via agent: %q exit %d", out.String(), exit)
 	}

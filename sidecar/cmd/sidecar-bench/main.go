@@ -6,6 +6,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -82,7 +83,7 @@ func run(n, runs, warmup int, binary, agentBinary string) error {
 	where := "in-process server"
 	if binary == "" {
 		srv := server.NewHTTPServer(sc.Handler)
-		go srv.Serve(l)
+		go serveUntilClosed(srv, l)
 		defer srv.Close()
 	} else {
 		addr := l.Addr().String()
@@ -313,6 +314,13 @@ func startAgentPair(binary, workspace string, log *slog.Logger) (string, func(),
 		return "", nil, err
 	}
 	srv := server.NewHTTPServer(sc.Handler)
-	go srv.Serve(l)
+	go serveUntilClosed(srv, l)
 	return "http://" + l.Addr().String(), func() { srv.Close(); sc.Close(); stopAgent() }, nil
+}
+
+// serveUntilClosed runs srv on l until it is closed; any other end is reported.
+func serveUntilClosed(srv *http.Server, l net.Listener) {
+	if err := srv.Serve(l); !errors.Is(err, http.ErrServerClosed) {
+		fmt.Fprintln(os.Stderr, "sidecar-bench: serve:", err)
+	}
 }

@@ -125,7 +125,9 @@ func TestWipeEmptiesButKeepsRoot(t *testing.T) {
 	_, root := newStore(t)
 	for _, p := range []string{"a/b/c", "d", ".hidden"} {
 		full := filepath.Join(root, p)
-		os.MkdirAll(filepath.Dir(full), 0o755)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
 		if err := os.WriteFile(full, []byte("x"), 0o644); err != nil {
 			t.Fatal(err)
 		}

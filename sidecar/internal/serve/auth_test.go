@@ -48,7 +48,7 @@ func TestAuthRequiresTheBearerTokenExceptForHealth(t *testing.T) {
 	if _, err := stream.Receive(); connect.CodeOf(err) != connect.CodeUnauthenticated {
 		t.Errorf("gRPC Interact without token: %v", err)
 	}
-	stream.CloseResponse()
+	closeResponse(t, stream)
 	if _, err := anonymous.Health(ctx, connect.NewRequest(&sidecarv1.HealthRequest{})); err != nil {
 		t.Errorf("gRPC Health without token: %v", err)
 	}

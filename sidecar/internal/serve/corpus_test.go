@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -366,8 +367,10 @@ func (s *testSidecar) rawGRPC(t *testing.T, procedure string, payload []byte) (c
 	if status == "" {
 		status = resp.Header.Get("Grpc-Status")
 	}
-	var code int
-	fmt.Sscan(status, &code)
+	code, err := strconv.Atoi(status)
+	if err != nil {
+		t.Fatalf("raw gRPC: grpc-status %q is not a number: %v", status, err)
+	}
 	msg := resp.Trailer.Get("Grpc-Message") + resp.Header.Get("Grpc-Message")
 	return connect.Code(code), msg
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -66,7 +67,11 @@ func startSidecar(t testing.TB, cfg Config) *testSidecar {
 		t.Fatal(err)
 	}
 	srv := server.NewHTTPServer(sc.Handler)
-	go srv.Serve(l)
+	go func() {
+		if err := srv.Serve(l); !errors.Is(err, http.ErrServerClosed) {
+			t.Errorf("serve: %v", err)
+		}
+	}()
 	var h2c http.Protocols
 	h2c.SetUnencryptedHTTP2(true)
 	ts := &testSidecar{
@@ -163,4 +168,13 @@ func processAlive(pid int) bool {
 	}
 	i := bytes.LastIndexByte(data, ')')
 	return i > 0 && i+2 < len(data) && data[i+2] != 'Z'
+}
+
+// closeResponse closes the response side of a client stream, failing the
+// test when that fails.
+func closeResponse(t *testing.T, stream interface{ CloseResponse() error }) {
+	t.Helper()
+	if err := stream.CloseResponse(); err != nil {
+		t.Errorf("close response: %v", err)
+	}
 }

@@ -180,7 +180,7 @@ func testExecuteStream(ctx context.Context, t *testing.T, c sidecarv1connect.Sid
 func testInteract(ctx context.Context, t *testing.T, c sidecarv1connect.SidecarServiceClient, pty bool) {
 	t.Helper()
 	stream := c.Interact(ctx)
-	defer stream.CloseResponse()
+	defer closeResponse(t, stream)
 	start := &sidecarv1.InteractStart{Command: []string{"sh", "-c", "read line; echo got:$line; stty size 2>/dev/null || echo nopty; cat"}, Pty: pty}
 	if pty {
 		start.Size = &sidecarv1.WindowSize{Rows: 24, Cols: 80}
@@ -369,13 +369,13 @@ func atoi(t *testing.T, s string) int {
 func TestInteractNeedsAStartFirst(t *testing.T) {
 	sc := startSidecar(t, Config{})
 	stream := sc.client(connect.WithGRPC()).Interact(context.Background())
-	defer stream.CloseResponse()
+	defer closeResponse(t, stream)
 	must(t, stream.Send(&sidecarv1.InteractRequest{Event: &sidecarv1.InteractRequest_Stdin{Stdin: []byte("x")}}))
 	if _, err := stream.Receive(); connect.CodeOf(err) != connect.CodeInvalidArgument {
 		t.Fatalf("Interact starting with stdin: %v, want InvalidArgument", err)
 	}
 	empty := sc.client(connect.WithGRPC()).Interact(context.Background())
-	defer empty.CloseResponse()
+	defer closeResponse(t, empty)
 	must(t, empty.Send(&sidecarv1.InteractRequest{Event: &sidecarv1.InteractRequest_Start{Start: &sidecarv1.InteractStart{}}}))
 	if _, err := empty.Receive(); connect.CodeOf(err) != connect.CodeInvalidArgument {
 		t.Fatalf("Interact with an empty command: %v, want InvalidArgument", err)

@@ -69,7 +69,7 @@ var taskNeedsWork = predicate.Funcs{
 	UpdateFunc: func(e event.UpdateEvent) bool {
 		old, oldOK := e.ObjectOld.(*arlv1.Task)
 		cur, curOK := e.ObjectNew.(*arlv1.Task)
-		return !oldOK || !curOK || !(old.IsFinished() && cur.IsFinished())
+		return !oldOK || !curOK || !old.IsFinished() || !cur.IsFinished()
 	},
 }
 

@@ -2,7 +2,6 @@ package task
 
 import (
 	"context"
-	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -129,7 +128,7 @@ func waitFile(t *testing.T, path string, timeout time.Duration) {
 	deadline := time.Now().Add(timeout)
 	for countLines(t, path) == 0 {
 		if time.Now().After(deadline) {
-			t.Fatal(fmt.Sprintf("%s not written within %v", path, timeout))
+			t.Fatalf("%s not written within %v", path, timeout)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
