@@ -51,9 +51,11 @@ func installOperator(ctx context.Context, l Layout, r *reporter, timeout time.Du
 	return nil
 }
 
-// webhookProbe is a Task the operator's webhook admits; creating it with
-// --dry-run=server goes through the webhook and stores nothing.
-const webhookProbe = `{"apiVersion":"arl.infra.io/v1alpha1","kind":"Task","metadata":{"name":"arl-local-webhook-probe","namespace":"default"},"spec":{"sandboxRef":"x","steps":[{"name":"a","type":"Command","command":["true"]}]}}`
+// webhookProbe is a WarmPool the operator's webhook admits (Tasks and
+// Sandboxes have no webhook: their rules are CEL; the WarmPool template's
+// are the webhook's, failurePolicy Fail); creating it with --dry-run=server
+// goes through the webhook and stores nothing.
+const webhookProbe = `{"apiVersion":"arl.infra.io/v1alpha1","kind":"WarmPool","metadata":{"name":"arl-local-webhook-probe","namespace":"default"},"spec":{"replicas":1,"template":{"spec":{"containers":[{"name":"executor","image":"busybox","command":["sleep","infinity"]}]}}}}`
 
 // waitForWebhooks waits until the API server can call the operator's
 // webhooks: the Deployment can be available a moment before the API server
