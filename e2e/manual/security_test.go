@@ -172,3 +172,80 @@ spec:
 	}
 	fw.K(t, "delete", "task", "sec-recreate-task")
 }
+
+// Pool pods are hardened by default: the injected containers drop every
+// capability and run as the executor's user when the template names one;
+// /arl is read-only for sandbox code; and the quick start's steps (a file
+// written by the sidecar, commands run by the agent, a file written into a
+// directory the code made) still work with both as a non-root user.
+func TestPoolPodsAreHardenedAndServeANonRootExecutor(t *testing.T) {
+	const pool, sb = "sec-user-pool", "sec-user"
+	t.Cleanup(func() {
+		fw.K(t, "delete", "sandbox", sb, "--ignore-not-found")
+		fw.K(t, "delete", "warmpool", pool, "--ignore-not-found")
+	})
+	fw.ApplyYAML(t, `apiVersion: arl.infra.io/v1alpha1
+kind: WarmPool
+metadata:
+  name: sec-user-pool
+spec:
+  replicas: 1
+  template:
+    spec:
+      securityContext:
+        runAsUser: 1000
+        runAsGroup: 1000
+      containers:
+        - name: executor
+          image: python:3.9-slim
+          command: ["sleep", "infinity"]
+`)
+	fw.ApplyYAML(t, "apiVersion: arl.infra.io/v1alpha1\nkind: Sandbox\nmetadata:\n  name: sec-user\nspec:\n  poolRef: sec-user-pool\n  keepAlive: true\n")
+	fw.WaitFor(t, "sandbox/"+sb, ".status.phase", "Ready", 2*time.Minute)
+	pod := fw.JSONPath(t, "sandbox/"+sb, ".status.podName")
+	for _, c := range []string{`containers[?(@.name=="sidecar")]`, `initContainers[?(@.name=="arl-install")]`} {
+		got := fw.JSONPath(t, "pod/"+pod, ".spec."+c+".securityContext")
+		for _, want := range []string{`"allowPrivilegeEscalation":false`, `"drop":["ALL"]`, `"readOnlyRootFilesystem":true`,
+			`"runAsNonRoot":true`, `"runAsUser":1000`, `"type":"RuntimeDefault"`} {
+			if !strings.Contains(got, want) {
+				t.Errorf("%s securityContext %s lacks %s", c, got, want)
+			}
+		}
+	}
+
+	fw.K(t, "delete", "task", "sec-user-task", "--ignore-not-found", "--wait=true")
+	fw.ApplyYAML(t, `apiVersion: arl.infra.io/v1alpha1
+kind: Task
+metadata:
+  name: sec-user-task
+spec:
+  sandboxRef: sec-user
+  steps:
+    - name: write-code
+      type: FilePatch
+      path: /workspace/hello.sh
+      content: |
+        echo "Hello from ARL!"
+    - name: run-code
+      type: Command
+      command: ["sh", "-c", "sh /workspace/hello.sh; id -u; mkdir /workspace/made"]
+    - name: write-into-made
+      type: FilePatch
+      path: /workspace/made/note.txt
+      content: "written by the sidecar"
+    - name: arl-is-read-only
+      type: Command
+      command: ["sh", "-c", "cat /workspace/made/note.txt; echo; if touch /arl/bin/x 2>/dev/null; then echo writable; else echo read-only; fi; test -S /run/arl/agent.sock && echo socket"]
+`)
+	fw.K(t, "wait", "--for=condition=Complete", "task/sec-user-task", "--timeout=60s")
+	out := fw.JSONPath(t, "task/sec-user-task", ".status.stdout")
+	for _, want := range []string{"Hello from ARL!", "1000", "written by the sidecar", "read-only", "socket"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stdout %q lacks %q", out, want)
+		}
+	}
+	if strings.Contains(out, "writable") {
+		t.Errorf("sandbox code could write /arl: %q", out)
+	}
+	fw.K(t, "delete", "task", "sec-user-task")
+}

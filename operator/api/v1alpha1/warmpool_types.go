@@ -31,9 +31,10 @@ type WarmPoolSpec struct {
 	// template is the pod template of the pool's pods. It must have a
 	// container named "executor" (the user's code runs there). The operator
 	// adds the "sidecar" container, the "arl-install" init container, the
-	// "arl-tools" volume, a "workspace" volume mounted at /workspace when the
-	// template has none, and its labels. Changing it replaces idle pods,
-	// never allocated ones.
+	// "arl-tools" and "arl-run" volumes, a "workspace" volume mounted at
+	// /workspace when the template has none (a workspace emptyDir without a
+	// sizeLimit gets the operator's --workspace-size-limit), and its labels.
+	// Changing it replaces idle pods, never allocated ones.
 	// +required
 	// +kubebuilder:validation:Type=object
 	// +kubebuilder:validation:Schemaless
@@ -51,6 +52,30 @@ type WarmPoolSpec struct {
 	// spec.taskConcurrency: Parallel or Serial. Unset: Parallel.
 	// +optional
 	TaskConcurrency TaskConcurrency `json:"taskConcurrency,omitempty"`
+
+	// injected overrides what the operator sets on the containers it adds
+	// to every pod (the "sidecar" container and the "arl-install" init
+	// container). Unset: the hardened defaults (docs/security.md).
+	// +optional
+	Injected *InjectedContainers `json:"injected,omitempty"`
+}
+
+// InjectedContainers overrides the settings of the containers the operator
+// adds to a pool's pods.
+type InjectedContainers struct {
+	// securityContext replaces, as a whole, the default securityContext of
+	// the injected containers: every capability dropped, no privilege
+	// escalation, a read-only root filesystem, the RuntimeDefault seccomp
+	// profile, and the executor's runAsUser/runAsGroup when the template
+	// sets them (non-root when that user is). Privileged settings are
+	// refused: the injected containers never need them.
+	// +optional
+	SecurityContext *corev1.SecurityContext `json:"securityContext,omitempty"`
+
+	// resources replaces the operator's --sidecar-resources (the chart's
+	// sidecar.resources) for the injected containers of this pool.
+	// +optional
+	Resources *corev1.ResourceRequirements `json:"resources,omitempty"`
 }
 
 // WarmPoolStatus is the observed state of a WarmPool.

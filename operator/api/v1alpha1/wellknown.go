@@ -37,8 +37,14 @@ const (
 	// ToolsVolumeName is the emptyDir shared by the init container, the
 	// executor and the sidecar, mounted at ToolsMountPath.
 	ToolsVolumeName = "arl-tools"
-	// ToolsMountPath is where the tools volume is mounted.
+	// ToolsMountPath is where the tools volume is mounted (read-only in
+	// the executor).
 	ToolsMountPath = "/arl"
+	// RunVolumeName is the emptyDir shared by the executor and the sidecar
+	// for the agent's socket, mounted at RunMountPath.
+	RunVolumeName = "arl-run"
+	// RunMountPath is where the run volume is mounted.
+	RunMountPath = "/run/arl"
 	// WorkspaceVolumeName is the volume mounted at DefaultWorkDir.
 	WorkspaceVolumeName = "workspace"
 	// DefaultWorkDir is the working directory of a sandbox and the default

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/arl-infra/arl/operator/internal/controller/task"
 )
@@ -29,6 +30,9 @@ type config struct {
 
 	sidecarImage     string
 	sidecarResources corev1.ResourceRequirements
+	// workspaceSizeLimit is the sizeLimit of pool pods' workspace emptyDirs
+	// that have none; zero: unlimited.
+	workspaceSizeLimit resource.Quantity
 
 	maxConcurrentTasks  int
 	taskWorkers         int
@@ -46,6 +50,9 @@ type config struct {
 const (
 	defaultSidecarImage = "ghcr.io/arl-infra/arl-sidecar:v0.1.0"
 	defaultNamespace    = "arl-system"
+	// defaultWorkspaceSizeLimit bounds a sandbox's workspace when its pool
+	// says nothing: past it the kubelet evicts the pod.
+	defaultWorkspaceSizeLimit = "10Gi"
 )
 
 func bindFlags(fs *flag.FlagSet) *config {
@@ -66,7 +73,9 @@ func bindFlags(fs *flag.FlagSet) *config {
 	fs.StringVar(&c.namespace, "namespace", envOr("POD_NAMESPACE", defaultNamespace), "namespace the operator runs in")
 
 	fs.StringVar(&c.sidecarImage, "sidecar-image", defaultSidecarImage, "image of the sidecar injected into pool pods")
-	fs.Var(resourcesFlag{&c.sidecarResources}, "sidecar-resources", "requests and limits of the sidecar container in pool pods, as JSON (empty: none)")
+	fs.Var(resourcesFlag{&c.sidecarResources}, "sidecar-resources", "requests and limits of the injected containers (sidecar, arl-install) of pool pods, as JSON (empty: none); a pool's spec.injected.resources replaces them")
+	c.workspaceSizeLimit = resource.MustParse(defaultWorkspaceSizeLimit)
+	fs.Var(quantityFlag{&c.workspaceSizeLimit}, "workspace-size-limit", "sizeLimit given to a pool pod's workspace emptyDir that has none (\"0\": unlimited)")
 
 	fs.IntVar(&c.maxConcurrentTasks, "max-concurrent-tasks", 64, "tasks whose steps run at the same time")
 	fs.IntVar(&c.taskWorkers, "task-workers", 4, "reconcile workers of the Task controller")

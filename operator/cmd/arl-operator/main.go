@@ -86,7 +86,7 @@ func run(ctx context.Context, cfg *config) error {
 		}
 		return mgr.GetEventRecorder(name)
 	}
-	pods := poolpod.PodConfig{SidecarImage: cfg.sidecarImage, SidecarResources: cfg.sidecarResources}
+	pods := poolpod.PodConfig{SidecarImage: cfg.sidecarImage, SidecarResources: cfg.sidecarResources, WorkspaceSizeLimit: cfg.workspaceSizeLimit}
 	claims := poolpod.NewPodClaims() // shared: a pool never deletes a pod promised to a sandbox
 	if err := (&warmpool.WarmPoolReconciler{
 		Client: mgr.GetClient(), Scheme: mgr.GetScheme(), Recorder: recorder("arl-warmpool-controller"),

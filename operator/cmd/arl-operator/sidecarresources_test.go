@@ -28,3 +28,24 @@ func TestSidecarResourcesFlag(t *testing.T) {
 		t.Fatalf("bad value: %v, want an error showing the JSON form", err)
 	}
 }
+
+func TestWorkspaceSizeLimitFlag(t *testing.T) {
+	parse := func(args ...string) (*config, error) {
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		cfg := bindFlags(fs)
+		return cfg, fs.Parse(args)
+	}
+	cfg, err := parse()
+	if err != nil || cfg.workspaceSizeLimit.String() != "10Gi" {
+		t.Fatalf("default %s (%v), want 10Gi", cfg.workspaceSizeLimit.String(), err)
+	}
+	if cfg, err = parse("--workspace-size-limit=0"); err != nil || !cfg.workspaceSizeLimit.IsZero() {
+		t.Fatalf("0: %s (%v), want unlimited", cfg.workspaceSizeLimit.String(), err)
+	}
+	for _, bad := range []string{"lots", "-1Gi"} {
+		if _, err := parse("--workspace-size-limit=" + bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}

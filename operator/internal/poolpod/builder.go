@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
@@ -18,15 +19,25 @@ import (
 const (
 	sidecarEntrypoint  = "/usr/local/bin/arl-sidecar"
 	sidecarInToolsPath = arlv1.ToolsMountPath + "/bin/arl-sidecar"
-	agentSocket        = arlv1.ToolsMountPath + "/agent.sock"
+	agentSocket        = arlv1.RunMountPath + "/agent.sock"
+	// runVolumeSize bounds the run volume: it holds one socket.
+	runVolumeSize = "1Mi"
+	// layoutVersion changes whenever what BuildPod injects changes, so idle
+	// pods built by an older operator are replaced (TemplateHash).
+	layoutVersion = "2"
 )
 
 // PodConfig is what the operator adds to every pool pod, beside the template.
 type PodConfig struct {
 	// SidecarImage is the image of the sidecar and of the arl-install init container.
 	SidecarImage string
-	// SidecarResources are the sidecar container's requests and limits (--sidecar-resources).
+	// SidecarResources are the injected containers' requests and limits
+	// (--sidecar-resources), unless the pool's spec.injected.resources
+	// replaces them.
 	SidecarResources corev1.ResourceRequirements
+	// WorkspaceSizeLimit is the sizeLimit of a workspace emptyDir that has
+	// none (--workspace-size-limit); zero leaves it unlimited.
+	WorkspaceSizeLimit resource.Quantity
 }
 
 // TemplateHash identifies the pod a pool builds: its template, its auth mode
@@ -42,6 +53,9 @@ func TemplateHash(pool *arlv1.WarmPool, cfg PodConfig) string {
 		r, _ := json.Marshal(res)
 		_, _ = h.Write(r)
 	}
+	injected, _ := json.Marshal(pool.Spec.Injected)
+	_, _ = h.Write([]byte("\x00" + layoutVersion + "\x00" + cfg.WorkspaceSizeLimit.String() + "\x00"))
+	_, _ = h.Write(injected)
 	return strconv.FormatUint(h.Sum64(), 36)
 }
 
@@ -70,28 +84,45 @@ func BuildPod(pool *arlv1.WarmPool, name, hash string, cfg PodConfig) (*corev1.P
 	if spec.AutomountServiceAccountToken == nil {
 		spec.AutomountServiceAccountToken = ptr.To(false)
 	}
-	workspaceMountPath := ensureWorkspace(&spec, executor)
-	spec.Volumes = append(spec.Volumes, corev1.Volume{
-		Name:         arlv1.ToolsVolumeName,
-		VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}},
-	})
+	workspaceMountPath := ensureWorkspace(&spec, executor, cfg.WorkspaceSizeLimit)
+	spec.Volumes = append(spec.Volumes,
+		corev1.Volume{Name: arlv1.ToolsVolumeName, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
+		corev1.Volume{Name: arlv1.RunVolumeName, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{
+			SizeLimit: ptr.To(resource.MustParse(runVolumeSize)),
+		}}},
+	)
 	toolsMount := corev1.VolumeMount{Name: arlv1.ToolsVolumeName, MountPath: arlv1.ToolsMountPath}
+	runMount := corev1.VolumeMount{Name: arlv1.RunVolumeName, MountPath: arlv1.RunMountPath}
+	security := injectedSecurityContext(pool, &spec, executor)
+	resources := cfg.SidecarResources
+	if inj := pool.Spec.Injected; inj != nil && inj.Resources != nil {
+		resources = *inj.Resources.DeepCopy()
+	}
 
 	spec.InitContainers = append([]corev1.Container{{
-		Name:         arlv1.InstallInitContainerName,
-		Image:        cfg.SidecarImage,
-		Command:      []string{sidecarEntrypoint, "install", sidecarInToolsPath},
-		VolumeMounts: []corev1.VolumeMount{toolsMount},
+		Name:            arlv1.InstallInitContainerName,
+		Image:           cfg.SidecarImage,
+		Command:         []string{sidecarEntrypoint, "install", sidecarInToolsPath},
+		VolumeMounts:    []corev1.VolumeMount{toolsMount},
+		Resources:       *resources.DeepCopy(),
+		SecurityContext: security.DeepCopy(),
 	}}, spec.InitContainers...)
 
+	// The executor runs the agent from /arl, which it may not change; the
+	// agent's socket lives in the run volume.
 	exec := &spec.Containers[executor]
 	wrapped := []string{sidecarInToolsPath, "agent", "--socket=" + agentSocket, "--"}
 	wrapped = append(wrapped, exec.Command...)
 	wrapped = append(wrapped, exec.Args...)
 	exec.Command, exec.Args = wrapped, nil
-	exec.VolumeMounts = append(exec.VolumeMounts, toolsMount)
+	readOnlyTools := toolsMount
+	readOnlyTools.ReadOnly = true
+	exec.VolumeMounts = append(exec.VolumeMounts, readOnlyTools, runMount)
 
-	spec.Containers = append(spec.Containers, sidecarContainer(pool, name, workspaceMountPath, toolsMount, cfg))
+	sidecar := sidecarContainer(pool, name, workspaceMountPath, runMount, cfg)
+	sidecar.Resources = resources
+	sidecar.SecurityContext = security
+	spec.Containers = append(spec.Containers, sidecar)
 
 	pod := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{
@@ -108,20 +139,25 @@ func BuildPod(pool *arlv1.WarmPool, name, hash string, cfg PodConfig) (*corev1.P
 }
 
 // ensureWorkspace makes sure the pod has a "workspace" volume mounted in the
-// executor, and returns the executor's mount path of it.
-func ensureWorkspace(spec *corev1.PodSpec, executor int) string {
-	hasVolume := false
-	for _, v := range spec.Volumes {
+// executor, gives a workspace emptyDir without a sizeLimit sizeLimit (when
+// not zero), and returns the executor's mount path of it.
+func ensureWorkspace(spec *corev1.PodSpec, executor int, sizeLimit resource.Quantity) string {
+	found := -1
+	for i, v := range spec.Volumes {
 		if v.Name == arlv1.WorkspaceVolumeName {
-			hasVolume = true
+			found = i
 			break
 		}
 	}
-	if !hasVolume {
+	if found < 0 {
 		spec.Volumes = append(spec.Volumes, corev1.Volume{
 			Name:         arlv1.WorkspaceVolumeName,
 			VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}},
 		})
+		found = len(spec.Volumes) - 1
+	}
+	if ed := spec.Volumes[found].EmptyDir; ed != nil && ed.SizeLimit == nil && !sizeLimit.IsZero() {
+		ed.SizeLimit = ptr.To(sizeLimit.DeepCopy())
 	}
 	exec := &spec.Containers[executor]
 	for _, m := range exec.VolumeMounts {
@@ -135,11 +171,10 @@ func ensureWorkspace(spec *corev1.PodSpec, executor int) string {
 	return arlv1.DefaultWorkDir
 }
 
-func sidecarContainer(pool *arlv1.WarmPool, podName, workspace string, tools corev1.VolumeMount, cfg PodConfig) corev1.Container {
+func sidecarContainer(pool *arlv1.WarmPool, podName, workspace string, run corev1.VolumeMount, cfg PodConfig) corev1.Container {
 	c := corev1.Container{
-		Name:      arlv1.SidecarContainerName,
-		Image:     cfg.SidecarImage,
-		Resources: cfg.SidecarResources,
+		Name:  arlv1.SidecarContainerName,
+		Image: cfg.SidecarImage,
 		Command: []string{
 			sidecarEntrypoint, "serve",
 			"--http-addr=:" + strconv.Itoa(arlv1.SidecarHTTPPort),
@@ -152,7 +187,7 @@ func sidecarContainer(pool *arlv1.WarmPool, podName, workspace string, tools cor
 			{Name: "grpc", ContainerPort: arlv1.SidecarGRPCPort, Protocol: corev1.ProtocolTCP},
 		},
 		VolumeMounts: []corev1.VolumeMount{
-			tools,
+			run,
 			{Name: arlv1.WorkspaceVolumeName, MountPath: workspace},
 		},
 		ReadinessProbe: &corev1.Probe{

@@ -81,25 +81,30 @@ func TestBuildPodInjectsTheContractLayout(t *testing.T) {
 	}
 
 	exec := container(t, pod, "executor")
-	wantCmd := []string{"/arl/bin/arl-sidecar", "agent", "--socket=/arl/agent.sock", "--", "sleep", "infinity"}
+	wantCmd := []string{"/arl/bin/arl-sidecar", "agent", "--socket=/run/arl/agent.sock", "--", "sleep", "infinity"}
 	if !slices.Equal(exec.Command, wantCmd) || exec.Args != nil {
 		t.Errorf("executor command = %q args %q, want %q", exec.Command, exec.Args, wantCmd)
 	}
-	if mountPath(exec, "arl-tools") != "/arl" || mountPath(exec, "workspace") != "/workspace" {
+	if mountPath(exec, "arl-tools") != "/arl" || mountPath(exec, "arl-run") != "/run/arl" || mountPath(exec, "workspace") != "/workspace" {
 		t.Errorf("executor mounts = %+v", exec.VolumeMounts)
+	}
+	for _, m := range exec.VolumeMounts {
+		if m.ReadOnly != (m.Name == "arl-tools") {
+			t.Errorf("executor mount %s readOnly %v: only /arl is read-only", m.Name, m.ReadOnly)
+		}
 	}
 
 	sc := container(t, pod, "sidecar")
 	wantSidecar := []string{"/usr/local/bin/arl-sidecar", "serve", "--http-addr=:8080", "--grpc-addr=:50051",
-		"--workspace=/workspace", "--agent-socket=/arl/agent.sock"}
+		"--workspace=/workspace", "--agent-socket=/run/arl/agent.sock"}
 	if sc.Image != testPods.SidecarImage || !slices.Equal(sc.Command, wantSidecar) {
 		t.Errorf("sidecar = %s %q", sc.Image, sc.Command)
 	}
 	if p := sc.ReadinessProbe; p == nil || p.HTTPGet == nil || p.HTTPGet.Path != "/health" || p.HTTPGet.Port.IntValue() != 8080 {
 		t.Errorf("sidecar readiness probe = %+v", sc.ReadinessProbe)
 	}
-	if mountPath(sc, "arl-tools") != "/arl" || mountPath(sc, "workspace") != "/workspace" {
-		t.Errorf("sidecar mounts = %+v", sc.VolumeMounts)
+	if mountPath(sc, "arl-run") != "/run/arl" || mountPath(sc, "workspace") != "/workspace" || len(sc.VolumeMounts) != 2 {
+		t.Errorf("sidecar mounts = %+v, want only the run volume and the workspace", sc.VolumeMounts)
 	}
 	if len(sc.Env) != 1 || sc.Env[0].Name != "ARL_SIDECAR_TOKEN" || sc.Env[0].ValueFrom.SecretKeyRef.Name != "python-pool-abcde" ||
 		sc.Env[0].ValueFrom.SecretKeyRef.Key != "token" {
@@ -113,7 +118,7 @@ func TestBuildPodInjectsTheContractLayout(t *testing.T) {
 		}
 		volumes[v.Name] = true
 	}
-	if !volumes["arl-tools"] || !volumes["workspace"] || len(volumes) != 2 {
+	if !volumes["arl-tools"] || !volumes["arl-run"] || !volumes["workspace"] || len(volumes) != 3 {
 		t.Errorf("volumes = %v", volumes)
 	}
 	// The pool's own template is untouched.
@@ -137,7 +142,7 @@ func TestBuildPodWorkspaceAndAuthVariants(t *testing.T) {
 				p.Spec.Template.Spec.Containers[0].VolumeMounts = nil
 			},
 			wantWorkspace: "/workspace", wantToken: true,
-			wantCommand: []string{"/arl/bin/arl-sidecar", "agent", "--socket=/arl/agent.sock", "--", "sleep", "infinity"},
+			wantCommand: []string{"/arl/bin/arl-sidecar", "agent", "--socket=/run/arl/agent.sock", "--", "sleep", "infinity"},
 		},
 		{
 			name: "template workspace at another path: the sidecar follows it",
@@ -145,13 +150,13 @@ func TestBuildPodWorkspaceAndAuthVariants(t *testing.T) {
 				p.Spec.Template.Spec.Containers[0].VolumeMounts[0].MountPath = "/home/jovyan/work"
 			},
 			wantWorkspace: "/home/jovyan/work", wantToken: true,
-			wantCommand: []string{"/arl/bin/arl-sidecar", "agent", "--socket=/arl/agent.sock", "--", "sleep", "infinity"},
+			wantCommand: []string{"/arl/bin/arl-sidecar", "agent", "--socket=/run/arl/agent.sock", "--", "sleep", "infinity"},
 		},
 		{
 			name:          "sidecarAuth None: no token",
 			mutate:        func(p *arlv1.WarmPool) { p.Spec.SidecarAuth = arlv1.SidecarAuthNone },
 			wantWorkspace: "/workspace", wantToken: false,
-			wantCommand: []string{"/arl/bin/arl-sidecar", "agent", "--socket=/arl/agent.sock", "--", "sleep", "infinity"},
+			wantCommand: []string{"/arl/bin/arl-sidecar", "agent", "--socket=/run/arl/agent.sock", "--", "sleep", "infinity"},
 		},
 		{
 			name: "command and args are both kept, in order",
@@ -160,7 +165,7 @@ func TestBuildPodWorkspaceAndAuthVariants(t *testing.T) {
 				p.Spec.Template.Spec.Containers[0].Args = []string{"sleep 1000"}
 			},
 			wantWorkspace: "/workspace", wantToken: true,
-			wantCommand: []string{"/arl/bin/arl-sidecar", "agent", "--socket=/arl/agent.sock", "--", "bash", "-c", "sleep 1000"},
+			wantCommand: []string{"/arl/bin/arl-sidecar", "agent", "--socket=/run/arl/agent.sock", "--", "bash", "-c", "sleep 1000"},
 		},
 	}
 	for _, tt := range tests {

@@ -99,7 +99,8 @@ func TestCheckTokenSecretRefusesSecretsTheOperatorDidNotMake(t *testing.T) {
 	}{
 		{"the pool's secret with the pod's uid", ref, good, ""},
 		{"another uid (made by someone else under the pod's name)", ref, tokenSecret("p", "u2", "pool", nil), "is not the one pod p was created with"},
-		{"pod without the annotation", SecretRef{Namespace: "ns", PodName: "p", Pool: "pool"}, good, "does not name its token secret"},
+		{"pod of an older operator (no annotation): owner and label decide", SecretRef{Namespace: "ns", PodName: "p", Pool: "pool"}, good, ""},
+		{"pod of an older operator, secret not the pool's", SecretRef{Namespace: "ns", PodName: "p", Pool: "pool"}, noOwner, "not controlled by the pod's warmpool"},
 		{"no owner reference", ref, noOwner, "not controlled by the pod's warmpool"},
 		{"owned by another pool", ref, otherPool, "not controlled by the pod's warmpool"},
 		{"owner of another kind", ref, wrongKind, "not controlled by the pod's warmpool"},

@@ -45,15 +45,14 @@ func (ref SecretRef) key() types.NamespacedName {
 }
 
 // CheckTokenSecret reports, wrapping ErrUntrustedSecret, why secret is not
-// the token Secret ref names: another uid than the pod was created with, or
-// not controlled by the pod's WarmPool (controller reference and pool label).
+// the token Secret ref names: another uid than the pod was created with
+// (pods an older operator made carry none), or not controlled by the pod's
+// WarmPool (controller reference and pool label).
 func CheckTokenSecret(ref SecretRef, secret *corev1.Secret) error {
 	key := ref.key()
-	if ref.UID == "" {
-		return fmt.Errorf("%w: pod %s does not name its token secret (annotation %s); it was not made by this operator's WarmPool controller",
-			ErrUntrustedSecret, ref.PodName, arlv1.AnnotationTokenSecretUID)
-	}
-	if secret.UID != ref.UID {
+	// A pod made before the annotation existed names no uid; the owner and
+	// label checks below still hold for it.
+	if ref.UID != "" && secret.UID != ref.UID {
 		return fmt.Errorf("%w: secret %s (uid %s) is not the one pod %s was created with (uid %s)",
 			ErrUntrustedSecret, key, secret.UID, ref.PodName, ref.UID)
 	}
@@ -95,7 +94,7 @@ func (t *Tokens) Token(ctx context.Context, ref SecretRef) (string, error) {
 	t.mu.Lock()
 	cached, ok := t.tokens[key]
 	t.mu.Unlock()
-	if ok && ref.UID != "" && cached.uid == ref.UID {
+	if ok && (ref.UID == "" || cached.uid == ref.UID) {
 		return cached.token, nil
 	}
 	var secret corev1.Secret

@@ -63,11 +63,12 @@ func ValidateWarmPool(pool *arlv1.WarmPool) field.ErrorList {
 		}
 	}
 	for i, vol := range pool.Spec.Template.Spec.Volumes {
-		if vol.Name == arlv1.ToolsVolumeName {
+		if vol.Name == arlv1.ToolsVolumeName || vol.Name == arlv1.RunVolumeName {
 			errs = append(errs, field.Invalid(podSpec.Child("volumes").Index(i).Child("name"), vol.Name,
-				`the name "arl-tools" is reserved: the operator adds this volume`))
+				`the name "`+vol.Name+`" is reserved: the operator adds this volume`))
 		}
 	}
+	errs = append(errs, validateInjected(pool.Spec.Injected, spec.Child("injected"))...)
 	return errs
 }
 

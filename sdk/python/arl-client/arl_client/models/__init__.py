@@ -3,7 +3,7 @@
 
 from .sandbox import SandboxSpec, Condition, SandboxStatus, Sandbox
 from .task import TaskStep, TaskSpec, StepStatus, TaskStatus, Task
-from .warmpool import WarmPoolSpec, WarmPoolStatus, WarmPool
+from .warmpool import WarmPoolSpecInjectedResourcesClaims, Limits1, Limits2, Limits, Requests1, Requests2, Requests, WarmPoolSpecInjectedResources, WarmPoolSpecInjectedSecurityContextAppArmorProfile, WarmPoolSpecInjectedSecurityContextCapabilities, WarmPoolSpecInjectedSecurityContextSeLinuxOptions, WarmPoolSpecInjectedSecurityContextSeccompProfile, WarmPoolSpecInjectedSecurityContextWindowsOptions, WarmPoolSpecInjectedSecurityContext, WarmPoolSpecInjected, WarmPoolSpec, WarmPoolStatus, WarmPool
 
 __all__ = [
     "SandboxSpec",
@@ -15,6 +15,21 @@ __all__ = [
     "StepStatus",
     "TaskStatus",
     "Task",
+    "WarmPoolSpecInjectedResourcesClaims",
+    "Limits1",
+    "Limits2",
+    "Limits",
+    "Requests1",
+    "Requests2",
+    "Requests",
+    "WarmPoolSpecInjectedResources",
+    "WarmPoolSpecInjectedSecurityContextAppArmorProfile",
+    "WarmPoolSpecInjectedSecurityContextCapabilities",
+    "WarmPoolSpecInjectedSecurityContextSeLinuxOptions",
+    "WarmPoolSpecInjectedSecurityContextSeccompProfile",
+    "WarmPoolSpecInjectedSecurityContextWindowsOptions",
+    "WarmPoolSpecInjectedSecurityContext",
+    "WarmPoolSpecInjected",
     "WarmPoolSpec",
     "WarmPoolStatus",
     "WarmPool",

@@ -6,7 +6,391 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, RootModel
+
+
+class WarmPoolSpecInjectedResourcesClaims(BaseModel):
+    """
+    ResourceClaim references one entry in PodSpec.ResourceClaims.
+    """
+
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    name: str
+    """
+    Name must match the name of one entry in pod.spec.resourceClaims of
+    the Pod where this field is used. It makes that resource available
+    inside a container.
+    """
+    request: str | None = None
+    """
+    Request is the name chosen for a request in the referenced claim.
+    If empty, everything from the claim is made available, otherwise
+    only the result of this request.
+    """
+
+
+class Limits1(RootModel[int]):
+    root: int
+
+
+class Limits2(RootModel[str]):
+    root: str = Field(
+        ...,
+        pattern="^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$",
+    )
+
+
+class Limits(RootModel[Limits1 | Limits2]):
+    root: Limits1 | Limits2
+
+
+class Requests1(RootModel[int]):
+    root: int
+
+
+class Requests2(RootModel[str]):
+    root: str = Field(
+        ...,
+        pattern="^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$",
+    )
+
+
+class Requests(RootModel[Requests1 | Requests2]):
+    root: Requests1 | Requests2
+
+
+class WarmPoolSpecInjectedResources(BaseModel):
+    """
+    resources replaces the operator's --sidecar-resources (the chart's
+    sidecar.resources) for the injected containers of this pool.
+    """
+
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    claims: list[WarmPoolSpecInjectedResourcesClaims] | None = None
+    """
+    Claims lists the names of resources, defined in spec.resourceClaims,
+    that are used by this container.
+
+    This field depends on the
+    DynamicResourceAllocation feature gate.
+
+    This field is immutable. It can only be set for containers.
+    """
+    limits: dict[str, Limits] | None = None
+    """
+    Limits describes the maximum amount of compute resources allowed.
+    More info: https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/
+    """
+    requests: dict[str, Requests] | None = None
+    """
+    Requests describes the minimum amount of compute resources required.
+    If Requests is omitted for a container, it defaults to Limits if that is explicitly specified,
+    otherwise to an implementation-defined value. Requests cannot exceed Limits.
+    More info: https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/
+    """
+
+
+class WarmPoolSpecInjectedSecurityContextAppArmorProfile(BaseModel):
+    """
+    appArmorProfile is the AppArmor options to use by this container. If set, this profile
+    overrides the pod's appArmorProfile.
+    Note that this field cannot be set when spec.os.name is windows.
+    """
+
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    localhost_profile: str | None = Field(None, alias="localhostProfile")
+    """
+    localhostProfile indicates a profile loaded on the node that should be used.
+    The profile must be preconfigured on the node to work.
+    Must match the loaded name of the profile.
+    Must be set if and only if type is "Localhost".
+    """
+    type: str
+    """
+    type indicates which kind of AppArmor profile will be applied.
+    Valid options are:
+      Localhost - a profile pre-loaded on the node.
+      RuntimeDefault - the container runtime's default profile.
+      Unconfined - no AppArmor enforcement.
+    """
+
+
+class WarmPoolSpecInjectedSecurityContextCapabilities(BaseModel):
+    """
+    The capabilities to add/drop when running containers.
+    Defaults to the default set of capabilities granted by the container runtime.
+    Note that this field cannot be set when spec.os.name is windows.
+    """
+
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    add: list[str] | None = None
+    """
+    Added capabilities
+    """
+    drop: list[str] | None = None
+    """
+    Removed capabilities
+    """
+
+
+class WarmPoolSpecInjectedSecurityContextSeLinuxOptions(BaseModel):
+    """
+    The SELinux context to be applied to the container.
+    If unspecified, the container runtime will allocate a random SELinux context for each
+    container.  May also be set in PodSecurityContext.  If set in both SecurityContext and
+    PodSecurityContext, the value specified in SecurityContext takes precedence.
+    Note that this field cannot be set when spec.os.name is windows.
+    """
+
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    level: str | None = None
+    """
+    Level is SELinux level label that applies to the container.
+    """
+    role: str | None = None
+    """
+    Role is a SELinux role label that applies to the container.
+    """
+    type: str | None = None
+    """
+    Type is a SELinux type label that applies to the container.
+    """
+    user: str | None = None
+    """
+    User is a SELinux user label that applies to the container.
+    """
+
+
+class WarmPoolSpecInjectedSecurityContextSeccompProfile(BaseModel):
+    """
+    The seccomp options to use by this container. If seccomp options are
+    provided at both the pod & container level, the container options
+    override the pod options.
+    Note that this field cannot be set when spec.os.name is windows.
+    """
+
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    localhost_profile: str | None = Field(None, alias="localhostProfile")
+    """
+    localhostProfile indicates a profile defined in a file on the node should be used.
+    The profile must be preconfigured on the node to work.
+    Must be a descending path, relative to the kubelet's configured seccomp profile location.
+    Must be set if type is "Localhost". Must NOT be set for any other type.
+    """
+    type: str
+    """
+    type indicates which kind of seccomp profile will be applied.
+    Valid options are:
+
+    Localhost - a profile defined in a file on the node should be used.
+    RuntimeDefault - the container runtime default profile should be used.
+    Unconfined - no profile should be applied.
+    """
+
+
+class WarmPoolSpecInjectedSecurityContextWindowsOptions(BaseModel):
+    """
+    The Windows specific settings applied to all containers.
+    If unspecified, the options from the PodSecurityContext will be used.
+    If set in both SecurityContext and PodSecurityContext, the value specified in SecurityContext takes precedence.
+    Note that this field cannot be set when spec.os.name is linux.
+    """
+
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    gmsa_credential_spec: str | None = Field(None, alias="gmsaCredentialSpec")
+    """
+    GMSACredentialSpec is where the GMSA admission webhook
+    (https://github.com/kubernetes-sigs/windows-gmsa) inlines the contents of the
+    GMSA credential spec named by the GMSACredentialSpecName field.
+    """
+    gmsa_credential_spec_name: str | None = Field(None, alias="gmsaCredentialSpecName")
+    """
+    GMSACredentialSpecName is the name of the GMSA credential spec to use.
+    """
+    host_process: bool | None = Field(None, alias="hostProcess")
+    """
+    HostProcess determines if a container should be run as a 'Host Process' container.
+    All of a Pod's containers must have the same effective HostProcess value
+    (it is not allowed to have a mix of HostProcess containers and non-HostProcess containers).
+    In addition, if HostProcess is true then HostNetwork must also be set to true.
+    """
+    run_as_user_name: str | None = Field(None, alias="runAsUserName")
+    """
+    The UserName in Windows to run the entrypoint of the container process.
+    Defaults to the user specified in image metadata if unspecified.
+    May also be set in PodSecurityContext. If set in both SecurityContext and
+    PodSecurityContext, the value specified in SecurityContext takes precedence.
+    """
+
+
+class WarmPoolSpecInjectedSecurityContext(BaseModel):
+    """
+    securityContext replaces, as a whole, the default securityContext of
+    the injected containers: every capability dropped, no privilege
+    escalation, a read-only root filesystem, the RuntimeDefault seccomp
+    profile, and the executor's runAsUser/runAsGroup when the template
+    sets them (non-root when that user is). Privileged settings are
+    refused: the injected containers never need them.
+    """
+
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    allow_privilege_escalation: bool | None = Field(
+        None, alias="allowPrivilegeEscalation"
+    )
+    """
+    AllowPrivilegeEscalation controls whether a process can gain more
+    privileges than its parent process. This bool directly controls if
+    the no_new_privs flag will be set on the container process.
+    AllowPrivilegeEscalation is true always when the container is:
+    1) run as Privileged
+    2) has CAP_SYS_ADMIN
+    Note that this field cannot be set when spec.os.name is windows.
+    """
+    app_armor_profile: WarmPoolSpecInjectedSecurityContextAppArmorProfile | None = (
+        Field(
+            None,
+            alias="appArmorProfile",
+            title="WarmPoolSpecInjectedSecurityContextAppArmorProfile",
+        )
+    )
+    """
+    appArmorProfile is the AppArmor options to use by this container. If set, this profile
+    overrides the pod's appArmorProfile.
+    Note that this field cannot be set when spec.os.name is windows.
+    """
+    capabilities: WarmPoolSpecInjectedSecurityContextCapabilities | None = Field(
+        None, title="WarmPoolSpecInjectedSecurityContextCapabilities"
+    )
+    """
+    The capabilities to add/drop when running containers.
+    Defaults to the default set of capabilities granted by the container runtime.
+    Note that this field cannot be set when spec.os.name is windows.
+    """
+    privileged: bool | None = None
+    """
+    Run container in privileged mode.
+    Processes in privileged containers are essentially equivalent to root on the host.
+    Defaults to false.
+    Note that this field cannot be set when spec.os.name is windows.
+    """
+    proc_mount: str | None = Field(None, alias="procMount")
+    """
+    procMount denotes the type of proc mount to use for the containers.
+    The default value is Default which uses the container runtime defaults for
+    readonly paths and masked paths.
+    Note that this field cannot be set when spec.os.name is windows.
+    """
+    read_only_root_filesystem: bool | None = Field(None, alias="readOnlyRootFilesystem")
+    """
+    Whether this container has a read-only root filesystem.
+    Default is false.
+    Note that this field cannot be set when spec.os.name is windows.
+    """
+    run_as_group: int | None = Field(None, alias="runAsGroup")
+    """
+    The GID to run the entrypoint of the container process.
+    Uses runtime default if unset.
+    May also be set in PodSecurityContext.  If set in both SecurityContext and
+    PodSecurityContext, the value specified in SecurityContext takes precedence.
+    Note that this field cannot be set when spec.os.name is windows.
+    """
+    run_as_non_root: bool | None = Field(None, alias="runAsNonRoot")
+    """
+    Indicates that the container must run as a non-root user.
+    If true, the Kubelet will validate the image at runtime to ensure that it
+    does not run as UID 0 (root) and fail to start the container if it does.
+    If unset or false, no such validation will be performed.
+    May also be set in PodSecurityContext.  If set in both SecurityContext and
+    PodSecurityContext, the value specified in SecurityContext takes precedence.
+    """
+    run_as_user: int | None = Field(None, alias="runAsUser")
+    """
+    The UID to run the entrypoint of the container process.
+    Defaults to user specified in image metadata if unspecified.
+    May also be set in PodSecurityContext.  If set in both SecurityContext and
+    PodSecurityContext, the value specified in SecurityContext takes precedence.
+    Note that this field cannot be set when spec.os.name is windows.
+    """
+    se_linux_options: WarmPoolSpecInjectedSecurityContextSeLinuxOptions | None = Field(
+        None,
+        alias="seLinuxOptions",
+        title="WarmPoolSpecInjectedSecurityContextSeLinuxOptions",
+    )
+    """
+    The SELinux context to be applied to the container.
+    If unspecified, the container runtime will allocate a random SELinux context for each
+    container.  May also be set in PodSecurityContext.  If set in both SecurityContext and
+    PodSecurityContext, the value specified in SecurityContext takes precedence.
+    Note that this field cannot be set when spec.os.name is windows.
+    """
+    seccomp_profile: WarmPoolSpecInjectedSecurityContextSeccompProfile | None = Field(
+        None,
+        alias="seccompProfile",
+        title="WarmPoolSpecInjectedSecurityContextSeccompProfile",
+    )
+    """
+    The seccomp options to use by this container. If seccomp options are
+    provided at both the pod & container level, the container options
+    override the pod options.
+    Note that this field cannot be set when spec.os.name is windows.
+    """
+    windows_options: WarmPoolSpecInjectedSecurityContextWindowsOptions | None = Field(
+        None,
+        alias="windowsOptions",
+        title="WarmPoolSpecInjectedSecurityContextWindowsOptions",
+    )
+    """
+    The Windows specific settings applied to all containers.
+    If unspecified, the options from the PodSecurityContext will be used.
+    If set in both SecurityContext and PodSecurityContext, the value specified in SecurityContext takes precedence.
+    Note that this field cannot be set when spec.os.name is linux.
+    """
+
+
+class WarmPoolSpecInjected(BaseModel):
+    """
+    injected overrides what the operator sets on the containers it adds
+    to every pod (the "sidecar" container and the "arl-install" init
+    container). Unset: the hardened defaults (docs/security.md).
+    """
+
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    resources: WarmPoolSpecInjectedResources | None = Field(
+        None, title="WarmPoolSpecInjectedResources"
+    )
+    """
+    resources replaces the operator's --sidecar-resources (the chart's
+    sidecar.resources) for the injected containers of this pool.
+    """
+    security_context: WarmPoolSpecInjectedSecurityContext | None = Field(
+        None, alias="securityContext", title="WarmPoolSpecInjectedSecurityContext"
+    )
+    """
+    securityContext replaces, as a whole, the default securityContext of
+    the injected containers: every capability dropped, no privilege
+    escalation, a read-only root filesystem, the RuntimeDefault seccomp
+    profile, and the executor's runAsUser/runAsGroup when the template
+    sets them (non-root when that user is). Privileged settings are
+    refused: the injected containers never need them.
+    """
 
 
 class WarmPoolSpec(BaseModel):
@@ -17,6 +401,12 @@ class WarmPoolSpec(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
+    injected: WarmPoolSpecInjected | None = Field(None, title="WarmPoolSpecInjected")
+    """
+    injected overrides what the operator sets on the containers it adds
+    to every pod (the "sidecar" container and the "arl-install" init
+    container). Unset: the hardened defaults (docs/security.md).
+    """
     replicas: int | None = Field(1, ge=0, le=1000)
     """
     replicas is the number of idle, Ready pods the pool keeps. Pods taken by
@@ -40,9 +430,10 @@ class WarmPoolSpec(BaseModel):
     template is the pod template of the pool's pods. It must have a
     container named "executor" (the user's code runs there). The operator
     adds the "sidecar" container, the "arl-install" init container, the
-    "arl-tools" volume, a "workspace" volume mounted at /workspace when the
-    template has none, and its labels. Changing it replaces idle pods,
-    never allocated ones.
+    "arl-tools" and "arl-run" volumes, a "workspace" volume mounted at
+    /workspace when the template has none (a workspace emptyDir without a
+    sizeLimit gets the operator's --workspace-size-limit), and its labels.
+    Changing it replaces idle pods, never allocated ones.
     """
 
 
