@@ -30,16 +30,21 @@ $(BIN)/golangci-lint: tools/codegen/go.mod
 	GOWORK=off go -C tools/codegen build -o $(BIN)/ github.com/golangci/golangci-lint/v2/cmd/golangci-lint
 
 # Every Go module: those of go.work, and the standalone ones under tools/
-# (built with GOWORK=off, as their own Makefile targets build them). Runs
-# them all and fails at the end, naming the modules with findings.
+# (built with GOWORK=off, as their own Makefile targets build them): the
+# linters (run), then the formatters (fmt --diff: gofmt; run does not check
+# them). Runs them all and fails at the end, naming the modules with findings.
 GO_WORK_MODULES := operator sidecar e2e cli proto
 GO_STANDALONE_MODULES := tools tools/image tools/node tools/kwok tools/realnode
+GOLANGCI := $(BIN)/golangci-lint
+GOLANGCI_CONFIG := --config $(CURDIR)/.golangci.yml
 lint-go: $(BIN)/golangci-lint
 	@failed=; \
-	for m in $(GO_WORK_MODULES); do echo "golangci-lint: $$m"; \
-		(cd $$m && $(BIN)/golangci-lint run --config $(CURDIR)/.golangci.yml ./...) || failed="$$failed $$m"; done; \
-	for m in $(GO_STANDALONE_MODULES); do echo "golangci-lint: $$m (GOWORK=off)"; \
-		(cd $$m && GOWORK=off $(BIN)/golangci-lint run --config $(CURDIR)/.golangci.yml ./...) || failed="$$failed $$m"; done; \
+	for m in $(GO_WORK_MODULES) $(GO_STANDALONE_MODULES); do \
+		gowork=; case " $(GO_STANDALONE_MODULES) " in *" $$m "*) gowork=off;; esac; \
+		echo "golangci-lint: $$m$${gowork:+ (GOWORK=off)}"; \
+		(cd $$m && if [ -n "$$gowork" ]; then export GOWORK=off; fi && \
+			$(GOLANGCI) run $(GOLANGCI_CONFIG) ./... && $(GOLANGCI) fmt $(GOLANGCI_CONFIG) --diff ./...) || failed="$$failed $$m"; \
+	done; \
 	if [ -n "$$failed" ]; then echo "golangci-lint: findings in:$$failed" >&2; exit 1; fi
 
 lint-sdk:
