@@ -4,7 +4,7 @@ BIN := $(CURDIR)/bin
 export GOFLAGS := -buildvcs=false
 
 .PHONY: help run test deploy-operator bench bench-sidecar bench-scale bench-tasks bench-cli install-plugin lint lint-go lint-sdk \
-	generate proto-tools proto manifests sdk-python gazelle check-generated
+	generate proto-tools proto manifests sdk-python api-docs gazelle check-generated
 
 include tools/local.mk
 include tools/image/image.mk
@@ -29,8 +29,23 @@ lint: lint-go lint-sdk ## golangci-lint on the Go modules (.golangci.yml), ruff 
 $(BIN)/golangci-lint: tools/codegen/go.mod
 	GOWORK=off go -C tools/codegen build -o $(BIN)/ github.com/golangci/golangci-lint/v2/cmd/golangci-lint
 
+# Every Go module: those of go.work, and the standalone ones under tools/
+# (built with GOWORK=off, as their own Makefile targets build them): the
+# linters (run), then the formatters (fmt --diff: gofmt; run does not check
+# them). Runs them all and fails at the end, naming the modules with findings.
+GO_WORK_MODULES := operator sidecar e2e cli proto
+GO_STANDALONE_MODULES := tools tools/image tools/node tools/kwok tools/realnode
+GOLANGCI := $(BIN)/golangci-lint
+GOLANGCI_CONFIG := --config $(CURDIR)/.golangci.yml
 lint-go: $(BIN)/golangci-lint
-	for m in operator sidecar e2e cli; do (cd $$m && $(BIN)/golangci-lint run --config $(CURDIR)/.golangci.yml ./...) || exit 1; done
+	@failed=; \
+	for m in $(GO_WORK_MODULES) $(GO_STANDALONE_MODULES); do \
+		gowork=; case " $(GO_STANDALONE_MODULES) " in *" $$m "*) gowork=off;; esac; \
+		echo "golangci-lint: $$m$${gowork:+ (GOWORK=off)}"; \
+		(cd $$m && if [ -n "$$gowork" ]; then export GOWORK=off; fi && \
+			$(GOLANGCI) run $(GOLANGCI_CONFIG) ./... && $(GOLANGCI) fmt $(GOLANGCI_CONFIG) --diff ./...) || failed="$$failed $$m"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "golangci-lint: findings in:$$failed" >&2; exit 1; fi
 
 lint-sdk:
 	$(MAKE) -C sdk/python/arl-client lint PYTHON=$(CURDIR)/.venv/bin/python
@@ -67,13 +82,19 @@ proto: proto-tools ## lint the protos and regenerate their Go code
 manifests: operator-manifests operator-generate ## CRDs, RBAC, webhook config and deepcopy from the Go types (also into charts/arl)
 	tools/scripts/chart.sh sync
 
+# The API reference in the user docs, from the Go types and their markers.
+api-docs: ## docs/user/api-reference.md from operator/api (crd-ref-docs)
+	GOWORK=off go -C tools/codegen build -o $(BIN)/ github.com/elastic/crd-ref-docs
+	$(BIN)/crd-ref-docs --config operator/hack/crd-ref-docs.yaml --source-path operator/api/v1alpha1 \
+		--renderer markdown --output-path docs/user/api-reference.md --log-level ERROR
+
 sdk-python: ## the Python SDK's models (from the CRDs) and Connect stubs (from the protos)
 	$(MAKE) -C sdk/python/arl-client generate
 
 gazelle: ## regenerate every BUILD.bazel, bazel.go.work and MODULE.bazel's use_repo (gazelle)
 	tools/scripts/gazelle.sh
 
-generate: proto manifests sdk-python gazelle ## regenerate everything generated
+generate: proto manifests sdk-python api-docs gazelle ## regenerate everything generated
 
 check-generated: ## fail when generated code is out of date
 	tools/scripts/check-generated.sh

@@ -10,6 +10,7 @@
 #   manifests   make manifests    operator CRDs, RBAC, deepcopy (controller-gen), copied into charts/arl
 #   chart       make chart        helm lint + helm template renders (charts/testdata, operator/config/default)
 #   sdk-python  make sdk-python   the Python SDK's generated code
+#   api-docs    make api-docs     docs/user/api-reference.md (crd-ref-docs from operator/api)
 #   gazelle     tools/scripts/gazelle.sh   BUILD.bazel files, MODULE.bazel use_repo
 # A make step whose target does not exist yet is reported and not run.
 #
@@ -21,7 +22,7 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
 
-all_steps=(proto manifests chart sdk-python gazelle)
+all_steps=(proto manifests chart sdk-python api-docs gazelle)
 steps=("$@")
 [ "${#steps[@]}" -gt 0 ] || steps=("${all_steps[@]}")
 for step in "${steps[@]}"; do

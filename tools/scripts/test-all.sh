@@ -47,6 +47,9 @@ suite() {
 suite repo-size check "$ROOT/tools/scripts/check-repo.sh"
 suite generated check "$ROOT/tools/scripts/check-generated.sh"
 suite generated-test go "$ROOT/tools/scripts/check-generated_test.sh"
+# golangci-lint (.golangci.yml, gofmt included) over every Go module, ruff and
+# mypy over the SDK.
+suite lint check make --no-print-directory lint
 step "envtest assets (etcd + kube-apiserver from the local control-plane build)"
 make --no-print-directory envtest-assets || die "building the envtest assets failed"
 export KUBEBUILDER_ASSETS="$BIN/envtest-assets"

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"strings"
 	"syscall"
 )
@@ -26,6 +27,9 @@ var (
 	ErrNotEmpty = errors.New("directory not empty")
 	// ErrTooLarge: a size or count limit of the store was reached.
 	ErrTooLarge = errors.New("limit exceeded")
+	// ErrPermission: the file system refused the sidecar's user (file
+	// modes, ownership, a read-only mount).
+	ErrPermission = errors.New("permission denied")
 )
 
 // escapeMessage is the text of os.Root's (unexported) escape error.
@@ -37,7 +41,7 @@ func classify(op, path string, err error) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, ErrInvalidPath), errors.Is(err, ErrInvalid), errors.Is(err, ErrOutside),
-		errors.Is(err, ErrNotFound), errors.Is(err, ErrExists), errors.Is(err, ErrNotEmpty), errors.Is(err, ErrTooLarge):
+		errors.Is(err, ErrNotFound), errors.Is(err, ErrExists), errors.Is(err, ErrNotEmpty), errors.Is(err, ErrTooLarge), errors.Is(err, ErrPermission):
 		return err
 	case strings.Contains(err.Error(), escapeMessage), errors.Is(err, syscall.EXDEV):
 		return fmt.Errorf("%s %q: it resolves through a symlink or \"..\" to a place %w (symlinks must be relative and stay inside)", op, path, ErrOutside)
@@ -53,6 +57,8 @@ func classify(op, path string, err error) error {
 		return fmt.Errorf("%s %q: %w (set recursive to remove it with its content)", op, path, ErrNotEmpty)
 	case errors.Is(err, fs.ErrExist):
 		return fmt.Errorf("%s %q: %w", op, path, ErrExists)
+	case errors.Is(err, fs.ErrPermission), errors.Is(err, syscall.EROFS):
+		return fmt.Errorf("%s %q: %w for the sidecar's user (uid %d): check the owner and mode of the file or its directory, or the pool's runAsUser", op, path, ErrPermission, os.Getuid())
 	case errors.Is(err, syscall.ENAMETOOLONG):
 		return fmt.Errorf("%w: %s %q: name too long", ErrInvalidPath, op, path)
 	}

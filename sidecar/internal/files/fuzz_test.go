@@ -21,7 +21,7 @@ func FuzzPath(f *testing.F) {
 	// Found by the fuzzer: a directory renamed into itself through a symlink.
 	f.Add("/rel-in/0", uint8(7))
 	f.Add("/in/sub", uint8(7))
-	sentinels := []error{ErrInvalidPath, ErrInvalid, ErrOutside, ErrNotFound, ErrExists, ErrNotEmpty, ErrTooLarge}
+	sentinels := []error{ErrInvalidPath, ErrInvalid, ErrOutside, ErrNotFound, ErrExists, ErrNotEmpty, ErrTooLarge, ErrPermission}
 	f.Fuzz(func(t *testing.T, suffix string, op uint8) {
 		root := t.TempDir()
 		outside := t.TempDir()

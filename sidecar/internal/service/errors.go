@@ -31,7 +31,8 @@ func toConnectError(err error) error {
 		code = connect.CodeResourceExhausted
 	case errors.Is(err, process.ErrNotFound), errors.Is(err, files.ErrNotFound):
 		code = connect.CodeNotFound
-	case errors.Is(err, process.ErrNotInTree), errors.Is(err, process.ErrProtected), errors.Is(err, files.ErrOutside):
+	case errors.Is(err, process.ErrNotInTree), errors.Is(err, process.ErrProtected), errors.Is(err, files.ErrOutside),
+		errors.Is(err, files.ErrPermission):
 		code = connect.CodePermissionDenied
 	case errors.Is(err, context.Canceled):
 		code = connect.CodeCanceled

@@ -14,7 +14,11 @@ func TestDeletePodNetworksInLeavesOtherCIDRs(t *testing.T) {
 	if err := EnsureBridge(bridge, netip.MustParseAddr("10.252.0.1"), 16); err != nil {
 		t.Fatal(err)
 	}
-	defer DeleteBridge(bridge)
+	defer func() {
+		if err := DeleteBridge(bridge); err != nil {
+			t.Errorf("delete bridge: %v", err)
+		}
+	}()
 	mine, err := CreatePodNetwork("sweep-mine", netip.MustParseAddr("10.252.0.9"), 24, bridge)
 	if err != nil {
 		t.Fatal(err)
@@ -23,7 +27,11 @@ func TestDeletePodNetworksInLeavesOtherCIDRs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer DeletePodNetwork(other)
+	defer func() {
+		if err := DeletePodNetwork(other); err != nil {
+			t.Errorf("delete pod network: %v", err)
+		}
+	}()
 	if err := DeletePodNetworksIn(netip.MustParsePrefix("10.252.0.0/24")); err != nil {
 		t.Fatal(err)
 	}

@@ -57,7 +57,7 @@ func TestStreamLogsFollows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.WriteString(time.Now().UTC().Format(time.RFC3339Nano) + " stdout F first\n")
+	writeLine(t, f, " stdout F first\n")
 	running := make(chan struct{})
 	var out strings.Builder
 	done := make(chan error)
@@ -72,7 +72,7 @@ func TestStreamLogsFollows(t *testing.T) {
 		}, &out)
 	}()
 	time.Sleep(150 * time.Millisecond)
-	f.WriteString(time.Now().UTC().Format(time.RFC3339Nano) + " stdout F second\n")
+	writeLine(t, f, " stdout F second\n")
 	f.Close()
 	time.Sleep(250 * time.Millisecond)
 	close(running)
@@ -81,5 +81,13 @@ func TestStreamLogsFollows(t *testing.T) {
 	}
 	if out.String() != "first\nsecond\n" {
 		t.Fatalf("followed %q", out.String())
+	}
+}
+
+// writeLine appends a CRI log line stamped now.
+func writeLine(t *testing.T, f *os.File, rest string) {
+	t.Helper()
+	if _, err := f.WriteString(time.Now().UTC().Format(time.RFC3339Nano) + rest); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -150,7 +150,7 @@ func TestPidNamespaceIsolation(t *testing.T) {
 	a := startPod(t, "pida", "10.250.0.11")
 	b := startPod(t, "pidb", "10.250.0.12")
 	sleeper, _ := a.start(t, nil, "sleep", "1234")
-	defer sleeper.Process.Kill()
+	defer func() { _ = sleeper.Process.Kill() }() // it may have gone with its pod already
 	out, _ := a.run(t, nil, "ps", "-eo", "pid,args")
 	if !strings.Contains(out, "sleep 1234") || !strings.Contains(out, "pod-init") {
 		t.Fatalf("pod a's ps misses its own processes:\n%s", out)
@@ -182,7 +182,7 @@ func TestTwoPodsServeSamePort(t *testing.T) {
 		}
 		srv, _ := p.start(t, []sandbox.Mount{{Source: root, Target: "/srv-test"}},
 			"python3", "-m", "http.server", "5000", "--bind", "0.0.0.0", "--directory", "/srv-test")
-		defer srv.Process.Kill()
+		defer func() { _ = srv.Process.Kill() }() // it may have gone with its pod already
 	}
 	for ip, p := range pods {
 		body := waitGet(t, "http://"+ip+":5000/who")
