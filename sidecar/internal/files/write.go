@@ -102,6 +102,14 @@ func (a *AtomicFile) ReadFrom(r io.Reader) (int64, error) {
 // Commit sets the mode (fchmod: no umask, no path) and renames the file
 // into place.
 func (a *AtomicFile) Commit() error {
+	if err := a.seal(); err != nil {
+		return err
+	}
+	return a.place()
+}
+
+// seal sets the mode and closes the file; on error the file is dropped.
+func (a *AtomicFile) seal() error {
 	if err := a.f.Chmod(a.mode); err != nil {
 		a.Abort()
 		return classify("chmod", a.path, err)
@@ -110,6 +118,11 @@ func (a *AtomicFile) Commit() error {
 		_ = a.root.Remove(a.tmp)
 		return classify("write", a.path, err)
 	}
+	return nil
+}
+
+// place renames a sealed file into place; on error the file is dropped.
+func (a *AtomicFile) place() error {
 	if err := a.root.Rename(a.tmp, a.rel); err != nil {
 		_ = a.root.Remove(a.tmp)
 		return classify("rename into", a.path, err)

@@ -232,7 +232,8 @@ class SidecarClient:
     # -- files -----------------------------------------------------------
 
     def write_files(self, files: Mapping[str, bytes | str], mode: int = 0) -> dict[str, int]:
-        """Writes each path (absolute, inside the workspace) atomically;
+        """Writes every path (absolute, inside the workspace) or none: a bad
+        path or mode leaves all files unchanged;
         returns the size written per path."""
         request = pb.WriteFilesRequest(
             files=[pb.File(path=path, content=_direct.as_bytes(content), mode=mode) for path, content in files.items()]

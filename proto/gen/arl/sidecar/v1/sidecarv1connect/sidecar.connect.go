@@ -105,8 +105,10 @@ type SidecarServiceClient interface {
 	// Reset ends every user process and, unless preserve_files, empties the
 	// workspace.
 	Reset(context.Context, *connect.Request[v1.ResetRequest]) (*connect.Response[v1.ResetResponse], error)
-	// WriteFiles writes many files in one call; each file is written
-	// atomically (temp file + rename), parent directories are created.
+	// WriteFiles writes many files in one call, all or none: every file is
+	// written to a temp file beside its target before any is renamed into
+	// place, so a bad file leaves the others unchanged. Parent directories
+	// are created.
 	WriteFiles(context.Context, *connect.Request[v1.WriteFilesRequest]) (*connect.Response[v1.WriteFilesResponse], error)
 	// ReadFile reads one regular file (up to max_bytes).
 	ReadFile(context.Context, *connect.Request[v1.ReadFileRequest]) (*connect.Response[v1.ReadFileResponse], error)
@@ -420,8 +422,10 @@ type SidecarServiceHandler interface {
 	// Reset ends every user process and, unless preserve_files, empties the
 	// workspace.
 	Reset(context.Context, *connect.Request[v1.ResetRequest]) (*connect.Response[v1.ResetResponse], error)
-	// WriteFiles writes many files in one call; each file is written
-	// atomically (temp file + rename), parent directories are created.
+	// WriteFiles writes many files in one call, all or none: every file is
+	// written to a temp file beside its target before any is renamed into
+	// place, so a bad file leaves the others unchanged. Parent directories
+	// are created.
 	WriteFiles(context.Context, *connect.Request[v1.WriteFilesRequest]) (*connect.Response[v1.WriteFilesResponse], error)
 	// ReadFile reads one regular file (up to max_bytes).
 	ReadFile(context.Context, *connect.Request[v1.ReadFileRequest]) (*connect.Response[v1.ReadFileResponse], error)

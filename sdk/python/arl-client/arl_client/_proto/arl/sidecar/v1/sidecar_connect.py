@@ -97,8 +97,10 @@ class SidecarService(Protocol):
 
     async def write_files(self, request: WriteFilesRequest, ctx: RequestContext[WriteFilesRequest, WriteFilesResponse], /) -> WriteFilesResponse:
         """
-        WriteFiles writes many files in one call; each file is written
-        atomically (temp file + rename), parent directories are created.
+        WriteFiles writes many files in one call, all or none: every file is
+        written to a temp file beside its target before any is renamed into
+        place, so a bad file leaves the others unchanged. Parent directories
+        are created.
         """
         raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
 
@@ -635,8 +637,10 @@ class SidecarServiceClient(ConnectClient):
         timeout_ms: int | None = None,
     ) -> WriteFilesResponse:
         """
-        WriteFiles writes many files in one call; each file is written
-        atomically (temp file + rename), parent directories are created.
+        WriteFiles writes many files in one call, all or none: every file is
+        written to a temp file beside its target before any is renamed into
+        place, so a bad file leaves the others unchanged. Parent directories
+        are created.
         """
         return await self.execute_unary(
             request=request,
@@ -993,8 +997,10 @@ class SidecarServiceSync(Protocol):
 
     def write_files(self, request: WriteFilesRequest, ctx: RequestContext[WriteFilesRequest, WriteFilesResponse], /) -> WriteFilesResponse:
         """
-        WriteFiles writes many files in one call; each file is written
-        atomically (temp file + rename), parent directories are created.
+        WriteFiles writes many files in one call, all or none: every file is
+        written to a temp file beside its target before any is renamed into
+        place, so a bad file leaves the others unchanged. Parent directories
+        are created.
         """
         raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
 
@@ -1529,8 +1535,10 @@ class SidecarServiceClientSync(ConnectClientSync):
         timeout_ms: int | None = None,
     ) -> WriteFilesResponse:
         """
-        WriteFiles writes many files in one call; each file is written
-        atomically (temp file + rename), parent directories are created.
+        WriteFiles writes many files in one call, all or none: every file is
+        written to a temp file beside its target before any is renamed into
+        place, so a bad file leaves the others unchanged. Parent directories
+        are created.
         """
         return self.execute_unary(
             request=request,
