@@ -154,9 +154,10 @@ func TestHelmInstall(t *testing.T) {
 	})
 	t.Run("killing the leader keeps webhooks answering", func(t *testing.T) {
 		old := leader(t)
-		// A Task the webhook admits; a dry-run create goes through it and stores nothing.
+		// A WarmPool the webhook admits (the only kind with a webhook); a
+		// dry-run create goes through it and stores nothing.
 		probe := filepath.Join(t.TempDir(), "probe.yaml")
-		if err := os.WriteFile(probe, []byte(probeTask), 0o644); err != nil {
+		if err := os.WriteFile(probe, []byte(probePool), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		pod := strings.SplitN(old, "_", 2)[0]
@@ -205,13 +206,15 @@ func leader(t *testing.T) string {
 	return kubectl(t, "-n", "arl-system", "get", "lease", "arl-operator.arl.infra.io", "-o", "jsonpath={.spec.holderIdentity}")
 }
 
-const probeTask = `apiVersion: arl.infra.io/v1alpha1
-kind: Task
+const probePool = `apiVersion: arl.infra.io/v1alpha1
+kind: WarmPool
 metadata: {name: webhook-probe, namespace: default}
 spec:
-  sandboxRef: my-workspace
-  steps:
-    - {name: a, type: Command, command: ["true"]}
+  replicas: 1
+  template:
+    spec:
+      containers:
+        - {name: executor, image: python:3.9-slim, command: [sleep, infinity]}
 `
 
 // badPool names a container "sidecar", which only the webhook (not CEL) rejects.

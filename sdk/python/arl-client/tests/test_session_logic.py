@@ -33,7 +33,7 @@ class FakeCustomObjects:
 
     def create_namespaced_custom_object(self, group, version, namespace, plural, body):
         if plural == "tasks" and self.reject_tasks:
-            error = ApiException(status=403)
+            error = ApiException(status=422)
             error.body = f'{{"kind":"Status","message":"{self.reject_tasks}"}}'
             raise error
         self.created.append((plural, body))
@@ -91,9 +91,12 @@ def test_task_body_and_validation_before_sending(fake):
 
 
 def test_rejected_task_carries_the_apiserver_message(fake):
-    fake.reject_tasks = 'admission webhook \\"vtask.arl.infra.io\\" denied the request: path outside /workspace'
+    fake.reject_tasks = (
+        'Task.arl.infra.io \\"t\\" is invalid: spec.steps[0].path: Invalid value: \\"string\\": '
+        "must stay inside /workspace, e.g. /workspace/app.py"
+    )
     with SandboxSession("python-pool", api_client=object()) as session:
-        with pytest.raises(TaskRejectedError, match="denied the request: path outside /workspace"):
+        with pytest.raises(TaskRejectedError, match="is invalid: spec.steps.0..path: .*must stay inside /workspace"):
             session.execute([{"name": "a", "type": "FilePatch", "path": "/etc/x"}])
 
 
