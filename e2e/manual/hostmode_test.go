@@ -189,6 +189,27 @@ func inExecutor(pod string, command ...string) bool {
 	return err == nil
 }
 
+// serverAnswers polls http://localhost:5000 for up to 30 s.
+const serverAnswers = `import time, urllib.request
+for _ in range(150):
+    try:
+        urllib.request.urlopen("http://localhost:5000", timeout=1)
+        break
+    except OSError:
+        time.sleep(0.2)
+else:
+    raise SystemExit(1)
+`
+
+// execOutput is what command prints in the pod's executor (or the error).
+func execOutput(pod string, command ...string) string {
+	out, err := fw.KErr(append([]string{"exec", pod, "-c", "executor", "--"}, command...)...)
+	if err != nil {
+		return fmt.Sprintf("%v: %s", err, out)
+	}
+	return out
+}
+
 // Way 2: a background Flask server started, tested and stopped by Tasks.
 func TestHostModeWay2Flask(t *testing.T) {
 	quickStart(t)
@@ -201,15 +222,23 @@ func TestHostModeWay2Flask(t *testing.T) {
 	if pid == "" || strings.Trim(pid, "0123456789") != "" {
 		t.Fatalf("start-flask-server stdout = %q, want a PID", pid)
 	}
-	fw.K(t, "apply", "-f", fw.Example("host-mode/test-flask.yaml"))
-	if !inExecutor(fw.JSONPath(t, "sandbox/my-workspace", ".status.podName"), "python", "-c", "import flask") {
+	pod := fw.JSONPath(t, "sandbox/my-workspace", ".status.podName")
+	if !inExecutor(pod, "python", "-c", "import flask") {
 		// Without Flask in the executor (the host's Python on the process
 		// node, the image's on the real node) the server exits at once and
 		// curl fails: a clean Failed task, not a hang.
+		fw.K(t, "apply", "-f", fw.Example("host-mode/test-flask.yaml"))
 		fw.WaitFor(t, "task/test-flask", ".status.state", "Failed", 30*time.Second)
 		t.Log("flask is not installed in the executor: test-flask failed cleanly as expected")
 		return
 	}
+	// The manual's test task gives the server 2 s to start; on a busy
+	// 2-core machine importing Flask can take longer, so the test waits
+	// until the server answers before it runs the manual's task.
+	if !inExecutor(pod, "python", "-c", serverAnswers) {
+		t.Fatalf("the Flask server never answered on :5000 (its log: %s)", execOutput(pod, "cat", "/tmp/flask.log"))
+	}
+	fw.K(t, "apply", "-f", fw.Example("host-mode/test-flask.yaml"))
 	fw.WaitFor(t, "task/test-flask", ".status.state", "Succeeded", 30*time.Second)
 	if got := taskField(t, "test-flask", ".status.stdout"); got != "Hello from ARL Host Mode!" {
 		t.Errorf("test-flask stdout = %q", got)

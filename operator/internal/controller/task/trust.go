@@ -28,13 +28,23 @@ func (r *refusal) Error() string { return r.message }
 // deleted; the task waits (the Sandbox controller marks the sandbox Failed).
 var errPodGone = errors.New("the sandbox's pod is gone")
 
-// checkPod refuses a pod that is not the sandbox's own: not controlled by
-// the sandbox (the uid the pool's bind wrote), or not at the IP the
-// sandbox's status gives. The status is written by whoever may write
-// sandboxes/status; the pod's controller reference only by the operator.
+// errPodNotBoundYet: the pod is still its pool's (or no one's). The
+// Sandbox controller writes the sandbox's status before the bind patch
+// that makes the sandbox the pod's controller, so a task may look between
+// the two; it waits (and is retried) instead of failing.
+var errPodNotBoundYet = errors.New("the sandbox's pod is not bound to it yet")
+
+// checkPod refuses a pod that is not the sandbox's own: controlled by
+// another object than its pool or the sandbox (the uid the pool's bind
+// wrote), or not at the IP the sandbox's status gives. The status is
+// written by whoever may write sandboxes/status; the pod's controller
+// reference only by the operator.
 func checkPod(sandbox *arlv1.Sandbox, pod *corev1.Pod) error {
 	owner := metav1.GetControllerOf(pod)
-	if owner == nil || owner.APIVersion != arlv1.GroupVersion.String() || owner.Kind != "Sandbox" || owner.UID != sandbox.UID {
+	if owner == nil || (owner.APIVersion == arlv1.GroupVersion.String() && owner.Kind == "WarmPool" && owner.Name == sandbox.Spec.PoolRef) {
+		return fmt.Errorf("pod %s named by sandbox %s: %w", pod.Name, sandbox.Name, errPodNotBoundYet)
+	}
+	if owner.APIVersion != arlv1.GroupVersion.String() || owner.Kind != "Sandbox" || owner.UID != sandbox.UID {
 		return &refusal{reason: arlv1.TaskReasonSandboxPodMismatch, message: fmt.Sprintf(
 			"pod %s named by sandbox %s is not controlled by that sandbox (uid %s); no step or token is sent to it",
 			pod.Name, sandbox.Name, sandbox.UID)}

@@ -133,3 +133,55 @@ func waitFile(t *testing.T, path string, timeout time.Duration) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// The Sandbox controller writes the sandbox's status (Ready, its pod)
+// before the bind patch that makes the sandbox the pod's controller. A
+// task that looks in between waits for the bind and then runs; it does
+// not fail.
+func TestTaskWaitsForTheBindThatFollowsTheSandboxsStatus(t *testing.T) {
+	ctx := context.Background()
+	dir := testDir(t)
+	sb := newSandbox(t, testNamespace, uniqueName(t, "sb"))
+	pod := ensureSandboxPod(t, sb, podOf(sb))
+	var pool arlv1.WarmPool
+	if err := k8s.Get(ctx, client.ObjectKey{Namespace: testNamespace, Name: testPool}, &pool); err != nil {
+		t.Fatal(err)
+	}
+	setController := func(owner metav1.OwnerReference) {
+		t.Helper()
+		var live corev1.Pod
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(pod), &live); err != nil {
+			t.Fatal(err)
+		}
+		live.OwnerReferences = []metav1.OwnerReference{owner}
+		if err := k8s.Update(ctx, &live); err != nil {
+			t.Fatalf("set the controller of pod %s: %v", live.Name, err)
+		}
+	}
+	bound := pod.OwnerReferences[0]
+	setController(*metav1.NewControllerRef(&pool, arlv1.GroupVersion.WithKind("WarmPool"))) // still the pool's
+	setSandboxStatus(t, sb, arlv1.SandboxPhaseReady, pod.Name, dir)
+	marker := filepath.Join(dir, "ran.log")
+	name := uniqueName(t, "task")
+	create(t, newTask(testNamespace, name, sb.Name, command("append", "sh", "-c", "echo ran >> "+marker)))
+
+	deadline := time.Now().Add(time.Second)
+	for time.Now().Before(deadline) {
+		var task arlv1.Task
+		if err := k8s.Get(ctx, client.ObjectKey{Namespace: testNamespace, Name: name}, &task); err != nil {
+			t.Fatal(err)
+		}
+		if task.IsFinished() {
+			t.Fatalf("task finished %s (%s: %s) before its sandbox's pod was bound", task.Status.State, task.Status.Reason, task.Status.Message)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if countLines(t, marker) != 0 {
+		t.Fatal("the step ran before the pod was bound")
+	}
+	setController(bound) // the bind
+	got := waitFinished(t, testNamespace, name, 20*time.Second)
+	if got.Status.State != arlv1.TaskStateSucceeded || countLines(t, marker) != 1 {
+		t.Fatalf("state %s reason %s (%s), step ran %d times; want Succeeded once", got.Status.State, got.Status.Reason, got.Status.Message, countLines(t, marker))
+	}
+}
