@@ -128,18 +128,34 @@ def test_sandbox_is_gone_after_an_exception(pool, custom):
 def test_sandbox_is_gone_after_ctrl_c(pool, custom, tmp_path):
     script = tmp_path / "interrupted.py"
     script.write_text(
+        "import faulthandler, signal\n"
+        # Ctrl-C raises KeyboardInterrupt even when the parent ignores SIGINT
+        # (Python keeps an ignored SIGINT ignored); SIGUSR1 dumps every
+        # thread's stack, for the failure message below.
+        "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
+        "faulthandler.register(signal.SIGUSR1)\n"
         "from arl_client.session import SandboxSession\n"
         f"with SandboxSession({pool!r}, namespace={NAMESPACE!r}) as session:\n"
         "    print(session.name, flush=True)\n"
         "    session.execute([{'name': 'slow', 'type': 'Command', 'command': ['sleep', '60']}], timeout='90s')\n"
     )
-    process = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, env=dict(os.environ))
+    process = subprocess.Popen(
+        [sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ)
+    )
     name = process.stdout.readline().strip()
     assert name, "the script printed no sandbox name"
     assert sandbox_exists(custom, name)
     time.sleep(0.5)  # let execute() reach its watch
     process.send_signal(signal.SIGINT)
-    assert process.wait(timeout=60) != 0
+    try:
+        code = process.wait(timeout=45)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGUSR1)
+        time.sleep(1)
+        process.kill()
+        _, stderr = process.communicate()
+        pytest.fail(f"the session did not end within 45 s of Ctrl-C; its threads were:\n{stderr}")
+    assert code != 0
     assert not sandbox_exists(custom, name)
 
 
