@@ -19,18 +19,11 @@ const DefaultMode fs.FileMode = 0o644
 // directory, then rename), creating parent directories. mode must be
 // permission bits only (0 means DefaultMode).
 func (s *Store) Write(p string, content []byte, mode uint32) (string, error) {
-	w, err := s.Create(p, mode)
+	paths, err := s.WriteAll([]File{{Path: p, Content: content, Mode: mode}})
 	if err != nil {
 		return "", err
 	}
-	if _, err := w.Write(content); err != nil {
-		w.Abort()
-		return "", classify("write", p, err)
-	}
-	if err := w.Commit(); err != nil {
-		return "", err
-	}
-	return w.Path(), nil
+	return paths[0], nil
 }
 
 // AtomicFile is a file being written: its content lands at its path on
