@@ -101,7 +101,7 @@ func create(t testing.TB, existingOK bool, objs []client.Object) {
 	defer cancel()
 	for _, obj := range objs {
 		inDefault(obj)
-		if err := Client().Create(c, obj); err != nil && !(existingOK && apierrors.IsAlreadyExists(err)) {
+		if err := Client().Create(c, obj); err != nil && (!existingOK || !apierrors.IsAlreadyExists(err)) {
 			t.Fatalf("create %T %s: %v", obj, obj.GetName(), err)
 		}
 	}
