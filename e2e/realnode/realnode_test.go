@@ -14,40 +14,21 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+
 	fw "github.com/arl-infra/arl/e2e/framework"
+	arlv1 "github.com/arl-infra/arl/operator/api/v1alpha1"
 )
 
-// pool is a one-pod pool of the manual's image with a token-protected
-// sidecar, and a sandbox holding its pod.
-const pool = `apiVersion: arl.infra.io/v1alpha1
-kind: WarmPool
-metadata:
-  name: real-pool
-spec:
-  replicas: 1
-  template:
-    spec:
-      containers:
-        - name: executor
-          image: python:3.9-slim
-          command: ["sleep", "infinity"]
-          env: [{name: EXECUTOR_ONLY, value: seen-by-executor}]
----
-apiVersion: arl.infra.io/v1alpha1
-kind: Sandbox
-metadata:
-  name: real-sandbox
-spec:
-  poolRef: real-pool
-  keepAlive: true
-`
-
-// sandboxPod starts the pool and sandbox and returns the sandbox's pod.
+// sandboxPod makes (unless they exist) a one-pod pool of the manual's image
+// with a token-protected sidecar and a sandbox holding its pod, and returns
+// the sandbox's pod.
 func sandboxPod(t *testing.T) string {
 	t.Helper()
-	fw.ApplyYAML(t, pool)
-	fw.WaitFor(t, "sandbox/real-sandbox", ".status.phase", "Ready", 3*time.Minute)
-	return fw.JSONPath(t, "sandbox/real-sandbox", ".status.podName")
+	pool := fw.Pool("real-pool", 1)
+	pool.Spec.Template.Spec.Containers[0].Env = []corev1.EnvVar{{Name: "EXECUTOR_ONLY", Value: "seen-by-executor"}}
+	fw.CreateIfMissing(t, pool, fw.Sandbox("real-sandbox", "real-pool"))
+	return fw.WaitSandboxReady(t, "real-sandbox", 3*time.Minute).Status.PodName
 }
 
 func ctr(t *testing.T, args ...string) string {
@@ -104,10 +85,7 @@ func TestExecutorCannotSeeTheSidecar(t *testing.T) {
 	if ns["executor"] == ns["sidecar"] {
 		t.Errorf("executor and sidecar share the PID namespace %s", ns["executor"])
 	}
-	token, err := fw.Shell(t.Context(), "kubectl get secret "+pod+" -o jsonpath='{.data.token}' | base64 -d")
-	if err != nil || token == "" {
-		t.Fatalf("read the sidecar token: %v", err)
-	}
+	token := fw.SidecarToken(t, pod)
 	procs := fw.K(t, "exec", pod, "-c", "executor", "--", "bash", "-c",
 		`for p in /proc/[0-9]*; do tr '\0' ' ' < $p/cmdline; echo; done; cat /proc/[0-9]*/environ | tr '\0' '\n'`)
 	if !strings.Contains(procs, "sleep infinity") || !strings.Contains(procs, "EXECUTOR_ONLY=seen-by-executor") {
@@ -139,11 +117,17 @@ func TestImagePulledByDigestFromTheRegistry(t *testing.T) {
 	if resp.StatusCode != 200 || digest == "" {
 		t.Fatalf("registry %s: HEAD library/python:3.9-slim = %d, digest %q", registry, resp.StatusCode, digest)
 	}
-	imageID := fw.JSONPath(t, "pod/"+pod, `.status.containerStatuses[?(@.name=="executor")].imageID`)
+	imageIDs := map[string]string{}
+	p := &corev1.Pod{}
+	fw.Get(t, pod, p)
+	for _, c := range p.Status.ContainerStatuses {
+		imageIDs[c.Name] = c.ImageID
+	}
+	imageID := imageIDs[arlv1.ExecutorContainerName]
 	if imageID != "docker.io/library/python@"+digest {
 		t.Errorf("executor imageID %q, want docker.io/library/python@%s (pulled through the docker.io mirror)", imageID, digest)
 	}
-	sidecar := fw.JSONPath(t, "pod/"+pod, `.status.containerStatuses[?(@.name=="sidecar")].imageID`)
+	sidecar := imageIDs[arlv1.SidecarContainerName]
 	if !strings.HasPrefix(sidecar, registry+"/arl/arl-sidecar@sha256:") {
 		t.Errorf("sidecar imageID %q, want %s/arl/arl-sidecar@sha256:...", sidecar, registry)
 	}
@@ -204,7 +188,7 @@ func TestDeletedSandboxLeavesContainerd(t *testing.T) {
 		t.Fatalf("containerd lists no container of pod %s", pod)
 	}
 	start := time.Now()
-	fw.K(t, "delete", "sandbox", "real-sandbox", "--wait=false")
+	fw.DeleteNoWait(t, fw.Named[arlv1.Sandbox]("real-sandbox"))
 	var left, live []string
 	defer func() {
 		if t.Failed() {
