@@ -172,10 +172,16 @@ func TestKubectlLogsExecPortForward(t *testing.T) {
 	}
 }
 
-// Deleting the sandbox deletes its pod: within a few seconds containerd
-// has no container of the pod left but its sandbox (pause) container, and
-// no process of the pod runs; the kubelet's garbage collection (every
-// minute) then removes the sandbox container too.
+// TestDeletedSandboxLeavesContainerd: deleting a sandbox stops every
+// process of its pod within seconds, and the kubelet removes the pod's
+// containers and sandbox from containerd by its container GC.
+//
+// When the exited containers' records go depends on a race in the kubelet:
+// it removes them at once if it handles their ContainerDied events after
+// the pod left the API server, and otherwise at its next container GC
+// (once a minute). Under load the second happens (seen: three exited
+// containers of the pod still listed after 10 s, none running), so the
+// seconds-bound is on the processes and the records get the GC's bound.
 func TestDeletedSandboxLeavesContainerd(t *testing.T) {
 	pod := sandboxPod(t)
 	if len(appContainersOf(t, pod)) == 0 {
@@ -183,21 +189,22 @@ func TestDeletedSandboxLeavesContainerd(t *testing.T) {
 	}
 	start := time.Now()
 	fw.DeleteNoWait(t, fw.Named[arlv1.Sandbox]("real-sandbox"))
-	var apps, running []string
+	var left, live []string
 	defer func() {
 		if t.Failed() {
-			t.Logf("containers of %s left: %v; running: %v\n%s", pod, apps, running, ctr(t, "tasks", "list"))
+			t.Logf("containers of %s left: %v; tasks not stopped: %v\n%s", pod, left, live, ctr(t, "tasks", "list"))
 		}
 	}()
-	fw.Eventually(t, 10*time.Second, "containerd to remove the containers of "+pod+" and stop its sandbox", func() bool {
-		apps, running = appContainersOf(t, pod), runningTasksOf(t, pod)
-		return len(apps) == 0 && len(running) == 0
+	fw.Eventually(t, 10*time.Second, "containerd to stop every task (process) of "+pod+", its sandbox's included", func() bool {
+		live = liveTasksOf(t, pod)
+		return len(live) == 0
 	})
-	t.Logf("sandbox deleted to containers removed and no process left in containerd: %s", time.Since(start).Round(time.Millisecond))
-	fw.Eventually(t, 90*time.Second, "the kubelet to remove the pod sandbox of "+pod, func() bool {
-		return len(containersOf(t, pod)) == 0
+	t.Logf("sandbox deleted to no process of its pod left in containerd: %s", time.Since(start).Round(time.Millisecond))
+	fw.Eventually(t, 2*time.Minute, "the kubelet (container GC, once a minute) to remove the containers and the pod sandbox of "+pod, func() bool {
+		left = containersOf(t, pod)
+		return len(left) == 0
 	})
-	t.Logf("sandbox deleted to pod sandbox removed: %s", time.Since(start).Round(time.Millisecond))
+	t.Logf("sandbox deleted to containers and pod sandbox removed: %s", time.Since(start).Round(time.Millisecond))
 }
 
 // appContainersOf lists containerd's containers of pod but its sandbox.
@@ -207,20 +214,21 @@ func appContainersOf(t *testing.T, pod string) []string {
 		fmt.Sprintf(`labels."io.kubernetes.pod.name"==%s,labels."io.cri-containerd.kind"==container`, pod)))
 }
 
-// runningTasksOf lists the running tasks (processes) of pod's containers.
-func runningTasksOf(t *testing.T, pod string) []string {
+// liveTasksOf lists the tasks (processes) of pod's containers, its
+// sandbox's included, that are not stopped.
+func liveTasksOf(t *testing.T, pod string) []string {
 	t.Helper()
 	ids := map[string]bool{}
 	for _, id := range containersOf(t, pod) {
 		ids[id] = true
 	}
-	var running []string
+	var live []string
 	for _, line := range strings.Split(ctr(t, "tasks", "list"), "\n") {
-		if f := strings.Fields(line); len(f) >= 3 && ids[f[0]] && f[2] == "RUNNING" {
-			running = append(running, f[0])
+		if f := strings.Fields(line); len(f) >= 3 && ids[f[0]] && f[2] != "STOPPED" {
+			live = append(live, f[0]+" "+f[2])
 		}
 	}
-	return running
+	return live
 }
 
 func readFile(t *testing.T, path string) string {
