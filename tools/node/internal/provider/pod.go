@@ -176,6 +176,7 @@ func (pr *podRuntime) setupSandbox() error {
 		return nil
 	}
 	uid, name := string(pr.pod.UID), pr.pod.Name
+	sharePID := pr.pod.Spec.ShareProcessNamespace != nil && *pr.pod.Spec.ShareProcessNamespace
 	pr.mu.Unlock()
 	cfg := pr.p.cfg
 	addr, err := cfg.IPAM.Allocate(uid)
@@ -194,7 +195,10 @@ func (pr *podRuntime) setupSandbox() error {
 		_ = netsetup.DeletePodNetwork(n)
 		return err
 	}
-	sb, err := sandbox.Start(sandbox.Config{Self: cfg.Self, Hostname: name, Dir: pr.dir, NetnsPath: n.NetnsPath(), Hidden: cfg.Hidden})
+	sb, err := sandbox.Start(sandbox.Config{
+		Self: cfg.Self, Hostname: name, Dir: pr.dir, NetnsPath: n.NetnsPath(), Hidden: cfg.Hidden,
+		SharePIDNamespace: sharePID,
+	})
 	if err != nil {
 		_ = netsetup.DeletePodNetwork(n)
 		return err

@@ -201,8 +201,11 @@ func TestPodLifecycle(t *testing.T) {
 	if err := p.RunInContainer(ctx, "default", "web", "writer", []string{"sh", "-c", "hostname; ps -e -o args"}, a); err != nil {
 		t.Fatalf("exec: %v", err)
 	}
+	// Exec lands in the writer's own PID namespace (the pod does not
+	// share one): the writer's init and sleep, not the server's python.
 	out := a.stdout.String()
-	if !strings.HasPrefix(out, "web\n") || !strings.Contains(out, "http.server") || strings.Contains(out, "systemd") {
+	if !strings.HasPrefix(out, "web\n") || !strings.Contains(out, "container-init") || !strings.Contains(out, "sleep infinity") ||
+		strings.Contains(out, "http.server") || strings.Contains(out, "pod-init") || strings.Contains(out, "systemd") {
 		t.Fatalf("exec sees the wrong hostname or processes:\n%s", out)
 	}
 	err = p.RunInContainer(ctx, "default", "web", "writer", []string{"sh", "-c", "exit 3"}, &testAttach{})
@@ -369,4 +372,48 @@ func TestCompletedPodFreesItsNetworkAndKeepsLogs(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "pod gone", 10*time.Second, func() bool { pods, _ := p.GetPods(ctx); return len(pods) == 0 })
+}
+
+// With shareProcessNamespace the containers of a pod see and signal each
+// other's processes; without it (TestPodLifecycle) they do not.
+func TestShareProcessNamespace(t *testing.T) {
+	p, n := newTestProvider(t)
+	ctx := context.Background()
+	share := true
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "shared", Namespace: "default", UID: "55555555-aaaa-bbbb-cccc-000000000001"},
+		Spec: corev1.PodSpec{ShareProcessNamespace: &share, RestartPolicy: corev1.RestartPolicyNever, Containers: []corev1.Container{
+			{Name: "a", Image: "busybox", Command: []string{"sleep", "4711"}},
+			{Name: "b", Image: "busybox", Command: []string{"sleep", "infinity"}},
+		}},
+	}
+	if err := p.CreatePod(ctx, pod); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		d := pod.DeepCopy()
+		zero := int64(0)
+		d.DeletionGracePeriodSeconds = &zero
+		_ = p.DeletePod(ctx, d)
+		waitFor(t, "pod gone", 10*time.Second, func() bool { pods, _ := p.GetPods(ctx); return len(pods) == 0 })
+	})
+	waitFor(t, "pod Ready", 10*time.Second, func() bool { return podReady(n.last(pod.UID)) })
+	a := &testAttach{}
+	if err := p.RunInContainer(ctx, "default", "shared", "b", []string{"ps", "-e", "-o", "pid,args"}, a); err != nil {
+		t.Fatalf("exec: %v", err)
+	}
+	if out := a.stdout.String(); !strings.Contains(out, "sleep 4711") || !strings.Contains(out, "pod-init") || strings.Contains(out, "container-init") {
+		t.Fatalf("b does not see a's sleep under pod-init:\n%s", out)
+	}
+	if err := p.RunInContainer(ctx, "default", "shared", "b", []string{"pkill", "-f", "sleep 4711"}, &testAttach{}); err != nil {
+		t.Fatalf("b could not signal a's sleep: %v", err)
+	}
+	waitFor(t, "container a terminated by b's SIGTERM", 5*time.Second, func() bool {
+		for _, cs := range n.last(pod.UID).Status.ContainerStatuses {
+			if cs.Name == "a" {
+				return cs.State.Terminated != nil && cs.State.Terminated.ExitCode == 143
+			}
+		}
+		return false
+	})
 }

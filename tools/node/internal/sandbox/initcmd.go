@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -24,6 +25,10 @@ const (
 // the descriptor closes on exec and the parent reads EOF.
 const statusFD = 3
 
+// specFD is where container-init reads its JSON containerInitSpec (not from
+// its arguments: ps in the container shows them).
+const specFD = 4
+
 // containerInitSpec is what the node passes to container-init.
 type containerInitSpec struct {
 	Argv    []string `json:"argv"`
@@ -32,6 +37,10 @@ type containerInitSpec struct {
 	// Hidden are host directories covered by an empty read-only tmpfs.
 	Hidden   []string `json:"hidden,omitempty"`
 	Security Security `json:"security"`
+	// OwnPIDNamespace: the container has a PID namespace of its own and
+	// container-init stays its PID 1, running the command as its child
+	// (see superviseCommand); otherwise container-init execs the command.
+	OwnPIDNamespace bool `json:"ownPIDNamespace,omitempty"`
 }
 
 // MaybeRunInit runs the pod-init or container-init subcommand when the
@@ -82,7 +91,7 @@ func runPodInit(args []string) int {
 }
 
 // runContainerInit prepares the container's mount namespace and execs the
-// command. args: one JSON containerInitSpec.
+// command. It takes no arguments: it reads its containerInitSpec from specFD.
 func runContainerInit(args []string) int {
 	status := os.NewFile(statusFD, "status")
 	fail := func(code int, format string, a ...any) int {
@@ -93,16 +102,22 @@ func runContainerInit(args []string) int {
 		fmt.Fprintln(os.Stderr, msg)
 		return code
 	}
-	if len(args) != 1 {
-		return fail(2, "container-init: want one JSON argument, got %d", len(args))
+	if len(args) != 0 {
+		return fail(2, "container-init: want no arguments, got %d", len(args))
+	}
+	specFile := os.NewFile(specFD, "spec")
+	data, err := io.ReadAll(specFile)
+	specFile.Close()
+	if err != nil {
+		return fail(2, "container-init: read spec: %v", err)
 	}
 	var spec containerInitSpec
-	if err := json.Unmarshal([]byte(args[0]), &spec); err != nil {
+	if err := json.Unmarshal(data, &spec); err != nil {
 		return fail(2, "container-init: parse spec: %v", err)
 	}
-	// The node starts container-init in a new PID namespace, whose parent
-	// is outside it (ppid 0). Started by hand, it would mount a /proc over
-	// the host's: refuse.
+	// The node starts container-init in a PID namespace (the container's
+	// own or the pod's) whose parent is outside it (ppid 0). Started by
+	// hand, it would mount a /proc over the host's: refuse.
 	if os.Getppid() != 0 {
 		return fail(2, "container-init: not in a pod's PID namespace; only arl-node starts it")
 	}
@@ -141,6 +156,9 @@ func runContainerInit(args []string) int {
 		if err != nil {
 			return fail(127, "exec: %q: executable file not found in $PATH", spec.Argv[0])
 		}
+	}
+	if spec.OwnPIDNamespace {
+		return superviseCommand(path, spec.Argv, spec.Security, status)
 	}
 	// Credentials are per thread: lower them on the thread that execs.
 	runtime.LockOSThread()

@@ -27,6 +27,10 @@ type Config struct {
 	// Hidden are host directories no container sees (each is covered by
 	// an empty tmpfs): the node's state dir, the cluster's credentials.
 	Hidden []string
+	// SharePIDNamespace puts every container in the pod's PID namespace,
+	// under pod-init (shareProcessNamespace: true). Otherwise each
+	// container gets a PID namespace of its own.
+	SharePIDNamespace bool
 }
 
 // Sandbox holds a running pod's namespaces.
@@ -37,6 +41,9 @@ type Sandbox struct {
 	ns        map[int]*os.File // CLONE_NEW* -> namespace file
 	closeOnce sync.Once
 	exitTaken atomic.Bool
+
+	mu         sync.Mutex
+	containers []*os.Process // started containers, for Stop
 }
 
 // TakeExitState returns the init process's state once it has exited, to
@@ -54,7 +61,8 @@ func (s *Sandbox) TakeExitState() *os.ProcessState {
 }
 
 // Start creates the pod's PID, UTS and IPC namespaces with pod-init as PID 1,
-// inside the network namespace at cfg.NetnsPath.
+// inside the network namespace at cfg.NetnsPath. The pod's PID namespace
+// holds containers only when cfg.SharePIDNamespace is set.
 func Start(cfg Config) (*Sandbox, error) {
 	netns, err := os.Open(cfg.NetnsPath)
 	if err != nil {
@@ -93,9 +101,15 @@ func Start(cfg Config) (*Sandbox, error) {
 func (s *Sandbox) InitPid() int { return s.pause.Process.Pid }
 
 // Stop kills every process of the pod (killing PID 1 of a PID namespace
-// kills all of it) and waits for the init process to go.
-// Stopping twice is harmless.
+// kills all of it: each container's that has its own, and pod-init's) and
+// waits for the init process to go; whoever started a container waits
+// for it. Stopping twice is harmless.
 func (s *Sandbox) Stop() {
+	s.mu.Lock()
+	for _, p := range s.containers {
+		_ = p.Signal(syscall.SIGKILL)
+	}
+	s.mu.Unlock()
 	_ = s.pause.Process.Signal(syscall.SIGKILL)
 	select {
 	case <-s.waitDone:
@@ -132,10 +146,14 @@ func (e *StartError) Error() string { return e.Message }
 
 // StartContainer starts a container process in the sandbox's namespaces and
 // returns once it has exec'd its command (or failed to, as a *StartError).
-// The caller waits for the returned command.
+// The caller waits for the returned command. Unless the pod shares its PID
+// namespace, the process is container-init, PID 1 of the container's own
+// PID namespace, with the command as its child; its exit status is the
+// command's, and signalling its process group signals the command's.
 func (s *Sandbox) StartContainer(spec ContainerSpec) (*exec.Cmd, error) {
-	arg, err := marshalSpec(containerInitSpec{Argv: spec.Argv, WorkDir: spec.WorkDir, Mounts: spec.Mounts,
-		Hidden: s.cfg.Hidden, Security: spec.Security})
+	own := !s.cfg.SharePIDNamespace
+	specJSON, err := marshalSpec(containerInitSpec{Argv: spec.Argv, WorkDir: spec.WorkDir, Mounts: spec.Mounts,
+		Hidden: s.cfg.Hidden, Security: spec.Security, OwnPIDNamespace: own})
 	if err != nil {
 		return nil, err
 	}
@@ -144,16 +162,41 @@ func (s *Sandbox) StartContainer(spec ContainerSpec) (*exec.Cmd, error) {
 		return nil, fmt.Errorf("status pipe: %w", err)
 	}
 	defer statusR.Close()
-	cmd := exec.Command(s.cfg.Self, ContainerInitCommand, arg)
+	specR, specW, err := os.Pipe()
+	if err != nil {
+		statusW.Close()
+		return nil, fmt.Errorf("spec pipe: %w", err)
+	}
+	// The spec may outgrow the pipe's buffer: write it while the child
+	// starts (with the read end closed here, a failed start fails the write).
+	go func() {
+		_, _ = specW.Write(specJSON)
+		specW.Close()
+	}()
+	cmd := exec.Command(s.cfg.Self, ContainerInitCommand)
 	cmd.Env = spec.Env
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = spec.Stdin, spec.Stdout, spec.Stderr
-	cmd.ExtraFiles = []*os.File{statusW}
+	cmd.ExtraFiles = []*os.File{statusW, specR}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNS, Setpgid: true}
-	err = startInNamespaces(cmd, s.ns)
+	ns := s.ns
+	if own {
+		// The kernel refuses CLONE_NEWPID from a thread that joined
+		// another PID namespace: create the container's from the host's.
+		cmd.SysProcAttr.Cloneflags |= syscall.CLONE_NEWPID
+		ns = make(map[int]*os.File, len(s.ns))
+		for flag, f := range s.ns {
+			if flag != unix.CLONE_NEWPID {
+				ns[flag] = f
+			}
+		}
+	}
+	err = startInNamespaces(cmd, ns)
 	statusW.Close()
+	specR.Close()
 	if err != nil {
 		return nil, fmt.Errorf("start container-init: %w", err)
 	}
+	s.track(cmd.Process)
 	msg := make([]byte, 4096)
 	n, _ := readFull(statusR, msg)
 	if n == 0 {
@@ -167,8 +210,23 @@ func (s *Sandbox) StartContainer(spec ContainerSpec) (*exec.Cmd, error) {
 	return nil, &StartError{Message: string(msg[:n]), ExitCode: code}
 }
 
+// track remembers a started container for Stop, forgetting the ones that
+// were waited for (signalling those is a no-op: os.Process knows).
+func (s *Sandbox) track(p *os.Process) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	live := s.containers[:0]
+	for _, c := range s.containers {
+		if !errors.Is(c.Signal(syscall.Signal(0)), os.ErrProcessDone) {
+			live = append(live, c)
+		}
+	}
+	s.containers = append(live, p)
+}
+
 // ExecCommand builds a command that runs argv inside the running container
-// whose host PID is pid (all its namespaces, including its mounts).
+// whose host PID is pid (all its namespaces, including its mounts and its
+// PID namespace, the container's own unless the pod shares one).
 func ExecCommand(pid int, argv, env []string, workDir string) *exec.Cmd {
 	args := []string{"--target", fmt.Sprint(pid), "--mount", "--uts", "--ipc", "--net", "--pid"}
 	if workDir != "" {

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -54,6 +55,13 @@ func startPod(t *testing.T, id string, addr string) *testPod {
 // startPodHiding starts a pod whose containers do not see the hidden directories.
 func startPodHiding(t *testing.T, id string, addr string, hidden []string) *testPod {
 	t.Helper()
+	return startPodWith(t, id, addr, sandbox.Config{Hidden: hidden})
+}
+
+// startPodWith starts a pod configured as cfg (its node binary, hostname,
+// directory and network filled in).
+func startPodWith(t *testing.T, id string, addr string, cfg sandbox.Config) *testPod {
+	t.Helper()
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -63,7 +71,8 @@ func startPodHiding(t *testing.T, id string, addr string, hidden []string) *test
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	sb, err := sandbox.Start(sandbox.Config{Self: self, Hostname: "pod-" + id, Dir: dir, NetnsPath: n.NetnsPath(), Hidden: hidden})
+	cfg.Self, cfg.Hostname, cfg.Dir, cfg.NetnsPath = self, "pod-"+id, dir, n.NetnsPath()
+	sb, err := sandbox.Start(cfg)
 	if err != nil {
 		_ = netsetup.DeletePodNetwork(n)
 		t.Fatal(err)
@@ -151,16 +160,92 @@ func TestPidNamespaceIsolation(t *testing.T) {
 	b := startPod(t, "pidb", "10.250.0.12")
 	sleeper, _ := a.start(t, nil, "sleep", "1234")
 	defer func() { _ = sleeper.Process.Kill() }() // it may have gone with its pod already
+	// Another container of the same pod sees only its own processes: its
+	// init (PID 1) and ps (not PID 2: the init's threads took PIDs).
 	out, _ := a.run(t, nil, "ps", "-eo", "pid,args")
-	if !strings.Contains(out, "sleep 1234") || !strings.Contains(out, "pod-init") {
-		t.Fatalf("pod a's ps misses its own processes:\n%s", out)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 3 || strings.Contains(out, "sleep 1234") || strings.Contains(out, "pod-init") ||
+		!strings.Contains(lines[1], "container-init") || !strings.HasPrefix(strings.TrimSpace(lines[1]), "1 ") || !strings.Contains(lines[2], " ps -eo") {
+		t.Fatalf("a container of pod a sees more than its own init and ps:\n%s", out)
 	}
-	if lines := strings.Count(strings.TrimSpace(out), "\n"); lines > 4 {
-		t.Fatalf("pod a's ps shows more than its own processes:\n%s", out)
+	// It cannot signal the sleeper, by name or by its host PID.
+	out, code := a.run(t, nil, "sh", "-c", fmt.Sprintf("pkill -f 'slee[p] 1234'; echo pkill=$?; kill -9 %d; echo kill=$?", sleeper.Process.Pid))
+	if !strings.Contains(out, "pkill=1") || !strings.Contains(out, "kill=1") || code != 0 {
+		t.Fatalf("signalling the other container's process: %s (exit %d)", out, code)
 	}
-	out, code := b.run(t, nil, "pgrep", "-f", "sleep 1234")
+	if err := sleeper.Process.Signal(syscall.Signal(0)); err != nil {
+		t.Fatalf("the sleeper died: %v", err)
+	}
+	// Exec lands in the sleeper's container: its init, the sleeper, ps.
+	execOut, err := sandbox.ExecCommand(sleeper.Process.Pid, []string{"ps", "-eo", "pid,args"}, []string{"PATH=" + os.Getenv("PATH")}, "").CombinedOutput()
+	if err != nil {
+		t.Fatalf("exec: %v: %s", err, execOut)
+	}
+	lines = strings.Split(strings.TrimSpace(string(execOut)), "\n")
+	if len(lines) != 4 || !strings.Contains(lines[1], "container-init") || !strings.HasPrefix(strings.TrimSpace(lines[1]), "1 ") || !strings.Contains(lines[2], " sleep 1234") ||
+		!strings.Contains(lines[3], "ps -eo") {
+		t.Fatalf("exec into the sleeper's container sees:\n%s", execOut)
+	}
+	out, code = b.run(t, nil, "pgrep", "-f", "sleep 1234")
 	if code == 0 {
 		t.Fatalf("pod b sees pod a's sleep: %s", out)
+	}
+}
+
+// With shareProcessNamespace the containers of a pod see and signal each
+// other's processes, under pod-init.
+func TestSharedPidNamespace(t *testing.T) {
+	p := startPodWith(t, "pidshare", "10.250.0.13", sandbox.Config{SharePIDNamespace: true})
+	sleeper, _ := p.start(t, nil, "sleep", "1235")
+	defer func() { _ = sleeper.Process.Kill() }()
+	out, _ := p.run(t, nil, "ps", "-eo", "pid,args")
+	if !strings.Contains(out, "sleep 1235") || !strings.Contains(out, "1 ") || !strings.Contains(out, "pod-init") {
+		t.Fatalf("a container of a pod sharing its PID namespace misses the other's sleep or pod-init:\n%s", out)
+	}
+	if out, code := p.run(t, nil, "pkill", "-f", "sleep 1235"); code != 0 {
+		t.Fatalf("pkill in the shared namespace: %s (exit %d)", out, code)
+	}
+	err := sleeper.Wait()
+	var exitErr *exec.ExitError
+	if !errors.As(err, &exitErr) || exitErr.Sys().(syscall.WaitStatus).Signal() != syscall.SIGTERM {
+		t.Fatalf("the sleeper ended with %v, want SIGTERM from the other container", err)
+	}
+}
+
+// container-init, PID 1 of a container's namespace, passes on the command's
+// exit status, forwards signals to it and reaps orphans.
+func TestContainerInitExitCodesSignalsAndReaping(t *testing.T) {
+	p := startPod(t, "cinit", "10.250.0.14")
+	for _, tc := range []struct {
+		script string
+		want   int
+	}{{"exit 3", 3}, {"kill -9 $$", 137}, {"true", 0}} {
+		if out, code := p.run(t, nil, "sh", "-c", tc.script); code != tc.want {
+			t.Errorf("%q exited %d, want %d: %s", tc.script, code, tc.want, out)
+		}
+	}
+	// SIGTERM to the container's process group (what the node sends)
+	// ends a command that does not handle it.
+	cmd, _ := p.start(t, nil, "sleep", "1236")
+	time.Sleep(100 * time.Millisecond)
+	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+		if code := cmd.ProcessState.ExitCode(); code != 128+int(syscall.SIGTERM) {
+			t.Fatalf("a SIGTERMed sleep exited %d, want 143", code)
+		}
+	case <-time.After(5 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatal("SIGTERM did not end the container's command")
+	}
+	// An orphan reparented to PID 1 is reaped, not left a zombie.
+	out, _ := p.run(t, nil, "sh", "-c", "sh -c 'sleep 0.1 &' ; sleep 0.5; ps -eo stat,args")
+	if strings.Contains(out, "Z") && strings.Contains(out, "defunct") {
+		t.Fatalf("an orphan was left a zombie:\n%s", out)
 	}
 }
 

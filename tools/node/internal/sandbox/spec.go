@@ -5,10 +5,10 @@ import (
 	"fmt"
 )
 
-func marshalSpec(spec containerInitSpec) (string, error) {
+func marshalSpec(spec containerInitSpec) ([]byte, error) {
 	data, err := json.Marshal(spec)
 	if err != nil {
-		return "", fmt.Errorf("encode container spec: %w", err)
+		return nil, fmt.Errorf("encode container spec: %w", err)
 	}
-	return string(data), nil
+	return data, nil
 }
