@@ -44,6 +44,7 @@ type Sandbox struct {
 
 	mu         sync.Mutex
 	containers []*os.Process // started containers, for Stop
+	stopped    bool
 }
 
 // TakeExitState returns the init process's state once it has exited, to
@@ -106,6 +107,7 @@ func (s *Sandbox) InitPid() int { return s.pause.Process.Pid }
 // for it. Stopping twice is harmless.
 func (s *Sandbox) Stop() {
 	s.mu.Lock()
+	s.stopped = true
 	for _, p := range s.containers {
 		_ = p.Signal(syscall.SIGKILL)
 	}
@@ -211,10 +213,16 @@ func (s *Sandbox) StartContainer(spec ContainerSpec) (*exec.Cmd, error) {
 }
 
 // track remembers a started container for Stop, forgetting the ones that
-// were waited for (signalling those is a no-op: os.Process knows).
+// were waited for (signalling those is a no-op: os.Process knows). A
+// container whose start raced Stop (which closes the namespace files that
+// later starts would join) is killed: its own PID namespace would outlive
+// pod-init's.
 func (s *Sandbox) track(p *os.Process) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.stopped {
+		_ = p.Signal(syscall.SIGKILL)
+	}
 	live := s.containers[:0]
 	for _, c := range s.containers {
 		if !errors.Is(c.Signal(syscall.Signal(0)), os.ErrProcessDone) {
