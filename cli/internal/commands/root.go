@@ -77,6 +77,11 @@ func ExitCode(err error) int {
 
 // NewRoot builds the kubectl-arl command tree.
 func NewRoot(streams genericiooptions.IOStreams) *cobra.Command {
+	root, _ := newRoot(streams)
+	return root
+}
+
+func newRoot(streams genericiooptions.IOStreams) (*cobra.Command, *Options) {
 	flags := genericclioptions.NewConfigFlags(true)
 	o := &Options{IO: streams, Kube: kube.NewClients(flags)}
 	root := &cobra.Command{
@@ -109,7 +114,7 @@ are not (--connect).`,
 		newPsCmd(o), newKillCmd(o), newResetCmd(o), newLogsCmd(o),
 		newMCPCmd(o),
 	)
-	return root
+	return root, o
 }
 
 // Execute runs the command line and returns the exit code.
