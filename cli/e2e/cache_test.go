@@ -154,10 +154,10 @@ func TestExecCacheFollowsARecreatedSandbox(t *testing.T) {
 	kc("apply", "-f", "-").stdin(`apiVersion: arl.infra.io/v1alpha1
 kind: Sandbox
 metadata:
-  name: `+name+`
+  name: ` + name + `
   labels: {arl-cli-e2e: "true"}
 spec:
-  poolRef: `+pool+`
+  poolRef: ` + pool + `
   keepAlive: true
 `).ok(t)
 	kc("wait", "--for=jsonpath={.status.phase}=Ready", "sandbox/"+name, "--timeout=120s").ok(t)

@@ -43,18 +43,18 @@ func TestParseTakesOnlyWhatItKnows(t *testing.T) {
 	}
 
 	for _, args := range [][]string{
-		{"exec", "sb", "true"},                               // no --
-		{"exec", "sb", "--"},                                 // no command
-		{"exec", "--", "true"},                               // no sandbox
-		{"exec", "a", "b", "--", "true"},                     // two sandboxes
-		{"ps", "sb", "--", "true"},                           // another command
-		{"exec", "-i", "sb", "--", "cat"},                    // stdin
-		{"exec", "-d", "sb", "--", "sleep", "9"},             // background
-		{"exec", "--stdin", "sb", "--", "cat"},               // stdin, long
-		{"exec", "--no-cache", "sb", "--", "true"},           // bypass
+		{"exec", "sb", "true"},                                // no --
+		{"exec", "sb", "--"},                                  // no command
+		{"exec", "--", "true"},                                // no sandbox
+		{"exec", "a", "b", "--", "true"},                      // two sandboxes
+		{"ps", "sb", "--", "true"},                            // another command
+		{"exec", "-i", "sb", "--", "cat"},                     // stdin
+		{"exec", "-d", "sb", "--", "sleep", "9"},              // background
+		{"exec", "--stdin", "sb", "--", "cat"},                // stdin, long
+		{"exec", "--no-cache", "sb", "--", "true"},            // bypass
 		{"exec", "--server", "https://x", "sb", "--", "true"}, // other kubectl flag
-		{"exec", "--as=bob", "sb", "--", "true"},             // impersonation
-		{"exec", "--help"},                                   // help
+		{"exec", "--as=bob", "sb", "--", "true"},              // impersonation
+		{"exec", "--help"},                                    // help
 		{"exec", "--connect=port-forward", "sb", "--", "true"},
 		{"exec", "--connect", "bogus", "sb", "--", "true"},
 		{"exec", "--timeout", "soon", "sb", "--", "true"},
