@@ -1,5 +1,5 @@
-// Package framework drives the local cluster the way a user does: with
-// kubectl, curl and the manual's YAML files.
+// kubectl, bash and curl, as the manual has the user run them.
+
 package framework
 
 import (
@@ -83,82 +83,8 @@ func JSONPath(t testing.TB, obj, path string) string {
 	return K(t, "get", obj, "-o", "jsonpath={"+path+"}")
 }
 
-// WaitFor runs `kubectl wait --for=jsonpath=...` as the manual does.
-func WaitFor(t testing.TB, obj, path, value string, timeout time.Duration) {
+// KWait runs `kubectl wait --for=jsonpath=...` as the manual does.
+func KWait(t testing.TB, obj, path, value string, timeout time.Duration) {
 	t.Helper()
 	K(t, "wait", "--for=jsonpath={"+path+"}="+value, obj, fmt.Sprintf("--timeout=%s", timeout))
-}
-
-// Eventually polls cond until it holds or the timeout passes.
-func Eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		if cond() {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("timed out after %s waiting for %s", timeout, what)
-}
-
-// ApplyYAML applies an inline manifest.
-func ApplyYAML(t testing.TB, manifest string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, Kubectl(), "apply", "-f", "-")
-	cmd.Env = Env()
-	cmd.Stdin = strings.NewReader(manifest)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("kubectl apply: %v: %s", err, out)
-	}
-}
-
-// RequireCluster fails (never skips) when the local cluster with ARL is not
-// reachable, saying how to start it.
-func RequireCluster() error {
-	if _, err := os.Stat(Kubectl()); err != nil {
-		return fmt.Errorf("kubectl not found at %s: run `make local-up` (builds the local cluster) first", Kubectl())
-	}
-	if os.Getenv("KUBECONFIG") == "" {
-		os.Setenv("KUBECONFIG", filepath.Join(RepoRoot(), ".state", "local", "kubeconfig"))
-	}
-	if _, err := KErr("get", "crd", "tasks.arl.infra.io"); err != nil {
-		return fmt.Errorf("the ARL CRDs are not installed in the cluster at KUBECONFIG=%s (%v): run `make local-up` (starts the local cluster and installs the operator)", os.Getenv("KUBECONFIG"), err)
-	}
-	return nil
-}
-
-// NodeEnv selects the node the suite expects: ARL_E2E_NODE=kubelet runs it
-// against the real node (kubelet + containerd + runc, `make local-up
-// NODE=kubelet`); unset or "process", the process node.
-const NodeEnv = "ARL_E2E_NODE"
-
-// RealNode is true when the suite runs against the kubelet node.
-func RealNode() bool { return os.Getenv(NodeEnv) == "kubelet" }
-
-// NotOnRealNode skips t on the kubelet node, with the reason. It is the
-// only way a manual test is left out there, and every call is listed in
-// docs/real-node.md ("The manual's suite on the real node").
-func NotOnRealNode(t testing.TB, reason string) {
-	t.Helper()
-	if RealNode() {
-		t.Skipf("not on the real node (docs/real-node.md): %s", reason)
-	}
-}
-
-// RequireNode fails unless the cluster's nodes are the ones NodeEnv names:
-// arl-kubelet Ready for kubelet, arl-node otherwise.
-func RequireNode() error {
-	want := "arl-node"
-	if RealNode() {
-		want = "arl-kubelet"
-	}
-	out, err := KErr("get", "node", want, "-o", `jsonpath={.status.conditions[?(@.type=="Ready")].status}`)
-	if err != nil || out != "True" {
-		return fmt.Errorf("%s=%q wants node %s Ready in the cluster at KUBECONFIG=%s (got %q, %v): start it with `make local-up NODE=%s`",
-			NodeEnv, os.Getenv(NodeEnv), want, os.Getenv("KUBECONFIG"), out, err, map[bool]string{true: "kubelet", false: "process"}[RealNode()])
-	}
-	return nil
 }

@@ -9,7 +9,10 @@ import (
 	"testing"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	fw "github.com/arl-infra/arl/e2e/framework"
+	arlv1 "github.com/arl-infra/arl/operator/api/v1alpha1"
 )
 
 // way1 is the manual's "Way 1" sequence, its curl commands as written; AUTH
@@ -137,49 +140,25 @@ func runWay1(t *testing.T, sandbox, authHeader string) {
 // Way 1 against the manual's pool: its sidecar wants the sandbox's token.
 func TestHostModeWay1WithToken(t *testing.T) {
 	fw.NotOnRealNode(t, "the sequence runs curl, ps and pgrep in the executor; python:3.9-slim (Docker Hub's and the stand-in) has none of them")
-	quickStart(t)
-	pod := fw.JSONPath(t, "sandbox/my-workspace", ".status.podName")
-	ip := fw.JSONPath(t, "sandbox/my-workspace", ".status.podIP")
+	sb := quickStart(t)
+	pod, ip := sb.Status.PodName, sb.Status.PodIP
 	out, err := fw.Shell(context.Background(), `curl -s -o /dev/stderr -w '%{http_code}' -X POST http://`+ip+`:8080/execute -H "Content-Type: application/json" -d '{"command":["true"]}' 2>&1`)
 	if err != nil || !strings.HasSuffix(out, "401") || !strings.HasPrefix(out, "{") || !strings.Contains(out, "token") {
 		t.Errorf("a call without the token got %q (err %v); want 401 with a JSON body", out, err)
 	}
-	token, err := fw.Shell(context.Background(), `kubectl get secret `+pod+` -o jsonpath='{.data.token}' | base64 -d`)
-	if err != nil || token == "" {
-		t.Fatalf("read the sandbox token: %v", err)
-	}
-	runWay1(t, "my-workspace", "Authorization: Bearer "+token)
+	runWay1(t, "my-workspace", "Authorization: Bearer "+fw.SidecarToken(t, pod))
 }
 
 // Way 1 letter for letter against a pool that opted out of sidecar tokens.
 func TestHostModeWay1OpenPool(t *testing.T) {
 	fw.NotOnRealNode(t, "the sequence runs curl, ps and pgrep in the executor; python:3.9-slim (Docker Hub's and the stand-in) has none of them")
-	fw.ApplyYAML(t, `apiVersion: arl.infra.io/v1alpha1
-kind: WarmPool
-metadata:
-  name: open-pool
-spec:
-  replicas: 1
-  sidecarAuth: None
-  template:
-    spec:
-      containers:
-        - name: executor
-          image: python:3.9-slim
-          command: ["sleep", "infinity"]
----
-apiVersion: arl.infra.io/v1alpha1
-kind: Sandbox
-metadata:
-  name: open-workspace
-spec:
-  poolRef: open-pool
-  keepAlive: true
-`)
-	fw.WaitFor(t, "sandbox/open-workspace", ".status.phase", "Ready", 2*time.Minute)
+	pool := fw.Pool("open-pool", 1)
+	pool.Spec.SidecarAuth = arlv1.SidecarAuthNone
+	fw.Recreate(t, pool, fw.Sandbox("open-workspace", "open-pool"))
+	fw.WaitSandboxReady(t, "open-workspace", 2*time.Minute)
 	runWay1(t, "open-workspace", "")
-	fw.K(t, "delete", "sandbox", "open-workspace", "--wait=true")
-	fw.K(t, "delete", "warmpool", "open-pool", "--wait=true")
+	fw.Delete(t, fw.Named[arlv1.Sandbox]("open-workspace"))
+	fw.Delete(t, pool)
 }
 
 // inExecutor is true when command succeeds in pod's executor container:
@@ -212,23 +191,22 @@ func execOutput(pod string, command ...string) string {
 
 // Way 2: a background Flask server started, tested and stopped by Tasks.
 func TestHostModeWay2Flask(t *testing.T) {
-	quickStart(t)
-	for _, n := range []string{"start-flask-server", "test-flask", "stop-flask"} {
-		fw.K(t, "delete", "task", n, "--ignore-not-found", "--wait=true")
+	pod := quickStart(t).Status.PodName
+	for _, n := range []string{"start-flask-server", "test-flask", "stop-flask", "kill-flask"} {
+		fw.Delete(t, fw.Named[arlv1.Task](n))
 	}
 	fw.K(t, "apply", "-f", fw.Example("host-mode/start-flask-server.yaml"))
-	fw.WaitFor(t, "task/start-flask-server", ".status.state", "Succeeded", 30*time.Second)
+	fw.KWait(t, "task/start-flask-server", ".status.state", "Succeeded", 30*time.Second)
 	pid := strings.TrimSpace(taskField(t, "start-flask-server", ".status.stdout"))
 	if pid == "" || strings.Trim(pid, "0123456789") != "" {
 		t.Fatalf("start-flask-server stdout = %q, want a PID", pid)
 	}
-	pod := fw.JSONPath(t, "sandbox/my-workspace", ".status.podName")
 	if !inExecutor(pod, "python", "-c", "import flask") {
 		// Without Flask in the executor (the host's Python on the process
 		// node, the image's on the real node) the server exits at once and
 		// curl fails: a clean Failed task, not a hang.
 		fw.K(t, "apply", "-f", fw.Example("host-mode/test-flask.yaml"))
-		fw.WaitFor(t, "task/test-flask", ".status.state", "Failed", 30*time.Second)
+		fw.KWait(t, "task/test-flask", ".status.state", "Failed", 30*time.Second)
 		t.Log("flask is not installed in the executor: test-flask failed cleanly as expected")
 		return
 	}
@@ -239,7 +217,7 @@ func TestHostModeWay2Flask(t *testing.T) {
 		t.Fatalf("the Flask server never answered on :5000 (its log: %s)", execOutput(pod, "cat", "/tmp/flask.log"))
 	}
 	fw.K(t, "apply", "-f", fw.Example("host-mode/test-flask.yaml"))
-	fw.WaitFor(t, "task/test-flask", ".status.state", "Succeeded", 30*time.Second)
+	fw.KWait(t, "task/test-flask", ".status.state", "Succeeded", 30*time.Second)
 	if got := taskField(t, "test-flask", ".status.stdout"); got != "Hello from ARL Host Mode!" {
 		t.Errorf("test-flask stdout = %q", got)
 	}
@@ -247,35 +225,23 @@ func TestHostModeWay2Flask(t *testing.T) {
 	// server's command line is `python /workspace/app.py` (in any container,
 	// not only here), so pkill exits 1 and the task ends Failed, promptly.
 	fw.K(t, "apply", "-f", fw.Example("host-mode/stop-flask.yaml"))
-	fw.WaitFor(t, "task/stop-flask", ".status.state", "Failed", 30*time.Second)
+	fw.KWait(t, "task/stop-flask", ".status.state", "Failed", 30*time.Second)
 	if code := taskField(t, "stop-flask", ".status.exitCode"); code != "1" {
 		t.Errorf("stop-flask exitCode = %q, want pkill's 1 (no process matched)", code)
 	}
 	// The manual's alternative, ["kill", "PID"], stops it.
-	fw.K(t, "delete", "task", "kill-flask", "--ignore-not-found", "--wait=true")
-	fw.ApplyYAML(t, `apiVersion: arl.infra.io/v1alpha1
-kind: Task
-metadata:
-  name: kill-flask
-spec:
-  sandboxRef: my-workspace
-  timeout: 10s
-  steps:
-    - name: stop-server
-      type: Command
-      command: ["kill", "`+pid+`"]
-    - name: check-stopped
-      type: Command
-      command: ["bash", "-c", "for i in $(seq 1 50); do curl -s http://localhost:5000 >/dev/null || exit 0; sleep 0.1; done; exit 1"]
-`)
-	fw.WaitFor(t, "task/kill-flask", ".status.state", "Succeeded", 30*time.Second)
+	kill := fw.Task("kill-flask", "my-workspace",
+		fw.Command("stop-server", "kill", pid),
+		fw.Command("check-stopped", "bash", "-c", "for i in $(seq 1 50); do curl -s http://localhost:5000 >/dev/null || exit 0; sleep 0.1; done; exit 1"))
+	kill.Spec.Timeout = &metav1.Duration{Duration: 10 * time.Second}
+	fw.Create(t, kill)
+	fw.WaitTask(t, "kill-flask", arlv1.TaskStateSucceeded, 30*time.Second)
 }
 
 // Way 3: an interactive shell with kubectl exec -it.
 func TestHostModeWay3Exec(t *testing.T) {
 	fw.NotOnRealNode(t, "the session runs curl in the executor; python:3.9-slim (Docker Hub's and the stand-in) has no curl")
-	quickStart(t)
-	pod := fw.JSONPath(t, "sandbox/my-workspace", ".status.podName")
+	pod := quickStart(t).Status.PodName
 	// `script` gives kubectl a terminal, as a person's shell would.
 	session := `python -m http.server 8010 >/dev/null 2>&1 &
 PYTHON_PID=$!
@@ -306,16 +272,21 @@ exit
 // not, the task still ends promptly with the error in its output.
 func TestJupyterExample(t *testing.T) {
 	fw.NotOnRealNode(t, "jupyter/scipy-notebook:latest is not in the local registry (no internet, no stand-in); its pool reports ImagePullFailed there")
-	fw.K(t, "delete", "-f", fw.Example("host-mode/jupyter-host.yaml"), "--ignore-not-found", "--wait=true")
+	deleteJupyter := func() {
+		fw.Delete(t, fw.Named[arlv1.Task]("start-jupyter"))
+		fw.Delete(t, fw.Named[arlv1.Sandbox]("jupyter-workspace"))
+		fw.Delete(t, fw.Named[arlv1.WarmPool]("jupyter-pool"))
+	}
+	deleteJupyter()
 	fw.K(t, "apply", "-f", fw.Example("host-mode/jupyter-host.yaml"))
-	fw.WaitFor(t, "sandbox/jupyter-workspace", ".status.phase", "Ready", 2*time.Minute)
+	sb := fw.WaitSandboxReady(t, "jupyter-workspace", 2*time.Minute)
 	fw.K(t, "wait", "--for=jsonpath={.status.state}=Succeeded", "task/start-jupyter", "--timeout=60s")
 	out := taskField(t, "start-jupyter", ".status.stdout")
 	if !strings.Contains(out, "Jupyter started with PID:") {
 		t.Errorf("start-jupyter stdout = %q", out)
 	}
-	if !inExecutor(fw.JSONPath(t, "sandbox/jupyter-workspace", ".status.podName"), "jupyter", "--version") && !strings.Contains(out, "jupyter") {
+	if !inExecutor(sb.Status.PodName, "jupyter", "--version") && !strings.Contains(out, "jupyter") {
 		t.Errorf("jupyter is not installed, and the task's output does not say so: %q", out)
 	}
-	fw.K(t, "delete", "-f", fw.Example("host-mode/jupyter-host.yaml"), "--wait=true")
+	deleteJupyter()
 }

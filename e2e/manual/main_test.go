@@ -9,6 +9,7 @@ import (
 	"time"
 
 	fw "github.com/arl-infra/arl/e2e/framework"
+	arlv1 "github.com/arl-infra/arl/operator/api/v1alpha1"
 )
 
 func TestMain(m *testing.M) {
@@ -24,28 +25,32 @@ func TestMain(m *testing.M) {
 }
 
 // quickStart applies the manual's pool and sandbox once; tests that need
-// `my-workspace` call it first.
-func quickStart(t *testing.T) {
+// `my-workspace` call it first. It returns the sandbox, Ready.
+func quickStart(t *testing.T) *arlv1.Sandbox {
 	t.Helper()
 	fw.K(t, "apply", "-f", fw.Example("quickstart/warmpool.yaml"))
 	fw.K(t, "apply", "-f", fw.Example("quickstart/sandbox.yaml"))
-	fw.WaitFor(t, "sandbox/my-workspace", ".status.phase", "Ready", 2*time.Minute)
+	return fw.WaitSandboxReady(t, "my-workspace", 2*time.Minute)
 }
 
 // applyTask deletes a previous run of the task and applies the file.
 func applyTask(t *testing.T, file, name string) {
 	t.Helper()
-	fw.K(t, "delete", "task", name, "--ignore-not-found", "--wait=true")
+	fw.Delete(t, fw.Named[arlv1.Task](name))
 	fw.K(t, "apply", "-f", fw.Example(file))
 }
 
+// taskField reads a field of a task the way the manual does:
+// `kubectl get task NAME -o jsonpath='{PATH}'`.
 func taskField(t *testing.T, name, path string) string {
 	t.Helper()
 	return fw.JSONPath(t, "task/"+name, path)
 }
 
-// stepState is the recorded state of one step ("" when the step has none).
-func stepState(t *testing.T, task, step string) string {
+// getTask reads a task through the typed client.
+func getTask(t *testing.T, name string) *arlv1.Task {
 	t.Helper()
-	return taskField(t, task, `.status.steps[?(@.name=="`+step+`")].state`)
+	task := &arlv1.Task{}
+	fw.Get(t, name, task)
+	return task
 }

@@ -6,15 +6,18 @@ import (
 	"time"
 
 	fw "github.com/arl-infra/arl/e2e/framework"
+	arlv1 "github.com/arl-infra/arl/operator/api/v1alpha1"
 )
 
 func TestQuickStart(t *testing.T) {
 	quickStart(t)
-	if got := fw.JSONPath(t, "warmpool/python-pool", ".spec.replicas"); got != "3" {
-		t.Fatalf("warmpool replicas = %q", got)
+	pool := &arlv1.WarmPool{}
+	fw.Get(t, "python-pool", pool)
+	if got := pool.DesiredReplicas(); got != 3 {
+		t.Fatalf("warmpool replicas = %d", got)
 	}
 	applyTask(t, "quickstart/task.yaml", "hello-task")
-	fw.WaitFor(t, "task/hello-task", ".status.state", "Succeeded", 60*time.Second)
+	fw.KWait(t, "task/hello-task", ".status.state", "Succeeded", 60*time.Second)
 
 	want := "Hello from ARL!\nTask executed successfully\n"
 	if got := taskField(t, "hello-task", ".status.stdout"); got != want {

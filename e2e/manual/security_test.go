@@ -1,12 +1,20 @@
 package manual
 
 import (
-	"fmt"
+	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
 	fw "github.com/arl-infra/arl/e2e/framework"
+	arlv1 "github.com/arl-infra/arl/operator/api/v1alpha1"
 )
 
 // The hardening of issue 12 (docs/security.md, section 3) on the real
@@ -15,35 +23,16 @@ import (
 // and with the operator down a write its webhook must check is refused
 // with an error naming the webhook.
 
-const securityPool = `apiVersion: arl.infra.io/v1alpha1
-kind: WarmPool
-metadata:
-  name: sec-pool
-spec:
-  replicas: 1
-  template:
-    spec:
-      containers:
-        - name: executor
-          image: python:3.9-slim
-          command: ["sleep", "infinity"]
-`
-
-func securitySandbox(name string) string {
-	return fmt.Sprintf("apiVersion: arl.infra.io/v1alpha1\nkind: Sandbox\nmetadata:\n  name: %s\nspec:\n  poolRef: sec-pool\n  keepAlive: true\n", name)
-}
-
-// readySecuritySandbox makes the pool and the sandbox name, and removes
-// both when the test ends.
-func readySecuritySandbox(t *testing.T, name string) {
+// readySecuritySandbox makes the pool sec-pool and the sandbox name, waits
+// until the sandbox is Ready and removes both when the test ends.
+func readySecuritySandbox(t *testing.T, name string) *arlv1.Sandbox {
 	t.Helper()
 	t.Cleanup(func() {
-		fw.K(t, "delete", "sandbox", name, "--ignore-not-found")
-		fw.K(t, "delete", "warmpool", "sec-pool", "--ignore-not-found")
+		fw.DeleteNoWait(t, fw.Named[arlv1.Sandbox](name))
+		fw.DeleteNoWait(t, fw.Named[arlv1.WarmPool]("sec-pool"))
 	})
-	fw.ApplyYAML(t, securityPool)
-	fw.ApplyYAML(t, securitySandbox(name))
-	fw.WaitFor(t, "sandbox/"+name, ".status.phase", "Ready", 2*time.Minute)
+	fw.Recreate(t, fw.Pool("sec-pool", 1), fw.Sandbox(name, "sec-pool"))
+	return fw.WaitSandboxReady(t, name, 2*time.Minute)
 }
 
 // exists reports whether path exists in the executor of pod.
@@ -62,33 +51,24 @@ func exists(t *testing.T, pod, path string) bool {
 // TokenSecretUntrusted and nothing runs.
 func TestTokenFromASecretTheOperatorDidNotMakeIsNeverSent(t *testing.T) {
 	const sb = "sec-secret"
-	readySecuritySandbox(t, sb)
-	pod := fw.JSONPath(t, "sandbox/"+sb, ".status.podName")
-	token := fw.JSONPath(t, "secret/"+pod, ".data.token")
-	fw.K(t, "delete", "secret", pod)
-	fw.ApplyYAML(t, fmt.Sprintf("apiVersion: v1\nkind: Secret\nmetadata:\n  name: %s\ndata:\n  token: %s\n", pod, token))
+	pod := readySecuritySandbox(t, sb).Status.PodName
+	token := fw.SidecarToken(t, pod)
+	fw.Delete(t, fw.Named[corev1.Secret](arlv1.SidecarTokenSecretName(pod)))
+	fw.Create(t, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: arlv1.SidecarTokenSecretName(pod)},
+		Data:       map[string][]byte{arlv1.SidecarTokenSecretKey: []byte(token)},
+	})
 
-	fw.K(t, "delete", "task", "sec-secret-task", "--ignore-not-found", "--wait=true")
-	fw.ApplyYAML(t, `apiVersion: arl.infra.io/v1alpha1
-kind: Task
-metadata:
-  name: sec-secret-task
-spec:
-  sandboxRef: sec-secret
-  steps:
-    - name: mark
-      type: Command
-      command: ["bash", "-c", "touch /workspace/ran"]
-`)
-	fw.K(t, "wait", "--for=condition=Failed", "task/sec-secret-task", "--timeout=60s")
-	if reason := fw.JSONPath(t, "task/sec-secret-task", ".status.reason"); reason != "TokenSecretUntrusted" {
-		t.Fatalf("reason %q (%s), want TokenSecretUntrusted", reason, fw.JSONPath(t, "task/sec-secret-task", ".status.message"))
+	fw.Recreate(t, fw.Task("sec-secret-task", sb, fw.Command("mark", "bash", "-c", "touch /workspace/ran")))
+	task := fw.WaitTask(t, "sec-secret-task", arlv1.TaskStateFailed, time.Minute)
+	if task.Status.Reason != arlv1.TaskReasonTokenSecretUntrusted {
+		t.Fatalf("reason %q (%s), want TokenSecretUntrusted", task.Status.Reason, task.Status.Message)
 	}
-	t.Logf("message: %s", fw.JSONPath(t, "task/sec-secret-task", ".status.message"))
+	t.Logf("message: %s", task.Status.Message)
 	if exists(t, pod, "/workspace/ran") {
 		t.Fatal("the step ran")
 	}
-	fw.K(t, "delete", "task", "sec-secret-task")
+	fw.DeleteNoWait(t, task)
 }
 
 // A task paused in a sandbox (the operator stopped between its steps) whose
@@ -98,56 +78,46 @@ spec:
 // refused with the API server's error naming the webhook.
 func TestRecreatedSandboxNeverRunsTheOldOnesSteps(t *testing.T) {
 	const sb = "sec-recreate"
-	readySecuritySandbox(t, sb)
-	oldUID := fw.JSONPath(t, "sandbox/"+sb, ".metadata.uid")
-	fw.K(t, "delete", "task", "sec-recreate-task", "--ignore-not-found", "--wait=true")
-	fw.ApplyYAML(t, `apiVersion: arl.infra.io/v1alpha1
-kind: Task
-metadata:
-  name: sec-recreate-task
-spec:
-  sandboxRef: sec-recreate
-  timeout: 60s
-  steps:
-    - name: first
-      type: Command
-      command: ["bash", "-c", "echo first >> /workspace/steps.log; sleep 3"]
-    - name: second
-      type: Command
-      command: ["bash", "-c", "echo second >> /workspace/steps.log"]
-`)
-	fw.Eventually(t, time.Minute, "step first to run", func() bool {
-		s, _ := fw.KErr("get", "task", "sec-recreate-task", "-o", `jsonpath={.status.steps[?(@.name=="first")].state}`)
-		return s == "Running"
+	oldUID := readySecuritySandbox(t, sb).UID
+	task := fw.Task("sec-recreate-task", sb,
+		fw.Command("first", "bash", "-c", "echo first >> /workspace/steps.log; sleep 3"),
+		fw.Command("second", "bash", "-c", "echo second >> /workspace/steps.log"))
+	task.Spec.Timeout = &metav1.Duration{Duration: time.Minute}
+	fw.Recreate(t, task)
+	fw.Until(t, time.Minute, "step first to run", func(c context.Context) (bool, string, error) {
+		if err := fw.Client().Get(c, fw.Key(task.Name), task); err != nil {
+			return false, "", err
+		}
+		return fw.StepState(task, "first") == arlv1.StepStateRunning, fw.DescribeTask(task), nil
 	})
 
 	// Stop the operator gracefully: step first ends, the attempt pauses.
-	replicas := fw.K(t, "get", "deployment/arl-operator", "-n", "arl-system", "-o", "jsonpath={.spec.replicas}")
+	replicas := fw.OperatorReplicas(t)
 	restore := func() {
-		fw.K(t, "scale", "deployment/arl-operator", "-n", "arl-system", "--replicas="+replicas)
-		fw.K(t, "wait", "--for=condition=Available", "deployment/arl-operator", "-n", "arl-system", "--timeout=120s")
+		fw.ScaleOperator(t, replicas)
+		fw.WaitOperatorAvailable(t, 2*time.Minute)
 	}
-	fw.K(t, "scale", "deployment/arl-operator", "-n", "arl-system", "--replicas=0")
+	fw.ScaleOperator(t, 0)
 	defer func() {
 		if t.Failed() {
 			restore()
 		}
 	}()
-	fw.Eventually(t, 2*time.Minute, "the operator's pods to be gone", func() bool {
-		out, _ := fw.KErr("get", "pods", "-n", "arl-system", "-l", "app=arl-operator", "-o", "name")
-		return strings.TrimSpace(out) == ""
-	})
-	if r := fw.JSONPath(t, "task/sec-recreate-task", ".status.reason"); r != "Paused" {
+	fw.WaitOperatorGone(t, 2*time.Minute)
+	fw.Get(t, task.Name, task)
+	if r := task.Status.Reason; r != arlv1.TaskReasonPaused {
 		t.Fatalf("after the stop: reason %q, want Paused", r)
 	}
-	if uid := fw.JSONPath(t, "task/sec-recreate-task", ".status.sandboxUID"); uid != oldUID {
+	if uid := task.Status.SandboxUID; uid != oldUID {
 		t.Fatalf("status.sandboxUID %q, want the sandbox's uid %s", uid, oldUID)
 	}
 
 	// With the operator down, the webhook cannot answer.
-	out, err := fw.KErr("patch", "warmpool/sec-pool", "--type=merge", "-p", `{"spec":{"replicas":2}}`)
+	pool := &arlv1.WarmPool{}
+	fw.Get(t, "sec-pool", pool)
+	err := fw.Client().Patch(t.Context(), pool, client.RawPatch(types.MergePatchType, []byte(`{"spec":{"replicas":2}}`)))
 	if err == nil {
-		t.Fatalf("a WarmPool write was admitted with the operator down: %s", out)
+		t.Fatalf("a WarmPool write was admitted with the operator down: replicas %d", pool.DesiredReplicas())
 	}
 	for _, want := range []string{`failed calling webhook "vwarmpool.arl.infra.io"`, "arl-webhook-service"} {
 		if !strings.Contains(err.Error(), want) {
@@ -156,21 +126,21 @@ spec:
 	}
 	t.Logf("admission error with the operator down: %v", err)
 
-	fw.K(t, "delete", "sandbox", sb, "--wait=true")
+	fw.Delete(t, fw.Named[arlv1.Sandbox](sb))
 	restore()
-	fw.ApplyYAML(t, securitySandbox(sb))
-	fw.WaitFor(t, "sandbox/"+sb, ".status.phase", "Ready", 2*time.Minute)
-	if uid := fw.JSONPath(t, "sandbox/"+sb, ".metadata.uid"); uid == oldUID {
+	fw.Create(t, fw.Sandbox(sb, "sec-pool"))
+	recreated := fw.WaitSandboxReady(t, sb, 2*time.Minute)
+	if recreated.UID == oldUID {
 		t.Fatal("the sandbox was not recreated")
 	}
-	fw.K(t, "wait", "--for=condition=Failed", "task/sec-recreate-task", "--timeout=60s")
-	if reason := fw.JSONPath(t, "task/sec-recreate-task", ".status.reason"); reason != "SandboxReplaced" {
-		t.Fatalf("reason %q (%s), want SandboxReplaced", reason, fw.JSONPath(t, "task/sec-recreate-task", ".status.message"))
+	task = fw.WaitTask(t, task.Name, arlv1.TaskStateFailed, time.Minute)
+	if task.Status.Reason != arlv1.TaskReasonSandboxReplaced {
+		t.Fatalf("reason %q (%s), want SandboxReplaced", task.Status.Reason, task.Status.Message)
 	}
-	if exists(t, fw.JSONPath(t, "sandbox/"+sb, ".status.podName"), "/workspace/steps.log") {
+	if exists(t, recreated.Status.PodName, "/workspace/steps.log") {
 		t.Fatal("a step of the old sandbox's task ran in the new sandbox")
 	}
-	fw.K(t, "delete", "task", "sec-recreate-task")
+	fw.DeleteNoWait(t, task)
 }
 
 // Pool pods are hardened by default: the injected containers drop every
@@ -179,66 +149,49 @@ spec:
 // written by the sidecar, commands run by the agent, a file written into a
 // directory the code made) still work with both as a non-root user.
 func TestPoolPodsAreHardenedAndServeANonRootExecutor(t *testing.T) {
-	const pool, sb = "sec-user-pool", "sec-user"
+	const sb = "sec-user"
+	pool := fw.Pool("sec-user-pool", 1)
+	pool.Spec.Template.Spec.SecurityContext = &corev1.PodSecurityContext{RunAsUser: ptr.To[int64](1000), RunAsGroup: ptr.To[int64](1000)}
 	t.Cleanup(func() {
-		fw.K(t, "delete", "sandbox", sb, "--ignore-not-found")
-		fw.K(t, "delete", "warmpool", pool, "--ignore-not-found")
+		fw.DeleteNoWait(t, fw.Named[arlv1.Sandbox](sb))
+		fw.DeleteNoWait(t, fw.Named[arlv1.WarmPool](pool.Name))
 	})
-	fw.ApplyYAML(t, `apiVersion: arl.infra.io/v1alpha1
-kind: WarmPool
-metadata:
-  name: sec-user-pool
-spec:
-  replicas: 1
-  template:
-    spec:
-      securityContext:
-        runAsUser: 1000
-        runAsGroup: 1000
-      containers:
-        - name: executor
-          image: python:3.9-slim
-          command: ["sleep", "infinity"]
-`)
-	fw.ApplyYAML(t, "apiVersion: arl.infra.io/v1alpha1\nkind: Sandbox\nmetadata:\n  name: sec-user\nspec:\n  poolRef: sec-user-pool\n  keepAlive: true\n")
-	fw.WaitFor(t, "sandbox/"+sb, ".status.phase", "Ready", 2*time.Minute)
-	pod := fw.JSONPath(t, "sandbox/"+sb, ".status.podName")
-	for _, c := range []string{`containers[?(@.name=="sidecar")]`, `initContainers[?(@.name=="arl-install")]`} {
-		got := fw.JSONPath(t, "pod/"+pod, ".spec."+c+".securityContext")
-		for _, want := range []string{`"allowPrivilegeEscalation":false`, `"drop":["ALL"]`, `"readOnlyRootFilesystem":true`,
-			`"runAsNonRoot":true`, `"runAsUser":1000`, `"type":"RuntimeDefault"`} {
-			if !strings.Contains(got, want) {
-				t.Errorf("%s securityContext %s lacks %s", c, got, want)
+	fw.Recreate(t, pool, fw.Sandbox(sb, pool.Name))
+	pod := &corev1.Pod{}
+	fw.Get(t, fw.WaitSandboxReady(t, sb, 2*time.Minute).Status.PodName, pod)
+	hardened := map[string]*corev1.SecurityContext{}
+	for _, c := range pod.Spec.Containers {
+		hardened[c.Name] = c.SecurityContext
+	}
+	for _, c := range pod.Spec.InitContainers {
+		hardened[c.Name] = c.SecurityContext
+	}
+	for _, name := range []string{arlv1.SidecarContainerName, arlv1.InstallInitContainerName} {
+		sc := hardened[name]
+		if sc == nil {
+			t.Errorf("container %s has no securityContext (containers: %v)", name, hardened)
+			continue
+		}
+		for what, ok := range map[string]bool{
+			"allowPrivilegeEscalation: false": sc.AllowPrivilegeEscalation != nil && !*sc.AllowPrivilegeEscalation,
+			"capabilities.drop: [ALL]":        sc.Capabilities != nil && slices.Equal(sc.Capabilities.Drop, []corev1.Capability{"ALL"}),
+			"readOnlyRootFilesystem: true":    ptr.Deref(sc.ReadOnlyRootFilesystem, false),
+			"runAsNonRoot: true":              ptr.Deref(sc.RunAsNonRoot, false),
+			"runAsUser: 1000":                 ptr.Deref(sc.RunAsUser, 0) == 1000,
+			"seccompProfile: RuntimeDefault":  sc.SeccompProfile != nil && sc.SeccompProfile.Type == corev1.SeccompProfileTypeRuntimeDefault,
+		} {
+			if !ok {
+				t.Errorf("%s securityContext %+v lacks %s", name, sc, what)
 			}
 		}
 	}
-
-	fw.K(t, "delete", "task", "sec-user-task", "--ignore-not-found", "--wait=true")
-	fw.ApplyYAML(t, `apiVersion: arl.infra.io/v1alpha1
-kind: Task
-metadata:
-  name: sec-user-task
-spec:
-  sandboxRef: sec-user
-  steps:
-    - name: write-code
-      type: FilePatch
-      path: /workspace/hello.sh
-      content: |
-        echo "Hello from ARL!"
-    - name: run-code
-      type: Command
-      command: ["sh", "-c", "sh /workspace/hello.sh; id -u; mkdir /workspace/made"]
-    - name: write-into-made
-      type: FilePatch
-      path: /workspace/made/note.txt
-      content: "written by the sidecar"
-    - name: arl-is-read-only
-      type: Command
-      command: ["sh", "-c", "cat /workspace/made/note.txt; echo; if touch /arl/bin/x 2>/dev/null; then echo writable; else echo read-only; fi; test -S /run/arl/agent.sock && echo socket"]
-`)
-	fw.K(t, "wait", "--for=condition=Complete", "task/sec-user-task", "--timeout=60s")
-	out := fw.JSONPath(t, "task/sec-user-task", ".status.stdout")
+	fw.Recreate(t, fw.Task("sec-user-task", sb,
+		fw.FilePatch("write-code", "/workspace/hello.sh", "echo \"Hello from ARL!\"\n"),
+		fw.Command("run-code", "sh", "-c", "sh /workspace/hello.sh; id -u; mkdir /workspace/made"),
+		fw.FilePatch("write-into-made", "/workspace/made/note.txt", "written by the sidecar"),
+		fw.Command("arl-is-read-only", "sh", "-c", "cat /workspace/made/note.txt; echo; if touch /arl/bin/x 2>/dev/null; then echo writable; else echo read-only; fi; test -S /run/arl/agent.sock && echo socket")))
+	task := fw.WaitTask(t, "sec-user-task", arlv1.TaskStateSucceeded, time.Minute)
+	out := task.Status.Stdout
 	for _, want := range []string{"Hello from ARL!", "1000", "written by the sidecar", "read-only", "socket"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("stdout %q lacks %q", out, want)
@@ -247,5 +200,5 @@ spec:
 	if strings.Contains(out, "writable") {
 		t.Errorf("sandbox code could write /arl: %q", out)
 	}
-	fw.K(t, "delete", "task", "sec-user-task")
+	fw.DeleteNoWait(t, task)
 }

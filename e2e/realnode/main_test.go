@@ -3,12 +3,16 @@
 package realnode
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
 	fw "github.com/arl-infra/arl/e2e/framework"
+	arlv1 "github.com/arl-infra/arl/operator/api/v1alpha1"
 )
 
 // stateDir is the cluster's state directory: the kubeconfig's directory.
@@ -32,9 +36,9 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	// The tests share one pool and sandbox (sandboxPod); leave none behind.
-	for _, obj := range []string{"sandbox/real-sandbox", "warmpool/real-pool"} {
-		if out, err := fw.KErr("delete", obj, "--ignore-not-found"); err != nil {
-			fmt.Fprintf(os.Stderr, "e2e/realnode: delete %s: %v %s\n", obj, err, out)
+	for _, obj := range []client.Object{fw.Named[arlv1.Sandbox]("real-sandbox"), fw.Named[arlv1.WarmPool]("real-pool")} {
+		if err := client.IgnoreNotFound(fw.Client().Delete(context.Background(), obj)); err != nil {
+			fmt.Fprintf(os.Stderr, "e2e/realnode: delete %T %s: %v\n", obj, obj.GetName(), err)
 		}
 	}
 	os.Exit(code)

@@ -72,13 +72,15 @@ suite e2e-helm go bash -c "make --no-print-directory helm && cd tools && GOWORK=
 # containerd + runc, the operator and sidecar from their images through the
 # Helm chart, python:3.9-slim pulled from the loopback registry. Tests that
 # cannot pass there skip by the explicit list in docs/real-node.md; then the
-# real-node checks (e2e/realnode). One real node at a time: after real-node.
+# real-node checks (e2e/realnode) and the Python SDK's integration tests (all
+# pass there). One real node at a time: after real-node.
 real=(env ARL_STATE_DIR="$ROOT/.state/test-real" ARL_LOCAL_INSTANCE=5 KUBECONFIG="$ROOT/.state/test-real/kubeconfig" ARL_E2E_NODE=kubelet)
 "${real[@]}" "$BIN/arl-local" down --purge >/dev/null 2>&1 || true
 step "real-node cluster (instance 5) + operator from its image"
 if "${real[@]}" "$BIN/arl-local" up --node=kubelet 2>&1 | tee "$LOGS/real-node-up.log" && [ "${PIPESTATUS[0]}" = 0 ]; then
   suite e2e-real-node go "${real[@]}" bash -c "cd e2e && go test -count=1 -v -timeout 40m ./manual/"
   suite real-node-checks go "${real[@]}" bash -c "cd e2e && go test -tags realnode -count=1 -v -timeout 10m ./realnode/"
+  suite sdk-python-real-node pytest "${real[@]}" bash -c "cd sdk/python/arl-client && '$ROOT/.venv/bin/python' -m pytest -v --integration tests/integration"
 else
   results+=("real-node-up           FAIL (see $LOGS/real-node-up.log)")
   total_fail=$((total_fail + 1))

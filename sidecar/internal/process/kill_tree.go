@@ -14,16 +14,27 @@ import (
 // and group: a timeout then ends them too.
 const CommandIDEnv = "ARL_COMMAND_ID"
 
+// sweepsToConfirm is how many sweeps in a row must find nothing before a
+// kill is done: a process caught between its dying parent and the subreaper
+// may be missing from one snapshot of /proc.
+const sweepsToConfirm = 2
+
 // killTree SIGKILLs p's process group and every process of this manager's
 // subtree that came from p, round after round until none is left (a
 // process forking while it is killed is caught in the next round).
 func (m *Manager) killTree(p *Process) {
+	emptyRounds := 0
 	for round := 0; round < 50; round++ {
 		_ = syscall.Kill(-p.Pid, syscall.SIGKILL)
 		targets := m.treeOf(p)
 		if len(targets) == 0 {
-			return
+			if emptyRounds++; emptyRounds == sweepsToConfirm {
+				return
+			}
+			time.Sleep(time.Millisecond)
+			continue
 		}
+		emptyRounds = 0
 		for _, pid := range targets {
 			_ = syscall.Kill(pid, syscall.SIGKILL)
 		}
@@ -44,8 +55,9 @@ func (m *Manager) treeOf(p *Process) []int {
 		skip[pid] = true
 	}
 	m.mu.Unlock()
+	tree := snapshotTree()
 	from := map[int]bool{p.Pid: true}
-	for _, d := range descendantsOf(p.Pid, skip) {
+	for _, d := range tree.descendants(p.Pid, skip) {
 		from[d] = true
 	}
 	var out []int
@@ -59,11 +71,11 @@ func (m *Manager) treeOf(p *Process) []int {
 		if st, err := readProcStat(pid); err == nil && st.state != 'Z' {
 			out = append(out, pid)
 		}
-		for _, d := range descendantsOf(pid, skip) {
+		for _, d := range tree.descendants(pid, skip) {
 			add(d)
 		}
 	}
-	for _, pid := range descendantsOf(m.self, skip) {
+	for _, pid := range tree.descendants(m.self, skip) {
 		if from[pid] {
 			add(pid)
 			continue

@@ -3,6 +3,7 @@ package process
 import (
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -312,5 +313,35 @@ func TestDrainKeepsBufferedOutputAfterTheDeadline(t *testing.T) {
 	pump(r, Stdout, out, nil, &wg)
 	if got, _ := out.snapshot(); got != "buffered before exit" {
 		t.Fatalf("kept %q", got)
+	}
+}
+
+// KillAll must find an orphan while other children of this process come and
+// go (proc(5): a task's children file may omit live children then).
+func TestKillAllFindsAnOrphanWhileOtherChildrenExit(t *testing.T) {
+	m := newTestManager(t, Config{Subreaper: true})
+	stop := make(chan struct{})
+	churned := make(chan struct{})
+	go func() {
+		defer close(churned)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			_ = exec.Command("true").Run() // a child of this process, not the manager's
+		}
+	}()
+	defer func() { close(stop); <-churned }()
+	pidFile := filepath.Join(t.TempDir(), "orphan.pid")
+	for i := range 20 {
+		run(t, m, Spec{Argv: []string{"bash", "-c", "sleep 100 > /dev/null 2>&1 & echo $! > " + pidFile}})
+		data, _ := os.ReadFile(pidFile)
+		orphan, _ := strconv.Atoi(strings.TrimSpace(string(data)))
+		m.KillAll()
+		if alive(orphan) {
+			t.Fatalf("round %d: the orphan sleep %d survived KillAll", i, orphan)
+		}
 	}
 }

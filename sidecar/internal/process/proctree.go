@@ -62,16 +62,37 @@ func childrenOf(pid int) []int {
 	return out
 }
 
-// descendantsOf lists every descendant of pid, skipping the subtrees rooted
-// at the pids in skip.
-func descendantsOf(pid int, skip map[int]bool) []int {
+// procTree is a snapshot of parent -> children for every process in /proc,
+// read from each process's own stat file. Unlike /proc/<pid>/task/*/children,
+// which may omit live children while others exit (proc(5)), a process's stat
+// always holds its current parent, so a kill sweep misses no one.
+type procTree map[int][]int
+
+func snapshotTree() procTree {
+	entries, _ := os.ReadDir("/proc")
+	tree := procTree{}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if st, err := readProcStat(pid); err == nil {
+			tree[st.ppid] = append(tree[st.ppid], pid)
+		}
+	}
+	return tree
+}
+
+// descendants lists every descendant of pid, skipping the subtrees rooted at
+// the pids in skip.
+func (t procTree) descendants(pid int, skip map[int]bool) []int {
 	var out []int
 	queue := []int{pid}
 	seen := map[int]bool{pid: true}
 	for len(queue) > 0 {
 		parent := queue[0]
 		queue = queue[1:]
-		for _, child := range childrenOf(parent) {
+		for _, child := range t[parent] {
 			if seen[child] || skip[child] {
 				continue
 			}

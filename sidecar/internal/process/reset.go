@@ -11,11 +11,17 @@ import (
 // returns how many processes it killed.
 func (m *Manager) KillAll() int {
 	killed := map[int]bool{}
+	emptyRounds := 0
 	for round := 0; round < 100; round++ {
 		targets := m.killTargets()
 		if len(targets) == 0 {
-			break
+			if emptyRounds++; emptyRounds == sweepsToConfirm {
+				break
+			}
+			time.Sleep(time.Millisecond)
+			continue
 		}
+		emptyRounds = 0
 		for _, pid := range targets {
 			if syscall.Kill(pid, syscall.SIGKILL) == nil {
 				killed[pid] = true
@@ -60,7 +66,8 @@ func (m *Manager) killTargets() []int {
 			out = append(out, pid)
 		}
 	}
-	for _, child := range childrenOf(m.self) {
+	tree := snapshotTree()
+	for _, child := range tree[m.self] {
 		if skip[child] {
 			continue
 		}
@@ -68,7 +75,7 @@ func (m *Manager) killTargets() []int {
 			continue // someone else's child in this binary
 		}
 		add(child)
-		for _, d := range descendantsOf(child, skip) {
+		for _, d := range tree.descendants(child, skip) {
 			add(d)
 		}
 	}

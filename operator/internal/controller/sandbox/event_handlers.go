@@ -93,9 +93,11 @@ func waitingSandboxes(ctx context.Context, reader client.Reader, namespace, pool
 	if pool == "" {
 		return nil
 	}
+	// Read-only: this runs on every event of a pool's pods, and a deep copy
+	// of every sandbox of the pool each time costs O(sandboxes) per event.
 	var list arlv1.SandboxList
 	if err := reader.List(ctx, &list, client.InNamespace(namespace),
-		client.MatchingFields{arlv1.SandboxPoolRefField: pool}); err != nil {
+		client.MatchingFields{arlv1.SandboxPoolRefField: pool}, client.UnsafeDisableDeepCopy); err != nil {
 		log.FromContext(ctx).Error(err, "list sandboxes of pool", "pool", pool)
 		return nil
 	}

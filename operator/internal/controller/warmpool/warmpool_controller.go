@@ -87,9 +87,12 @@ func (r *WarmPoolReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		return ctrl.Result{}, nil
 	}
 
+	// Read-only (the cache's own objects, never modified here): a pass runs
+	// on every event of the pool's pods, and a deep copy of them all each
+	// time costs O(pool size) per event.
 	var pods corev1.PodList
 	if err := r.List(ctx, &pods, client.InNamespace(pool.Namespace),
-		client.MatchingFields{arlv1.PodPoolField: pool.Name}); err != nil {
+		client.MatchingFields{arlv1.PodPoolField: pool.Name}, client.UnsafeDisableDeepCopy); err != nil {
 		return ctrl.Result{}, fmt.Errorf("list pods of warmpool %s: %w", key, err)
 	}
 	hash := poolpod.TemplateHash(pool, r.Pods)

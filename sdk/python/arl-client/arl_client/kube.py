@@ -1,12 +1,14 @@
 """Kubernetes client configuration: kubeconfig (KUBECONFIG) first, in-cluster second.
 
-The configuration is loaded once per (kubeconfig path, context) and shared;
-every session gets its own ApiClient built from it, so sessions on different
-threads never share a client object.
+The configuration is loaded once per (kubeconfig path, context). Sessions
+share one ApiClient per process and (kubeconfig path, context): its urllib3
+pool is thread-safe and keeps connections alive, so a session after the
+first opens with no new TLS handshake. A forked child builds its own.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import threading
@@ -55,6 +57,31 @@ def _load(context: str | None) -> client.Configuration:
             ) from incluster_error
         logger.debug("using the in-cluster Kubernetes configuration")
         return configuration
+
+
+# Connections kept per API server host in the shared client's pool: enough for
+# many sessions' concurrent requests and Task watches (urllib3 opens more when
+# they are all busy, and drops the extra ones afterwards).
+SHARED_POOL_SIZE = 64
+
+_shared_clients: dict[tuple[str, str | None, int], client.ApiClient] = {}
+
+
+def shared_api_client(context: str | None = None) -> client.ApiClient:
+    """The process's ApiClient for (KUBECONFIG, context); never close it."""
+    key = (os.environ.get("KUBECONFIG", ""), context, os.getpid())
+    with _lock:
+        shared = _shared_clients.get(key)
+    if shared is not None:
+        return shared
+    configuration = copy.deepcopy(load_configuration(context))
+    configuration.connection_pool_maxsize = max(configuration.connection_pool_maxsize or 0, SHARED_POOL_SIZE)
+    built = client.ApiClient(configuration)
+    with _lock:
+        shared = _shared_clients.setdefault(key, built)
+    if shared is not built:
+        built.close()  # type: ignore[no-untyped-call]
+    return shared
 
 
 def new_api_client(

@@ -17,8 +17,9 @@ Ctrl-C, and waits until the Sandbox is gone. With ``keep_alive=True`` the
 Sandbox (and its Tasks) are left in place on exit, for another session
 (``SandboxSession(..., name=session.name)``) or kubectl.
 
-Each session has its own Kubernetes ApiClient, so sessions may run on
-separate threads (the manual's ThreadPoolExecutor example). The logic shared
+Sessions share the process's Kubernetes ApiClient (kube.shared_api_client),
+which is safe across threads (the manual's ThreadPoolExecutor example) and
+keeps its connections alive between sessions. The logic shared
 with AsyncSandboxSession is in _plan.py.
 """
 
@@ -201,9 +202,7 @@ class SandboxSession:
             self._created = False
         elif self._created:
             logger.info("keeping sandbox %s/%s (keep_alive)", self.namespace, self.name)
-        if self._api_client is not None and self._given_api_client is None:
-            self._api_client.close()
-        self._api_client = None
+        self._api_client = None  # given by the caller or shared: never closed here
         self._custom = None
         if errors:
             if raise_errors or not isinstance(errors[0], Exception):
@@ -374,7 +373,7 @@ class SandboxSession:
             raise SessionClosedError("the session is not open: use it inside its with block")
 
     def _open_sandbox(self) -> None:
-        self._api_client = self._given_api_client or kube.new_api_client(context=self.options.context)
+        self._api_client = self._given_api_client or kube.shared_api_client(context=self.options.context)
         self._custom = client.CustomObjectsApi(self._api_client)
         self._check_pool()
         started = time.monotonic()

@@ -4,6 +4,12 @@ KUBECONFIG selects the cluster; when it is unset and the local cluster's
 kubeconfig exists (.state/local/kubeconfig), that one is used. A missing or
 unreachable cluster, or one without the ARL CRDs, fails the tests with what
 to run: they are never skipped.
+
+ARL_E2E_NODE selects the node the tests expect, as for the Go e2e suites:
+``kubelet`` is the real node (kubelet + containerd + runc, ``make local-up
+NODE=kubelet``), unset or ``process`` the process node; the session fails
+unless that node is Ready. Every test passes on both nodes
+(docs/real-node.md, "The Python SDK's tests on the real node").
 """
 
 from __future__ import annotations
@@ -26,6 +32,28 @@ EXAMPLES_DIR = REPO_ROOT / "examples" / "python"
 NAMESPACE = "default"
 POOL = "python-pool"
 START_CLUSTER = "start the local cluster with the operator: `make local-up` at the repository root"
+NODE_ENV = "ARL_E2E_NODE"
+
+
+def real_node() -> bool:
+    """True when the tests run against the kubelet node (ARL_E2E_NODE=kubelet)."""
+    return os.environ.get(NODE_ENV) == "kubelet"
+
+
+def require_node(api: client.ApiClient) -> None:
+    """Fails unless the node ARL_E2E_NODE names is Ready: arl-kubelet for
+    kubelet, arl-node otherwise."""
+    want, kind = ("arl-kubelet", "kubelet") if real_node() else ("arl-node", "process")
+    try:
+        node = client.CoreV1Api(api).read_node(want, _request_timeout=5)
+    except ApiException as error:
+        pytest.fail(f"{NODE_ENV}={os.environ.get(NODE_ENV, '')!r} wants node {want} in the cluster "
+                    f"(reading it: {error.status} {error.reason}); start it with `make local-up NODE={kind}`")
+    ready = [c.status for c in node.status.conditions or [] if c.type == "Ready"]
+    if ready != ["True"]:
+        pytest.fail(f"{NODE_ENV}={os.environ.get(NODE_ENV, '')!r} wants node {want} Ready (Ready is {ready}); "
+                    f"start it with `make local-up NODE={kind}`")
+
 
 MANUAL_WARMPOOL = {
     "apiVersion": kube.API_VERSION,
@@ -69,6 +97,7 @@ def api_client() -> client.ApiClient:
             raise
         except urllib3.exceptions.HTTPError as error:
             pytest.fail(f"cluster at {configuration.host} not reachable ({error}); {START_CLUSTER}")
+    require_node(api)
     yield api
     api.close()
 
