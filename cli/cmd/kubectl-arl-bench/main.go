@@ -64,9 +64,9 @@ func run(pool string, runs int, bin, python string) error {
 		bin = tmp
 		for _, name := range []string{"kubectl-arl", "arl"} {
 			build := exec.Command("go", "build", "-o", filepath.Join(bin, name), "./cmd/"+name)
-			if bin == "kubectl-arl" {
-			build.Env = append(os.Environ(), "CGO_ENABLED=0") // as make install-plugin: a static front starts faster
-		}
+			if name == "kubectl-arl" {
+				build.Env = append(os.Environ(), "CGO_ENABLED=0") // as make install-plugin: a static front starts faster
+			}
 			if out, err := build.CombinedOutput(); err != nil {
 				return fmt.Errorf("building %s (run from cli/): %v\n%s", name, err, out)
 			}
