@@ -20,7 +20,7 @@ type hostState struct {
 	Mounts    []string          // mount points under the state directory
 	Cgroups   []string          // cgroup directories of the node's cgroup root
 	Netns     []string          // entries of /var/run/netns
-	Links     []string          // network interfaces named after the node's bridge or veths to it
+	Links     []string          // the two nodes' bridges and the veths on them
 	Rules     []string          // nftables/iptables lines of kube-proxy, kubelet and CNI
 	Sysctls   map[string]string // forwarding, bridge netfilter, what the kubelet sets
 	LogLinks  []string          // /var/log/containers links into the state directory
@@ -55,7 +55,7 @@ func snapshotHost(t *testing.T) hostState {
 	if links, err := os.ReadDir("/sys/class/net"); err == nil {
 		for _, l := range links {
 			master, _ := os.Readlink(filepath.Join("/sys/class/net", l.Name(), "master"))
-			if l.Name() == bridge || filepath.Base(master) == bridge {
+			if m := filepath.Base(master); l.Name() == bridge || m == bridge || l.Name() == processBridge || m == processBridge {
 				s.Links = append(s.Links, l.Name())
 			}
 		}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -21,12 +22,18 @@ var (
 	stateDir string // the test cluster's state directory
 )
 
-// instance 3: beside the developer's cluster (0), e2elocal's (1) and the
-// e2e suites' (2).
+// instance 3 by default: beside the developer's cluster (0), e2elocal's
+// (1) and the e2e suites' (2); ARL_E2EREALNODE_INSTANCE picks another when
+// 3 is busy (the scale benchmark uses it too).
+var (
+	instance      = 3
+	bridge        = "arlk3" // the kubelet node's
+	processBridge = "arl3"  // the process node's
+)
+
 const (
-	instance = 3
-	bridge   = "arlk3"
-	nodeName = "arl-kubelet"
+	nodeName        = "arl-kubelet"
+	processNodeName = "arl-node"
 )
 
 func TestMain(m *testing.M) {
@@ -47,6 +54,12 @@ func setup(m *testing.M) (int, error) {
 		return 0, err
 	}
 	repo = filepath.Dir(filepath.Dir(wd)) // tools/e2erealnode -> repo
+	if v := os.Getenv("ARL_E2EREALNODE_INSTANCE"); v != "" {
+		if instance, err = strconv.Atoi(v); err != nil || instance < 0 || instance > 200 {
+			return 0, fmt.Errorf("ARL_E2EREALNODE_INSTANCE=%q: want a cluster instance number (0-200)", v)
+		}
+		bridge, processBridge = fmt.Sprintf("arlk%d", instance), fmt.Sprintf("arl%d", instance)
+	}
 	if conn, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", 6443+instance), 200*time.Millisecond); err == nil {
 		conn.Close()
 		return 0, fmt.Errorf("something already listens on :%d: another run of these tests? (arl-local --instance=%d --state-dir=DIR down stops it)", 6443+instance, instance)
