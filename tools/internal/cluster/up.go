@@ -241,11 +241,6 @@ func running(l Layout, node NodeKind) bool {
 		if comp.Name == NodeName && !node.Process() {
 			continue
 		}
-		if comp.Name == NodeName && node.Kubelet() {
-			// The process node's pods have no default route: give them
-			// one to the kubelet node's pods, through the host.
-			comp.Args = append(comp.Args, "--route="+l.Net.Real().PodCIDR)
-		}
 		if comp.Optional && !exists(l.BinPath(comp.Binary)) {
 			continue
 		}
