@@ -82,41 +82,26 @@ func Get(t testing.TB, name string, obj client.Object) {
 	}
 }
 
-// Exists says whether the object name of Namespace exists; it fails the test
-// on any error but NotFound.
-func Exists(t testing.TB, name string, obj client.Object) bool {
-	t.Helper()
-	c, cancel := callCtx()
-	defer cancel()
-	err := Client().Get(c, Key(name), obj)
-	if err != nil && !apierrors.IsNotFound(err) {
-		t.Fatalf("get %T %s: %v", obj, name, err)
-	}
-	return err == nil
-}
-
 // Create creates each object (in Namespace unless it names another).
 func Create(t testing.TB, objs ...client.Object) {
 	t.Helper()
-	c, cancel := callCtx()
-	defer cancel()
-	for _, obj := range objs {
-		inDefault(obj)
-		if err := Client().Create(c, obj); err != nil {
-			t.Fatalf("create %T %s: %v", obj, obj.GetName(), err)
-		}
-	}
+	create(t, false, objs)
 }
 
 // CreateIfMissing creates each object that does not exist yet and leaves
 // an existing one as it is.
 func CreateIfMissing(t testing.TB, objs ...client.Object) {
 	t.Helper()
+	create(t, true, objs)
+}
+
+func create(t testing.TB, existingOK bool, objs []client.Object) {
+	t.Helper()
 	c, cancel := callCtx()
 	defer cancel()
 	for _, obj := range objs {
 		inDefault(obj)
-		if err := Client().Create(c, obj); err != nil && !apierrors.IsAlreadyExists(err) {
+		if err := Client().Create(c, obj); err != nil && (!existingOK || !apierrors.IsAlreadyExists(err)) {
 			t.Fatalf("create %T %s: %v", obj, obj.GetName(), err)
 		}
 	}

@@ -47,7 +47,7 @@ func TestLocalCluster(t *testing.T) {
 }
 
 func testUpFromScratch(t *testing.T) {
-	out, took := arl(t, 30*time.Minute, "up", "--no-operator")
+	out, took := cluster.Arl(t, 30*time.Minute, "up", "--no-operator")
 	t.Logf("cold up (fresh state dir; build %s) took %s:\n%s", buildNote(out), took.Round(100*time.Millisecond), out)
 	if !strings.Contains(out, "local cluster ready") {
 		t.Fatalf("up did not report readiness:\n%s", out)
@@ -67,7 +67,7 @@ func testControlPlaneServes(t *testing.T) {
 	if err != nil || strings.TrimSpace(string(body)) != "ok" {
 		t.Fatalf("/readyz = %q, %v", body, err)
 	}
-	out := kubectl(t, "get", "namespaces", "-o", "name")
+	out := cluster.Kubectl(t, "get", "namespaces", "-o", "name")
 	for _, ns := range []string{"namespace/default", "namespace/kube-system"} {
 		if !strings.Contains(out, ns) {
 			t.Errorf("kubectl get namespaces lacks %s:\n%s", ns, out)
@@ -81,7 +81,7 @@ func testControlPlaneServes(t *testing.T) {
 }
 
 func testKubectlVersion(t *testing.T) {
-	out := kubectl(t, "version", "-o", "json")
+	out := cluster.Kubectl(t, "version", "-o", "json")
 	var v struct {
 		ClientVersion struct{ GitVersion, Major, Minor string } `json:"clientVersion"`
 		ServerVersion struct{ GitVersion, Major, Minor string } `json:"serverVersion"`
@@ -96,7 +96,7 @@ func testKubectlVersion(t *testing.T) {
 
 func testSecondUp(t *testing.T) {
 	before := recordedPIDs(t)
-	out, took := arl(t, time.Minute, "up", "--no-operator")
+	out, took := cluster.Arl(t, time.Minute, "up", "--no-operator")
 	if !strings.Contains(out, "already running") {
 		t.Fatalf("second up did not say the cluster runs:\n%s", out)
 	}
@@ -107,7 +107,7 @@ func testSecondUp(t *testing.T) {
 }
 
 func testStatus(t *testing.T) {
-	out, _ := arl(t, time.Minute, "status")
+	out, _ := cluster.Arl(t, time.Minute, "status")
 	for _, comp := range []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "arl-node"} {
 		if !strings.Contains(out, comp) {
 			t.Errorf("status lacks %s:\n%s", comp, out)
@@ -118,7 +118,7 @@ func testStatus(t *testing.T) {
 
 func testNodeReady(t *testing.T) {
 	requireNode(t)
-	out := kubectl(t, "get", "nodes", "-o", "jsonpath={.items[*].metadata.name} {.items[*].status.conditions[?(@.type==\"Ready\")].status}")
+	out := cluster.Kubectl(t, "get", "nodes", "-o", "jsonpath={.items[*].metadata.name} {.items[*].status.conditions[?(@.type==\"Ready\")].status}")
 	if strings.TrimSpace(out) != "arl-node True" {
 		t.Fatalf("kubectl get nodes: %q, want arl-node Ready=True", out)
 	}
@@ -200,11 +200,11 @@ func testGarbageCollection(t *testing.T) {
 // Other people's edits between the two ups would rebuild a binary and time
 // the compiler, so the build runs first, untimed.
 func testWarmRestart(t *testing.T) {
-	out, took := arl(t, 2*time.Minute, "down")
+	out, took := cluster.Arl(t, 2*time.Minute, "down")
 	t.Logf("down took %s:\n%s", took.Round(time.Millisecond), out)
-	out, took = arl(t, 10*time.Minute, "build")
+	out, took = cluster.Arl(t, 10*time.Minute, "build")
 	t.Logf("build before the warm start took %s:\n%s", took.Round(time.Millisecond), out)
-	out, took = arl(t, 2*time.Minute, "up", "--no-operator")
+	out, took = cluster.Arl(t, 2*time.Minute, "up", "--no-operator")
 	t.Logf("warm up took %s:\n%s", took.Round(time.Millisecond), out)
 	if !strings.Contains(out, "local cluster ready") {
 		t.Fatalf("warm up did not report readiness:\n%s", out)
@@ -219,7 +219,7 @@ func testDownLeavesNothing(t *testing.T) {
 	if len(pids) == 0 {
 		t.Fatal("no pid files before down: the cluster is not running")
 	}
-	out, took := arl(t, 2*time.Minute, "down")
+	out, took := cluster.Arl(t, 2*time.Minute, "down")
 	t.Logf("down took %s:\n%s", took.Round(time.Millisecond), out)
 	for name, pid := range pids {
 		if processAlive(pid) {
@@ -235,8 +235,8 @@ func testDownLeavesNothing(t *testing.T) {
 	if bridgeExists() {
 		t.Errorf("bridge %s left after down", bridge)
 	}
-	if m := mountsUnder(t, stateDir); len(m) > 0 {
-		t.Errorf("mounts left under %s after down: %v", stateDir, m)
+	if m := mountsUnder(t, cluster.StateDir); len(m) > 0 {
+		t.Errorf("mounts left under %s after down: %v", cluster.StateDir, m)
 	}
 	if left := recordedPIDs(t); len(left) > 0 {
 		t.Errorf("pid files left after down: %v", left)
@@ -251,7 +251,7 @@ func testStaleDown(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(stale, "node"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(arlLocal, "--repo="+repo, "--state-dir="+stale, fmt.Sprintf("--instance=%d", instance), "down")
+	cmd := exec.Command(cluster.ArlLocal, "--repo="+cluster.Repo, "--state-dir="+stale, fmt.Sprintf("--instance=%d", instance), "down")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("down on a stale state dir: %v\n%s", err, out)

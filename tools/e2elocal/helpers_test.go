@@ -20,49 +20,17 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 )
 
-// arl runs arl-local against the test's state directory.
-func arl(t *testing.T, timeout time.Duration, args ...string) (string, time.Duration) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	full := append([]string{"--repo=" + repo, "--state-dir=" + stateDir, fmt.Sprintf("--instance=%d", instance)}, args...)
-	cmd := exec.CommandContext(ctx, arlLocal, full...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	start := time.Now()
-	err := cmd.Run()
-	took := time.Since(start)
-	if err != nil {
-		t.Fatalf("arl-local %s: %v\n%s", strings.Join(args, " "), err, out.String())
-	}
-	return out.String(), took
-}
-
-func kubeconfigPath() string { return filepath.Join(stateDir, "kubeconfig") }
-
 func newClientset(t *testing.T) *kubernetes.Clientset {
 	t.Helper()
-	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfigPath())
+	cfg, err := clientcmd.BuildConfigFromFlags("", cluster.Kubeconfig())
 	if err != nil {
-		t.Fatalf("load %s: %v", kubeconfigPath(), err)
+		t.Fatalf("load %s: %v", cluster.Kubeconfig(), err)
 	}
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		t.Fatalf("clientset: %v", err)
 	}
 	return cs
-}
-
-// kubectl runs the bin/kubectl built with the cluster.
-func kubectl(t *testing.T, args ...string) string {
-	t.Helper()
-	cmd := exec.Command(filepath.Join(repo, "bin", "kubectl"), args...)
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfigPath())
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return string(out)
 }
 
 func eventually(t *testing.T, timeout time.Duration, what string, cond func(ctx context.Context) (bool, error)) {
@@ -81,14 +49,14 @@ func requireNode(t *testing.T) {
 }
 
 func nodeBuilt() bool {
-	_, err := os.Stat(filepath.Join(repo, "bin", "arl-node"))
+	_, err := os.Stat(filepath.Join(cluster.Repo, "bin", "arl-node"))
 	return err == nil
 }
 
 // recordedPIDs reads the pid files of the state directory.
 func recordedPIDs(t *testing.T) map[string]int {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join(stateDir, "*.pid"))
+	files, err := filepath.Glob(filepath.Join(cluster.StateDir, "*.pid"))
 	if err != nil {
 		t.Fatal(err)
 	}

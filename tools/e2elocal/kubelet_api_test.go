@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -42,12 +41,12 @@ func testKubeletAPI(t *testing.T) {
 		t.Fatalf("create pod: %v", err)
 	}
 	podUIDs = append(podUIDs, string(got.UID))
-	kubectl(t, "wait", "--for=condition=Ready", "pod/web", "--timeout=30s")
+	cluster.Kubectl(t, "wait", "--for=condition=Ready", "pod/web", "--timeout=30s")
 
-	if out := kubectl(t, "logs", "web"); !strings.Contains(out, "hello-from-pod") {
+	if out := cluster.Kubectl(t, "logs", "web"); !strings.Contains(out, "hello-from-pod") {
 		t.Errorf("kubectl logs web = %q, want hello-from-pod", out)
 	}
-	if out := kubectl(t, "exec", "web", "--", "sh", "-c", "echo exec-$((6*7))"); strings.TrimSpace(out) != "exec-42" {
+	if out := cluster.Kubectl(t, "exec", "web", "--", "sh", "-c", "echo exec-$((6*7))"); strings.TrimSpace(out) != "exec-42" {
 		t.Errorf("kubectl exec = %q, want exec-42", out)
 	}
 	port := portForward(t, "pod/web", 5000)
@@ -69,8 +68,8 @@ var forwardingFrom = regexp.MustCompile(`Forwarding from 127\.0\.0\.1:(\d+) ->`)
 func portForward(t *testing.T, target string, remote int) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, filepath.Join(repo, "bin", "kubectl"), "port-forward", target, fmt.Sprintf(":%d", remote))
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfigPath())
+	cmd := exec.CommandContext(ctx, cluster.Bin("kubectl"), "port-forward", target, fmt.Sprintf(":%d", remote))
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+cluster.Kubeconfig())
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

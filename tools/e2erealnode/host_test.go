@@ -32,14 +32,14 @@ func snapshotHost(t *testing.T) hostState {
 	entries, _ := os.ReadDir("/proc")
 	for _, e := range entries {
 		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err == nil && strings.Contains(string(cmdline), stateDir) && e.Name() != fmt.Sprint(os.Getpid()) {
+		if err == nil && strings.Contains(string(cmdline), cluster.StateDir) && e.Name() != fmt.Sprint(os.Getpid()) {
 			s.Processes = append(s.Processes, e.Name()+" "+strings.ReplaceAll(string(cmdline), "\x00", " "))
 		}
 	}
 	if f, err := os.Open("/proc/self/mountinfo"); err == nil {
 		sc := bufio.NewScanner(f)
 		for sc.Scan() {
-			if fields := strings.Fields(sc.Text()); len(fields) > 4 && strings.HasPrefix(fields[4], stateDir) {
+			if fields := strings.Fields(sc.Text()); len(fields) > 4 && strings.HasPrefix(fields[4], cluster.StateDir) {
 				s.Mounts = append(s.Mounts, fields[4])
 			}
 		}
@@ -77,7 +77,7 @@ func snapshotHost(t *testing.T) hostState {
 	}
 	logs, _ := filepath.Glob("/var/log/containers/*")
 	for _, l := range logs {
-		if dest, err := os.Readlink(l); err == nil && strings.HasPrefix(dest, stateDir) {
+		if dest, err := os.Readlink(l); err == nil && strings.HasPrefix(dest, cluster.StateDir) {
 			s.LogLinks = append(s.LogLinks, l)
 		}
 	}

@@ -3,10 +3,7 @@
 package e2erealnode
 
 import (
-	"bytes"
-	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,12 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-var (
-	repo     string // repository root
-	arlLocal string // freshly built arl-local
-	stateDir string // the test cluster's state directory
+	"github.com/arl-infra/arl/tools/internal/e2ecluster"
 )
 
 // instance 3 by default: beside the developer's cluster (0), e2elocal's
@@ -36,91 +29,31 @@ const (
 	processNodeName = "arl-node"
 )
 
+// cluster is the suite's cluster: e2ecluster.Main fills it in.
+var cluster = &e2ecluster.Cluster{Instance: instance}
+
 func TestMain(m *testing.M) {
-	code, err := setup(m)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "e2erealnode:", err)
+	if os.Geteuid() != 0 {
+		fmt.Fprintln(os.Stderr, "e2erealnode: the real node needs root (containerd, runc, cgroups, network namespaces)")
 		os.Exit(1)
 	}
-	os.Exit(code)
-}
-
-func setup(m *testing.M) (int, error) {
-	if os.Geteuid() != 0 {
-		return 0, fmt.Errorf("the real node needs root (containerd, runc, cgroups, network namespaces)")
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		return 0, err
-	}
-	repo = filepath.Dir(filepath.Dir(wd)) // tools/e2erealnode -> repo
 	if v := os.Getenv("ARL_E2EREALNODE_INSTANCE"); v != "" {
-		if instance, err = strconv.Atoi(v); err != nil || instance < 0 || instance > 200 {
-			return 0, fmt.Errorf("ARL_E2EREALNODE_INSTANCE=%q: want a cluster instance number (0-200)", v)
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 200 {
+			fmt.Fprintf(os.Stderr, "e2erealnode: ARL_E2EREALNODE_INSTANCE=%q: want a cluster instance number (0-200)\n", v)
+			os.Exit(1)
 		}
-		bridge, processBridge = fmt.Sprintf("arlk%d", instance), fmt.Sprintf("arl%d", instance)
+		instance, cluster.Instance = n, n
+		bridge, processBridge = fmt.Sprintf("arlk%d", n), fmt.Sprintf("arl%d", n)
 	}
-	if conn, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", 6443+instance), 200*time.Millisecond); err == nil {
-		conn.Close()
-		return 0, fmt.Errorf("something already listens on :%d: another run of these tests? (arl-local --instance=%d --state-dir=DIR down stops it)", 6443+instance, instance)
-	}
-	tmp, err := os.MkdirTemp("", "arl-e2erealnode-")
-	if err != nil {
-		return 0, err
-	}
-	defer os.RemoveAll(tmp)
-	arlLocal = filepath.Join(tmp, "arl-local")
-	build := exec.Command("go", "build", "-o", arlLocal, "./cmd/arl-local")
-	build.Dir = filepath.Join(repo, "tools")
-	build.Env = append(os.Environ(), "GOWORK=off")
-	if out, err := build.CombinedOutput(); err != nil {
-		return 0, fmt.Errorf("build arl-local: %w\n%s", err, out)
-	}
-	stateDir = filepath.Join(tmp, "state")
-	code := m.Run()
-	if out, err := exec.Command(arlLocal, "--repo="+repo, "--state-dir="+stateDir, fmt.Sprintf("--instance=%d", instance), "down").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "final down: %v\n%s", err, out)
-	}
-	return code, nil
-}
-
-// arl runs arl-local against the test's state directory.
-func arl(t *testing.T, timeout time.Duration, args ...string) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	full := append([]string{"--repo=" + repo, "--state-dir=" + stateDir, fmt.Sprintf("--instance=%d", instance)}, args...)
-	cmd := exec.CommandContext(ctx, arlLocal, full...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("arl-local %s: %v\n%s", strings.Join(args, " "), err, out.String())
-	}
-	return out.String()
-}
-
-// kubectl runs the bin/kubectl built with the cluster.
-func kubectl(t *testing.T, args ...string) string {
-	t.Helper()
-	out, err := kubectlErr(args...)
-	if err != nil {
-		t.Fatalf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return out
-}
-
-func kubectlErr(args ...string) (string, error) {
-	cmd := exec.Command(filepath.Join(repo, "bin", "kubectl"), args...)
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+filepath.Join(stateDir, "kubeconfig"))
-	out, err := cmd.CombinedOutput()
-	return string(out), err
+	e2ecluster.Main(m, "e2erealnode", cluster)
 }
 
 // ctr runs containerd's ctr against the real node's containerd.
 func ctr(t *testing.T, args ...string) string {
 	t.Helper()
-	sock := filepath.Join(stateDir, "realnode", "containerd", "containerd.sock")
-	cmd := exec.Command(filepath.Join(repo, "bin", "ctr"), append([]string{"--address", sock, "--namespace", "k8s.io"}, args...)...)
+	sock := filepath.Join(cluster.StateDir, "realnode", "containerd", "containerd.sock")
+	cmd := exec.Command(cluster.Bin("ctr"), append([]string{"--address", sock, "--namespace", "k8s.io"}, args...)...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("ctr %s: %v\n%s", strings.Join(args, " "), err, out)

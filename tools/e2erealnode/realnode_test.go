@@ -64,7 +64,7 @@ func TestRealNode(t *testing.T) {
 		fn   func(t *testing.T)
 	}{
 		{"FailedKubeletStartSaysWhy", testFailedKubeletStart},
-		{"UpWithKubelet", testUp},
+		{"UpWithBothNodes", testUp},
 		{"NodeReadyOnContainerd", testNodeReady},
 		{"PodFromLocalImageRuns", testPodRuns},
 		{"ContainerdRanThePod", testContainerdRanIt},
@@ -87,7 +87,7 @@ func TestRealNode(t *testing.T) {
 // A kubelet that cannot start (its root directory is a file) makes up fail
 // with the kubelet's own reason and the path of its log.
 func testFailedKubeletStart(t *testing.T) {
-	blocker := filepath.Join(stateDir, "realnode", "kubelet")
+	blocker := filepath.Join(cluster.StateDir, "realnode", "kubelet")
 	if err := os.MkdirAll(filepath.Dir(blocker), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -95,12 +95,12 @@ func testFailedKubeletStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer os.Remove(blocker)
-	full := []string{"--repo=" + repo, "--state-dir=" + stateDir, fmt.Sprintf("--instance=%d", instance), "up", "--node=kubelet", "--no-operator", "--timeout=60s"}
-	out, err := exec.Command(arlLocal, full...).CombinedOutput()
+	full := []string{"--repo=" + cluster.Repo, "--state-dir=" + cluster.StateDir, fmt.Sprintf("--instance=%d", instance), "up", "--node=kubelet", "--no-operator", "--timeout=60s"}
+	out, err := exec.Command(cluster.ArlLocal, full...).CombinedOutput()
 	if err == nil {
 		t.Fatalf("up succeeded with the kubelet's root directory blocked by a file:\n%s", out)
 	}
-	logPath := filepath.Join(stateDir, "kubelet.log")
+	logPath := filepath.Join(cluster.StateDir, "kubelet.log")
 	for _, want := range []string{logPath, "not a directory"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("up's error does not name %q:\n%s", want, lastLines(string(out), 40))
@@ -117,16 +117,16 @@ func lastLines(s string, n int) string {
 }
 
 func testUp(t *testing.T) {
-	out := arl(t, 40*time.Minute, "up", "--node=both", "--no-operator", "--timeout=120s")
+	out, _ := cluster.Arl(t, 40*time.Minute, "up", "--node=both", "--no-operator", "--timeout=120s")
 	t.Logf("up:\n%s", out)
 }
 
 func testNodeReady(t *testing.T) {
-	out := kubectl(t, "get", "node", nodeName, "-o", `jsonpath={.status.nodeInfo.containerRuntimeVersion} {.status.nodeInfo.kubeletVersion} {.status.conditions[?(@.type=="Ready")].status}`)
+	out := cluster.Kubectl(t, "get", "node", nodeName, "-o", `jsonpath={.status.nodeInfo.containerRuntimeVersion} {.status.nodeInfo.kubeletVersion} {.status.conditions[?(@.type=="Ready")].status}`)
 	if !strings.HasPrefix(out, "containerd://") || !strings.Contains(out, "v1.37.2") || !strings.HasSuffix(out, "True") {
 		t.Fatalf("node %s: runtime, kubelet version, Ready = %q; want containerd://..., v1.37.2, True", nodeName, out)
 	}
-	if out := kubectl(t, "get", "node", processNodeName, "-o", `jsonpath={.status.conditions[?(@.type=="Ready")].status}`); out != "True" {
+	if out := cluster.Kubectl(t, "get", "node", processNodeName, "-o", `jsonpath={.status.conditions[?(@.type=="Ready")].status}`); out != "True" {
 		t.Fatalf("node %s (the process node, --node=both): Ready = %q, want True", processNodeName, out)
 	}
 }
@@ -134,11 +134,11 @@ func testNodeReady(t *testing.T) {
 func testPodRuns(t *testing.T) {
 	apply(t, podYAML)
 	eventually(t, 2*time.Minute, "pod real Ready", func() (bool, string) {
-		out, _ := kubectlErr("get", "pod", "real", "-o", `jsonpath={.spec.nodeName} {.status.conditions[?(@.type=="Ready")].status} {.status.containerStatuses[*].state}`)
+		out, _ := cluster.KubectlErr("get", "pod", "real", "-o", `jsonpath={.spec.nodeName} {.status.conditions[?(@.type=="Ready")].status} {.status.containerStatuses[*].state}`)
 		return strings.HasPrefix(out, nodeName+" True"), out
 	})
 	eventually(t, 30*time.Second, "kubectl logs", func() (bool, string) {
-		out, _ := kubectlErr("logs", "real", "-c", "app")
+		out, _ := cluster.KubectlErr("logs", "real", "-c", "app")
 		return strings.Contains(out, "hello from the real node"), out
 	})
 }
@@ -154,45 +154,45 @@ func testContainerdRanIt(t *testing.T) {
 }
 
 func testRootFS(t *testing.T) {
-	out := kubectl(t, "exec", "real", "-c", "app", "--", "ls", "/")
+	out := cluster.Kubectl(t, "exec", "real", "-c", "app", "--", "ls", "/")
 	for _, want := range []string{"bin", "tmp", "proc"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("ls / in the container lacks %s:\n%s", want, out)
 		}
 	}
-	if _, err := kubectlErr("exec", "real", "-c", "app", "--", "ls", "/usr/lib"); err == nil {
+	if _, err := cluster.KubectlErr("exec", "real", "-c", "app", "--", "ls", "/usr/lib"); err == nil {
 		t.Errorf("/usr/lib exists in the busybox container: its root is not the image's")
 	}
-	if _, err := kubectlErr("exec", "real", "-c", "app", "--", "ls", "/lib/x86_64-linux-gnu/libc.so.6"); err == nil {
+	if _, err := cluster.KubectlErr("exec", "real", "-c", "app", "--", "ls", "/lib/x86_64-linux-gnu/libc.so.6"); err == nil {
 		t.Errorf("the container has a libc: its root is not the libc-free image")
 	}
 }
 
 func testPIDNamespaces(t *testing.T) {
-	ps := kubectl(t, "exec", "real", "-c", "web", "--", "ps")
+	ps := cluster.Kubectl(t, "exec", "real", "-c", "web", "--", "ps")
 	if strings.Contains(ps, "sleep 3600") {
 		t.Errorf("container web sees app's processes (shared PID namespace):\n%s", ps)
 	}
-	env, _ := kubectlErr("exec", "real", "-c", "web", "--", "sh", "-c", "cat /proc/*/environ 2>/dev/null | tr '\\0' '\\n'")
+	env, _ := cluster.KubectlErr("exec", "real", "-c", "web", "--", "sh", "-c", "cat /proc/*/environ 2>/dev/null | tr '\\0' '\\n'")
 	if strings.Contains(env, "only-app-sees-this") {
 		t.Errorf("container web can read app's environment")
 	}
-	own := kubectl(t, "exec", "real", "-c", "app", "--", "sh", "-c", "echo $APP_SECRET; ps")
+	own := cluster.Kubectl(t, "exec", "real", "-c", "app", "--", "sh", "-c", "echo $APP_SECRET; ps")
 	if !strings.Contains(own, "only-app-sees-this") || !strings.Contains(own, "sleep 3600") {
 		t.Errorf("container app does not see its own env and process:\n%s", own)
 	}
 }
 
 func testServiceIP(t *testing.T) {
-	out, err := kubectlErr("exec", "real", "-c", "app", "--", "sh", "-c", "echo | nc -w 3 $KUBERNETES_SERVICE_HOST $KUBERNETES_SERVICE_PORT && echo connected")
+	out, err := cluster.KubectlErr("exec", "real", "-c", "app", "--", "sh", "-c", "echo | nc -w 3 $KUBERNETES_SERVICE_HOST $KUBERNETES_SERVICE_PORT && echo connected")
 	if err != nil || !strings.Contains(out, "connected") {
 		t.Fatalf("a pod cannot open a TCP connection to the kubernetes Service (kube-proxy): %v\n%s", err, out)
 	}
 }
 
 func testPortForward(t *testing.T) {
-	cmd := exec.Command(filepath.Join(repo, "bin", "kubectl"), "port-forward", "pod/real", ":8080")
-	cmd.Env = append(cmd.Environ(), "KUBECONFIG="+filepath.Join(stateDir, "kubeconfig"))
+	cmd := exec.Command(cluster.Bin("kubectl"), "port-forward", "pod/real", ":8080")
+	cmd.Env = append(cmd.Environ(), "KUBECONFIG="+cluster.Kubeconfig())
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -223,7 +223,7 @@ func testPortForward(t *testing.T) {
 
 func testDeletePod(t *testing.T) {
 	start := time.Now()
-	kubectl(t, "delete", "pod", "real", "--wait=false")
+	cluster.Kubectl(t, "delete", "pod", "real", "--wait=false")
 	eventually(t, 15*time.Second, "containerd removes the pod's containers", func() (bool, string) {
 		out := ctr(t, "containers", "list")
 		return !strings.Contains(out, "arl.local/busybox:1"), out
@@ -232,7 +232,7 @@ func testDeletePod(t *testing.T) {
 }
 
 func testDownLeavesNothing(t *testing.T, before hostState) {
-	out := arl(t, 3*time.Minute, "down")
+	out, _ := cluster.Arl(t, 3*time.Minute, "down")
 	t.Logf("down:\n%s", out)
 	if left := diffHost(before, snapshotHost(t)); len(left) > 0 {
 		t.Fatalf("down left %d things behind:\n%s", len(left), strings.Join(left, "\n"))
@@ -242,18 +242,18 @@ func testDownLeavesNothing(t *testing.T, before hostState) {
 // The manual's pools name python:3.9-slim; on the real node that name is
 // the stand-in built from Debian's packages (docs/real-node.md).
 func testPythonStandIn(t *testing.T) {
-	kubectl(t, "run", "py", "--image=python:3.9-slim", "--restart=Never", `--overrides={"spec":{"nodeName":"`+nodeName+`"}}`, "--command", "--",
+	cluster.Kubectl(t, "run", "py", "--image=python:3.9-slim", "--restart=Never", `--overrides={"spec":{"nodeName":"`+nodeName+`"}}`, "--command", "--",
 		"python", "-c", "import sys, json, sqlite3, ssl; print('python', sys.version.split()[0])")
 	eventually(t, 2*time.Minute, "pod py Succeeded", func() (bool, string) {
-		out, _ := kubectlErr("get", "pod", "py", "-o", "jsonpath={.status.phase} {.status.containerStatuses[0].state}")
+		out, _ := cluster.KubectlErr("get", "pod", "py", "-o", "jsonpath={.status.phase} {.status.containerStatuses[0].state}")
 		return strings.HasPrefix(out, "Succeeded"), out
 	})
-	out := kubectl(t, "logs", "py")
+	out := cluster.Kubectl(t, "logs", "py")
 	if !strings.Contains(out, "python 3.") {
 		t.Fatalf("python stand-in printed %q", out)
 	}
 	t.Logf("stand-in: %s", strings.TrimSpace(out))
-	kubectl(t, "delete", "pod", "py", "--wait=false")
+	cluster.Kubectl(t, "delete", "pod", "py", "--wait=false")
 }
 
 // With both nodes, the host reaches the pods of both, and a pod on each
@@ -263,11 +263,11 @@ func testPythonStandIn(t *testing.T) {
 func testBothNodesNetwork(t *testing.T) {
 	apply(t, processPodYAML)
 	eventually(t, 2*time.Minute, "pod proc Ready on "+processNodeName, func() (bool, string) {
-		out, _ := kubectlErr("get", "pod", "proc", "-o", `jsonpath={.spec.nodeName} {.status.conditions[?(@.type=="Ready")].status} {.status.containerStatuses[*].state}`)
+		out, _ := cluster.KubectlErr("get", "pod", "proc", "-o", `jsonpath={.spec.nodeName} {.status.conditions[?(@.type=="Ready")].status} {.status.containerStatuses[*].state}`)
 		return strings.HasPrefix(out, processNodeName+" True"), out
 	})
-	realIP := kubectl(t, "get", "pod", "real", "-o", "jsonpath={.status.podIP}")
-	procIP := kubectl(t, "get", "pod", "proc", "-o", "jsonpath={.status.podIP}")
+	realIP := cluster.Kubectl(t, "get", "pod", "real", "-o", "jsonpath={.status.podIP}")
+	procIP := cluster.Kubectl(t, "get", "pod", "proc", "-o", "jsonpath={.status.podIP}")
 	realURL := "http://" + realIP + ":8080/index.html"
 	procURL := "http://" + procIP + ":8081/index.html"
 	const fromReal, fromProc = "served-by-busybox", "served-by-the-process-node"
@@ -284,23 +284,23 @@ func testBothNodesNetwork(t *testing.T) {
 		})
 	}
 	// busybox's nc: its wget dies of SIGSEGV in this image (exit 139).
-	out, err := kubectlErr("exec", "real", "-c", "app", "--", "sh", "-c",
+	out, err := cluster.KubectlErr("exec", "real", "-c", "app", "--", "sh", "-c",
 		`printf 'GET /index.html HTTP/1.0\r\n\r\n' | nc -w 5 "$0" 8081`, procIP)
 	if err != nil || !strings.Contains(out, fromProc) {
 		t.Errorf("the kubelet node's pod %s cannot GET %s on the process node: %v\n%s", realIP, procURL, err, out)
 	}
-	out, err = kubectlErr("exec", "proc", "--", "python3", "-c",
+	out, err = cluster.KubectlErr("exec", "proc", "--", "python3", "-c",
 		"import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())", realURL)
 	if err != nil || !strings.Contains(out, fromReal) {
 		t.Errorf("the process node's pod %s cannot GET %s on the kubelet node: %v\n%s", procIP, realURL, err, out)
 	}
-	kubectl(t, "delete", "pod", "proc", "--wait=false")
+	cluster.Kubectl(t, "delete", "pod", "proc", "--wait=false")
 }
 
 func apply(t *testing.T, yaml string) {
 	t.Helper()
-	cmd := exec.Command(filepath.Join(repo, "bin", "kubectl"), "apply", "-f", "-")
-	cmd.Env = append(cmd.Environ(), "KUBECONFIG="+filepath.Join(stateDir, "kubeconfig"))
+	cmd := exec.Command(cluster.Bin("kubectl"), "apply", "-f", "-")
+	cmd.Env = append(cmd.Environ(), "KUBECONFIG="+cluster.Kubeconfig())
 	cmd.Stdin = strings.NewReader(yaml)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("kubectl apply: %v\n%s", err, out)

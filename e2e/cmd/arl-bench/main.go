@@ -10,27 +10,19 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 	"text/tabwriter"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
-	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/tools/clientcmd"
-)
+	"k8s.io/client-go/kubernetes"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
-var (
-	poolGVR    = schema.GroupVersionResource{Group: "arl.infra.io", Version: "v1alpha1", Resource: "warmpools"}
-	sandboxGVR = schema.GroupVersionResource{Group: "arl.infra.io", Version: "v1alpha1", Resource: "sandboxes"}
-	taskGVR    = schema.GroupVersionResource{Group: "arl.infra.io", Version: "v1alpha1", Resource: "tasks"}
-	podGVR     = schema.GroupVersionResource{Version: "v1", Resource: "pods"}
+	arlv1 "github.com/arl-infra/arl/operator/api/v1alpha1"
 )
 
 func main() {
@@ -49,18 +41,10 @@ func main() {
 	drained := flag.Int("drained", 60, "also time this many sandboxes created back to back without waiting for an idle pod (the refill tail), one run; 0 skips it")
 	flag.Parse()
 
-	kubeconfig := os.Getenv("KUBECONFIG")
-	if kubeconfig == "" {
-		kubeconfig = filepath.Join(".state", "local", "kubeconfig")
-	}
-	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
-	if err != nil {
-		fail("load kubeconfig %s: %v (start the local cluster with `make local-up`)", kubeconfig, err)
-	}
-	cfg.QPS, cfg.Burst = 1000, 2000
-	dc := dynamic.NewForConfigOrDie(cfg)
+	cfg, _ := restConfig()
+	cfg.QPS, cfg.Burst = 1000, 2000 // this bench's own, lower limit
 	ctx := context.Background()
-	b := &bench{dc: dc, ns: *ns}
+	b := &bench{c: newClient(cfg), cs: kubernetes.NewForConfigOrDie(cfg), ns: *ns}
 
 	if err := b.ensurePool(ctx, "bench-pool", *poolSize); err != nil {
 		fail("bench pool: %v", err)
@@ -78,7 +62,7 @@ func main() {
 			rows = append(rows, summarize(fmt.Sprintf("task create→Succeeded (run %d)", r+1), d))
 			rows = append(rows, summarize(fmt.Sprintf("  of which the create call (run %d)", r+1), posts))
 		}
-		_ = b.dc.Resource(sandboxGVR).Namespace(b.ns).Delete(ctx, "bench-sandbox", metav1.DeleteOptions{})
+		_ = b.c.Delete(ctx, &arlv1.Sandbox{ObjectMeta: metav1.ObjectMeta{Namespace: b.ns, Name: "bench-sandbox"}})
 	}
 	if *only == "" || *only == "sandbox" {
 		for r := range *runs {
@@ -110,76 +94,52 @@ func main() {
 }
 
 type bench struct {
-	dc dynamic.Interface
+	c  client.WithWatch
+	cs kubernetes.Interface
 	ns string
 }
 
 func (b *bench) ensurePool(ctx context.Context, name string, replicas int) error {
-	pool := &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "arl.infra.io/v1alpha1", "kind": "WarmPool",
-		"metadata": map[string]any{"name": name},
-		"spec": map[string]any{
-			"replicas": int64(replicas),
-			"template": map[string]any{"spec": map[string]any{"containers": []any{map[string]any{
-				"name": "executor", "image": "python:3.9-slim", "command": []any{"sleep", "infinity"},
-			}}}},
-		},
-	}}
-	_, err := b.dc.Resource(poolGVR).Namespace(b.ns).Create(ctx, pool, metav1.CreateOptions{})
-	if apierrors.IsAlreadyExists(err) {
-		// A pool left by an earlier run with another -pool: resize it.
-		resize := fmt.Appendf(nil, `{"spec":{"replicas":%d}}`, replicas)
-		_, err = b.dc.Resource(poolGVR).Namespace(b.ns).Patch(ctx, name, types.MergePatchType, resize, metav1.PatchOptions{})
-	}
-	if err != nil {
+	// A pool left by an earlier run with another -pool is resized.
+	if err := createOrResize(ctx, b.c, b.ns, pool(name, replicas)); err != nil {
 		return fmt.Errorf("create or resize warmpool %s: %w", name, err)
 	}
-	return b.waitFor(ctx, poolGVR, name, 5*time.Minute, func(o *unstructured.Unstructured) bool {
-		ready, _, _ := unstructured.NestedInt64(o.Object, "status", "readyReplicas")
-		return ready >= int64(replicas)
+	return b.waitFor(ctx, &arlv1.WarmPoolList{}, name, 5*time.Minute, func(o client.Object) bool {
+		p, ok := o.(*arlv1.WarmPool)
+		return ok && p.Status.ReadyReplicas >= int32(replicas)
 	})
 }
 
 func (b *bench) ensureSandbox(ctx context.Context, name, pool string) error {
 	sb := sandbox(name, pool)
-	_, err := b.dc.Resource(sandboxGVR).Namespace(b.ns).Create(ctx, sb, metav1.CreateOptions{})
-	if err != nil && !apierrors.IsAlreadyExists(err) {
+	sb.Namespace = b.ns
+	if err := b.c.Create(ctx, sb); err != nil && !apierrors.IsAlreadyExists(err) {
 		return err
 	}
-	return b.waitFor(ctx, sandboxGVR, name, 2*time.Minute, func(o *unstructured.Unstructured) bool {
-		p, _, _ := unstructured.NestedString(o.Object, "status", "phase")
-		return p == "Ready"
-	})
+	return b.waitFor(ctx, &arlv1.SandboxList{}, name, 2*time.Minute, sandboxReady)
 }
 
-func sandbox(name, pool string) *unstructured.Unstructured {
-	return &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "arl.infra.io/v1alpha1", "kind": "Sandbox",
-		"metadata": map[string]any{"name": name, "labels": map[string]any{"arl-bench": "yes"}},
-		"spec":     map[string]any{"poolRef": pool, "keepAlive": true},
-	}}
-}
-
-func (b *bench) waitFor(ctx context.Context, gvr schema.GroupVersionResource, name string, timeout time.Duration, ok func(*unstructured.Unstructured) bool) error {
+// waitFor watches the object name of list's kind until ok holds.
+func (b *bench) waitFor(ctx context.Context, list client.ObjectList, name string, timeout time.Duration, ok func(client.Object) bool) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	w, err := b.dc.Resource(gvr).Namespace(b.ns).Watch(ctx, metav1.ListOptions{FieldSelector: "metadata.name=" + name})
+	w, err := b.c.Watch(ctx, list, client.InNamespace(b.ns), client.MatchingFields{"metadata.name": name})
 	if err != nil {
 		return err
 	}
 	defer w.Stop()
 	for ev := range w.ResultChan() {
-		if o, isObj := ev.Object.(*unstructured.Unstructured); isObj && ok(o) {
+		if o, isObj := ev.Object.(client.Object); isObj && ok(o) {
 			return nil
 		}
 	}
-	return fmt.Errorf("%s/%s: not ready within %s", gvr.Resource, name, timeout)
+	return fmt.Errorf("%T %s: not ready within %s", list, name, timeout)
 }
 
-// observe starts a watch on the labelled objects of gvr and reports, for each
-// name, the first time done(obj) holds.
-func (b *bench) observe(ctx context.Context, gvr schema.GroupVersionResource, done func(*unstructured.Unstructured) bool) (<-chan string, error) {
-	w, err := b.dc.Resource(gvr).Namespace(b.ns).Watch(ctx, metav1.ListOptions{LabelSelector: "arl-bench=yes"})
+// observe starts a watch on the labelled objects of list's kind and
+// reports, for each name, the first time done(obj) holds.
+func (b *bench) observe(ctx context.Context, list client.ObjectList, done func(client.Object) bool) (<-chan string, error) {
+	w, err := b.c.Watch(ctx, list, client.InNamespace(b.ns), client.MatchingLabels(benchLabels))
 	if err != nil {
 		return nil, err
 	}
@@ -190,7 +150,7 @@ func (b *bench) observe(ctx context.Context, gvr schema.GroupVersionResource, do
 			if ev.Type == watch.Error {
 				continue
 			}
-			if o, isObj := ev.Object.(*unstructured.Unstructured); isObj && done(o) {
+			if o, isObj := ev.Object.(client.Object); isObj && done(o) {
 				out <- o.GetName()
 			}
 		}
@@ -202,10 +162,7 @@ func (b *bench) observe(ctx context.Context, gvr schema.GroupVersionResource, do
 func (b *bench) taskRun(ctx context.Context, n int) ([]time.Duration, []time.Duration, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	finished, err := b.observe(ctx, taskGVR, func(o *unstructured.Unstructured) bool {
-		s, _, _ := unstructured.NestedString(o.Object, "status", "state")
-		return s == "Succeeded" || s == "Failed"
-	})
+	finished, err := b.observe(ctx, &arlv1.TaskList{}, taskFinished)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -213,15 +170,10 @@ func (b *bench) taskRun(ctx context.Context, n int) ([]time.Duration, []time.Dur
 	var d, posts []time.Duration
 	for i := range n {
 		name := fmt.Sprintf("%s%d", prefix, i)
-		task := &unstructured.Unstructured{Object: map[string]any{
-			"apiVersion": "arl.infra.io/v1alpha1", "kind": "Task",
-			"metadata": map[string]any{"name": name, "labels": map[string]any{"arl-bench": "yes"}},
-			"spec": map[string]any{"sandboxRef": "bench-sandbox", "ttlSecondsAfterFinished": int64(30), "steps": []any{
-				map[string]any{"name": "noop", "type": "Command", "command": []any{"true"}},
-			}},
-		}}
+		task := trueTask(name, "bench-sandbox", 30)
+		task.Namespace = b.ns
 		start := time.Now()
-		if _, err := b.dc.Resource(taskGVR).Namespace(b.ns).Create(ctx, task, metav1.CreateOptions{}); err != nil {
+		if err := b.c.Create(ctx, task); err != nil {
 			return nil, nil, fmt.Errorf("create task %s: %w", name, err)
 		}
 		posts = append(posts, time.Since(start))
@@ -245,10 +197,7 @@ func (b *bench) taskRun(ctx context.Context, n int) ([]time.Duration, []time.Dur
 func (b *bench) sandboxRun(ctx context.Context, n int, minIdle int, settle bool) ([]time.Duration, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	ready, err := b.observe(ctx, sandboxGVR, func(o *unstructured.Unstructured) bool {
-		p, _, _ := unstructured.NestedString(o.Object, "status", "phase")
-		return p == "Ready"
-	})
+	ready, err := b.observe(ctx, &arlv1.SandboxList{}, sandboxReady)
 	if err != nil {
 		return nil, err
 	}
@@ -267,15 +216,17 @@ func (b *bench) sandboxRun(ctx context.Context, n int, minIdle int, settle bool)
 			time.Sleep(time.Second)
 		}
 		name := fmt.Sprintf("%s%d", prefix, i)
+		sb := sandbox(name, "bench-pool")
+		sb.Namespace = b.ns
 		start := time.Now()
-		if _, err := b.dc.Resource(sandboxGVR).Namespace(b.ns).Create(ctx, sandbox(name, "bench-pool"), metav1.CreateOptions{}); err != nil {
+		if err := b.c.Create(ctx, sb); err != nil {
 			return nil, fmt.Errorf("create sandbox %s: %w", name, err)
 		}
 		if err := waitName(ready, name, 60*time.Second); err != nil {
 			return nil, err
 		}
 		d = append(d, time.Since(start))
-		if err := b.dc.Resource(sandboxGVR).Namespace(b.ns).Delete(ctx, name, metav1.DeleteOptions{}); err != nil {
+		if err := b.c.Delete(ctx, sb); err != nil {
 			return nil, fmt.Errorf("delete sandbox %s: %w", name, err)
 		}
 	}
@@ -291,7 +242,7 @@ type idlePods struct {
 
 // followIdlePods watches the pool's pods until ctx ends.
 func (b *bench) followIdlePods(ctx context.Context, pool string) (*idlePods, error) {
-	w, err := b.dc.Resource(podGVR).Namespace(b.ns).Watch(ctx, metav1.ListOptions{LabelSelector: "arl.infra.io/pool=" + pool})
+	w, err := b.cs.CoreV1().Pods(b.ns).Watch(ctx, metav1.ListOptions{LabelSelector: arlv1.LabelPool + "=" + pool})
 	if err != nil {
 		return nil, err
 	}
@@ -299,7 +250,7 @@ func (b *bench) followIdlePods(ctx context.Context, pool string) (*idlePods, err
 	go func() {
 		defer w.Stop()
 		for ev := range w.ResultChan() {
-			o, ok := ev.Object.(*unstructured.Unstructured)
+			o, ok := ev.Object.(*corev1.Pod)
 			if !ok {
 				continue
 			}
@@ -317,14 +268,13 @@ func (b *bench) followIdlePods(ctx context.Context, pool string) (*idlePods, err
 	return p, nil
 }
 
-func idleAndReady(o *unstructured.Unstructured) bool {
-	if o.GetLabels()["arl.infra.io/state"] != "idle" || o.GetDeletionTimestamp() != nil {
+func idleAndReady(p *corev1.Pod) bool {
+	if p.Labels[arlv1.LabelState] != arlv1.PodStateIdle || p.DeletionTimestamp != nil {
 		return false
 	}
-	conds, _, _ := unstructured.NestedSlice(o.Object, "status", "conditions")
-	for _, c := range conds {
-		if m, ok := c.(map[string]any); ok && m["type"] == "Ready" {
-			return m["status"] == "True"
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
 		}
 	}
 	return false

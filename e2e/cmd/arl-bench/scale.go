@@ -16,16 +16,15 @@ import (
 	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
-)
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
-var nsGVR = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
+	arlv1 "github.com/arl-infra/arl/operator/api/v1alpha1"
+)
 
 type scaleOptions struct {
 	sizes        []int // cumulative totals: idle pods and sandboxes
@@ -42,7 +41,7 @@ type scaleOptions struct {
 // scaleRun holds one run's clients and what it created.
 type scaleRun struct {
 	opts    scaleOptions
-	dc      dynamic.Interface
+	c       client.WithWatch
 	cs      kubernetes.Interface
 	probe   *probe
 	sandbox *readyTracker
@@ -84,7 +83,7 @@ func runScale(args []string) int {
 	if *stateDir == "" {
 		*stateDir = filepath.Dir(kubeconfig)
 	}
-	r := &scaleRun{opts: opts, dc: dynamic.NewForConfigOrDie(cfg), cs: kubernetes.NewForConfigOrDie(cfg)}
+	r := &scaleRun{opts: opts, c: newClient(cfg), cs: kubernetes.NewForConfigOrDie(cfg)}
 	r.probe = &probe{cs: r.cs, stateDir: *stateDir, http: &http.Client{Timeout: 5 * time.Second}}
 
 	ctx, stop := interruptible()
@@ -112,7 +111,7 @@ func (r *scaleRun) run(ctx context.Context) error {
 		return err
 	}
 	var err error
-	r.sandbox, err = trackReady(ctx, r.dc, sandboxGVR, r.opts.ns, sandboxReady)
+	r.sandbox, err = trackReady(ctx, r.c, &arlv1.SandboxList{}, r.opts.ns, sandboxReady)
 	if err != nil {
 		return err
 	}
@@ -143,11 +142,8 @@ func (r *scaleRun) checkCapacity(ctx context.Context, need int) error {
 }
 
 func (r *scaleRun) ensureNamespace(ctx context.Context) error {
-	ns := &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "v1", "kind": "Namespace",
-		"metadata": map[string]any{"name": r.opts.ns, "labels": map[string]any{"arl-bench": "yes"}},
-	}}
-	_, err := r.dc.Resource(nsGVR).Create(ctx, ns, metav1.CreateOptions{})
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: r.opts.ns, Labels: benchLabels}}
+	_, err := r.cs.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{})
 	if apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("namespace %s exists (an earlier run's?): delete it first (kubectl delete ns %s) or pick -namespace", r.opts.ns, r.opts.ns)
 	}
@@ -223,12 +219,7 @@ func (r *scaleRun) fillPools(ctx context.Context, size int) (time.Duration, erro
 	for i := range pools {
 		replicas := min(r.opts.poolMax, size-i*r.opts.poolMax)
 		name := fmt.Sprintf("scale-pool-%d", i)
-		ri := r.dc.Resource(poolGVR).Namespace(r.opts.ns)
-		_, err := ri.Create(ctx, simPool(name, replicas), metav1.CreateOptions{})
-		if apierrors.IsAlreadyExists(err) {
-			_, err = ri.Patch(ctx, name, types.MergePatchType, fmt.Appendf(nil, `{"spec":{"replicas":%d}}`, replicas), metav1.PatchOptions{})
-		}
-		if err != nil {
+		if err := createOrResize(ctx, r.c, r.opts.ns, simPool(name, replicas)); err != nil {
 			return 0, fmt.Errorf("pool %s: %w", name, err)
 		}
 	}
@@ -243,14 +234,13 @@ func (r *scaleRun) waitPoolsFull(ctx context.Context, size int, timeout time.Dur
 	deadline := time.Now().Add(timeout)
 	lastLog := time.Now()
 	for {
-		list, err := r.dc.Resource(poolGVR).Namespace(r.opts.ns).List(ctx, metav1.ListOptions{})
-		if err != nil {
+		list := &arlv1.WarmPoolList{}
+		if err := r.c.List(ctx, list, client.InNamespace(r.opts.ns)); err != nil {
 			return fmt.Errorf("list pools: %w", err)
 		}
 		ready := 0
 		for _, p := range list.Items {
-			n, _, _ := unstructured.NestedInt64(p.Object, "status", "readyReplicas")
-			ready += int(n)
+			ready += int(p.Status.ReadyReplicas)
 		}
 		if ready >= size {
 			return nil
@@ -289,7 +279,7 @@ func (r *scaleRun) bursts(ctx context.Context, size int) error {
 		err := parallel(ctx, b, r.opts.workers, func(ctx context.Context, i int) error {
 			starts[i] = time.Now()
 			sb := sandbox(names[i], fmt.Sprintf("scale-pool-%d", (r.claimed+i)%pools))
-			return createRetrying(ctx, r.dc.Resource(sandboxGVR).Namespace(r.opts.ns), sb)
+			return createRetrying(ctx, r.c, r.opts.ns, sb)
 		})
 		created := time.Since(first)
 		if err != nil {
@@ -330,7 +320,7 @@ func (r *scaleRun) steady(ctx context.Context, size int) error {
 	for i := range r.opts.steadyClaims {
 		name := fmt.Sprintf("scale-steady-%d-%d", size, i)
 		start := time.Now()
-		if err := createRetrying(ctx, r.dc.Resource(sandboxGVR).Namespace(r.opts.ns), sandbox(name, fmt.Sprintf("scale-pool-%d", i%((size+r.opts.poolMax-1)/r.opts.poolMax)))); err != nil {
+		if err := createRetrying(ctx, r.c, r.opts.ns, sandbox(name, fmt.Sprintf("scale-pool-%d", i%((size+r.opts.poolMax-1)/r.opts.poolMax)))); err != nil {
 			return err
 		}
 		if _, err := r.sandbox.waitAll(ctx, []string{name}, time.Minute); err != nil {
@@ -357,27 +347,26 @@ func (r *scaleRun) fixtures(ctx context.Context, size int) error {
 	n := want - r.tasks
 	logf("  creating %d finished task fixtures", n)
 	before := r.probe.sample(ctx)
-	ri := r.dc.Resource(taskGVR).Namespace(r.opts.ns)
 	base := r.tasks
 	err := parallel(ctx, n, r.opts.workers, func(ctx context.Context, i int) error {
 		// A sandbox that does not exist: the operator only records that the
 		// task waits, and never dials a simulated pod.
 		t := finishedTask(fmt.Sprintf("scale-task-%d", base+i), "scale-no-such-sandbox")
-		if err := createRetrying(ctx, ri, t); err != nil {
+		if err := createRetrying(ctx, r.c, r.opts.ns, t); err != nil {
 			return err
 		}
 		for attempt := 0; ; attempt++ {
-			cur, err := ri.Get(ctx, t.GetName(), metav1.GetOptions{})
-			if err != nil {
-				return fmt.Errorf("get task %s: %w", t.GetName(), err)
+			cur := &arlv1.Task{}
+			if err := r.c.Get(ctx, client.ObjectKey{Namespace: r.opts.ns, Name: t.Name}, cur); err != nil {
+				return fmt.Errorf("get task %s: %w", t.Name, err)
 			}
 			finishedStatus(cur)
-			_, err = ri.UpdateStatus(ctx, cur, metav1.UpdateOptions{})
+			err := r.c.Status().Update(ctx, cur) // the status subresource
 			if err == nil {
 				return nil
 			}
 			if !apierrors.IsConflict(err) || attempt > 10 {
-				return fmt.Errorf("finish task %s: %w", t.GetName(), err)
+				return fmt.Errorf("finish task %s: %w", t.Name, err)
 			}
 		}
 	})
@@ -408,7 +397,9 @@ func (r *scaleRun) restartOperator(ctx context.Context, size int) error {
 	pool := "scale-pool-0"
 	// The webhook answers only once the new operator runs: retry the create.
 	for {
-		_, err := r.dc.Resource(sandboxGVR).Namespace(r.opts.ns).Create(ctx, sandbox(name, pool), metav1.CreateOptions{})
+		sb := sandbox(name, pool)
+		sb.Namespace = r.opts.ns
+		err := r.c.Create(ctx, sb)
 		if err == nil || apierrors.IsAlreadyExists(err) {
 			break
 		}
@@ -445,13 +436,13 @@ func (r *scaleRun) cleanup() {
 	ctx, stop := interruptible()
 	defer stop()
 	logf("cleanup: deleting namespace %s and everything in it", r.opts.ns)
-	if err := r.dc.Resource(nsGVR).Delete(ctx, r.opts.ns, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+	if err := r.cs.CoreV1().Namespaces().Delete(ctx, r.opts.ns, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
 		fmt.Fprintf(os.Stderr, "arl-bench scale: delete namespace %s: %v\n", r.opts.ns, err)
 		return
 	}
 	start := time.Now()
 	for {
-		_, err := r.dc.Resource(nsGVR).Get(ctx, r.opts.ns, metav1.GetOptions{})
+		_, err := r.cs.CoreV1().Namespaces().Get(ctx, r.opts.ns, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
 			logf("cleanup: namespace %s gone after %.1f s", r.opts.ns, time.Since(start).Seconds())
 			return
@@ -489,4 +480,18 @@ func floats(v []float64) string {
 
 func logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "[%s] %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
+}
+
+// createOrResize creates the pool in ns or, when one of its name exists (an
+// earlier run's, of another size), sets its replicas.
+func createOrResize(ctx context.Context, c client.Client, ns string, p *arlv1.WarmPool) error {
+	p.Namespace = ns
+	err := c.Create(ctx, p.DeepCopy())
+	if apierrors.IsAlreadyExists(err) {
+		cur := &arlv1.WarmPool{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: p.Name}}
+		resize := client.MergeFrom(cur.DeepCopy())
+		cur.Spec.Replicas = ptr.To(p.DesiredReplicas())
+		err = c.Patch(ctx, cur, resize)
+	}
+	return err
 }

@@ -8,58 +8,80 @@ import (
 	"sync"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/watch"
-	"k8s.io/client-go/dynamic"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	arlv1 "github.com/arl-infra/arl/operator/api/v1alpha1"
 )
+
+// benchLabels mark every object a run creates.
+var benchLabels = map[string]string{"arl-bench": "yes"}
+
+// pool is a WarmPool of the manual's image (python:3.9-slim, `sleep
+// infinity`) on the process node.
+func pool(name string, replicas int) *arlv1.WarmPool {
+	return &arlv1.WarmPool{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: benchLabels},
+		Spec: arlv1.WarmPoolSpec{
+			Replicas: ptr.To(int32(replicas)),
+			Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: []corev1.Container{{
+				Name: arlv1.ExecutorContainerName, Image: "python:3.9-slim", Command: []string{"sleep", "infinity"},
+			}}}},
+		},
+	}
+}
 
 // simPool is a WarmPool whose pods go to the simulated (kwok) nodes, by
 // kwok's standard label and taint (arl-local up --sim-nodes).
-func simPool(name string, replicas int) *unstructured.Unstructured {
-	return &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "arl.infra.io/v1alpha1", "kind": "WarmPool",
-		"metadata": map[string]any{"name": name, "labels": map[string]any{"arl-bench": "yes"}},
-		"spec": map[string]any{
-			"replicas": int64(replicas),
-			"template": map[string]any{"spec": map[string]any{
-				"nodeSelector": map[string]any{"type": "kwok"},
-				"tolerations": []any{map[string]any{
-					"key": "kwok.x-k8s.io/node", "operator": "Exists", "effect": "NoSchedule",
-				}},
-				"containers": []any{map[string]any{
-					"name": "executor", "image": "python:3.9-slim", "command": []any{"sleep", "infinity"},
-				}},
-			}},
-		},
+func simPool(name string, replicas int) *arlv1.WarmPool {
+	p := pool(name, replicas)
+	p.Spec.Template.Spec.NodeSelector = map[string]string{"type": "kwok"}
+	p.Spec.Template.Spec.Tolerations = []corev1.Toleration{{
+		Key: "kwok.x-k8s.io/node", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule,
 	}}
+	return p
+}
+
+// sandbox is a keepAlive sandbox of pool.
+func sandbox(name, pool string) *arlv1.Sandbox {
+	return &arlv1.Sandbox{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: benchLabels},
+		Spec:       arlv1.SandboxSpec{PoolRef: pool, KeepAlive: true},
+	}
+}
+
+// trueTask is a one-step `true` task on sandbox, deleted ttl seconds after
+// it finished.
+func trueTask(name, sandbox string, ttl int32) *arlv1.Task {
+	return &arlv1.Task{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: benchLabels},
+		Spec: arlv1.TaskSpec{
+			SandboxRef: sandbox, TTLSecondsAfterFinished: ptr.To(ttl),
+			Steps: []arlv1.TaskStep{{Name: "noop", Type: arlv1.StepTypeCommand, Command: []string{"true"}}},
+		},
+	}
 }
 
 // finishedTask is a fixture: a Task as it looks once it Succeeded, kept by
 // its TTL for the run's length.
-func finishedTask(name, sandbox string) *unstructured.Unstructured {
-	return &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "arl.infra.io/v1alpha1", "kind": "Task",
-		"metadata": map[string]any{"name": name, "labels": map[string]any{"arl-bench": "yes"}},
-		"spec": map[string]any{"sandboxRef": sandbox, "ttlSecondsAfterFinished": int64(6 * 3600), "steps": []any{
-			map[string]any{"name": "noop", "type": "Command", "command": []any{"true"}},
-		}},
-	}}
-}
+func finishedTask(name, sandbox string) *arlv1.Task { return trueTask(name, sandbox, 6*3600) }
 
 // fixtureOutput is a fixture's stdout: 1 KiB, a small program's output.
 var fixtureOutput = strings.Repeat("ok: step output line of a finished task\n", 30)[:1024]
 
-func finishedStatus(o *unstructured.Unstructured) {
-	now := time.Now().UTC().Format(time.RFC3339)
-	o.Object["status"] = map[string]any{
-		"state": "Succeeded", "exitCode": int64(0), "stdout": fixtureOutput, "attempts": int64(1),
-		"startTime": now, "completionTime": now, "duration": "2ms",
-		"steps": []any{map[string]any{
-			"name": "noop", "type": "Command", "state": "Succeeded", "attempt": int64(1), "exitCode": int64(0),
-			"startTime": now, "completionTime": now, "duration": "2ms",
+func finishedStatus(t *arlv1.Task) {
+	now := metav1.NewTime(time.Now().UTC().Truncate(time.Second))
+	t.Status = arlv1.TaskStatus{
+		State: arlv1.TaskStateSucceeded, ExitCode: ptr.To[int32](0), Stdout: fixtureOutput, Attempts: 1,
+		StartTime: &now, CompletionTime: &now, Duration: "2ms",
+		Steps: []arlv1.StepStatus{{
+			Name: "noop", Type: arlv1.StepTypeCommand, State: arlv1.StepStateSucceeded, Attempt: 1, ExitCode: ptr.To[int32](0),
+			StartTime: &now, CompletionTime: &now, Duration: "2ms",
 		}},
 	}
 }
@@ -96,13 +118,15 @@ feed:
 	return ctx.Err()
 }
 
-// createRetrying creates o, retrying briefly while the API server or the
-// operator's webhook is busy (429, 5xx, webhook timeouts); an object that
-// already exists counts as created.
-func createRetrying(ctx context.Context, ri dynamic.ResourceInterface, o *unstructured.Unstructured) error {
+// createRetrying creates o in ns, retrying briefly while the API server or
+// the operator's webhook is busy (429, 5xx, webhook timeouts); an object
+// that already exists counts as created.
+func createRetrying(ctx context.Context, c client.Client, ns string, o client.Object) error {
+	o.SetNamespace(ns)
 	var err error
 	for attempt := range 20 {
-		_, err = ri.Create(ctx, o, metav1.CreateOptions{})
+		try := o.DeepCopyObject().(client.Object) // a failed create may have written into it
+		err = c.Create(ctx, try)
 		if err == nil || apierrors.IsAlreadyExists(err) {
 			return nil
 		}
@@ -111,7 +135,7 @@ func createRetrying(ctx context.Context, ri dynamic.ResourceInterface, o *unstru
 		}
 		time.Sleep(time.Duration(50*(attempt+1)) * time.Millisecond)
 	}
-	return fmt.Errorf("create %s %s: %w", o.GetKind(), o.GetName(), err)
+	return fmt.Errorf("create %T %s: %w", o, o.GetName(), err)
 }
 
 // busy says whether err is the API server or a webhook being busy, which a
@@ -129,10 +153,11 @@ type readyTracker struct {
 	changed chan struct{}
 }
 
-func trackReady(ctx context.Context, dc dynamic.Interface, gvr schema.GroupVersionResource, ns string, done func(*unstructured.Unstructured) bool) (*readyTracker, error) {
+// trackReady lists ns's objects of list's kind, then watches them from the
+// list's revision until ctx ends.
+func trackReady(ctx context.Context, c client.WithWatch, list client.ObjectList, ns string, done func(client.Object) bool) (*readyTracker, error) {
 	t := &readyTracker{at: map[string]time.Time{}, changed: make(chan struct{})}
-	ri := dc.Resource(gvr).Namespace(ns)
-	rv, err := t.list(ctx, ri, done)
+	rv, err := t.list(ctx, c, list, ns, done)
 	if err != nil {
 		return nil, err
 	}
@@ -140,10 +165,10 @@ func trackReady(ctx context.Context, dc dynamic.Interface, gvr schema.GroupVersi
 		// A watch ends now and then (its timeout, a compaction): list what
 		// it missed and watch again from there.
 		for ctx.Err() == nil {
-			w, err := ri.Watch(ctx, metav1.ListOptions{ResourceVersion: rv, AllowWatchBookmarks: true})
+			w, err := c.Watch(ctx, list, client.InNamespace(ns), &client.ListOptions{Raw: &metav1.ListOptions{ResourceVersion: rv, AllowWatchBookmarks: true}})
 			if err == nil {
 				for ev := range w.ResultChan() {
-					o, ok := ev.Object.(*unstructured.Unstructured)
+					o, ok := ev.Object.(client.Object)
 					if !ok {
 						continue
 					}
@@ -158,7 +183,7 @@ func trackReady(ctx context.Context, dc dynamic.Interface, gvr schema.GroupVersi
 				return
 			}
 			time.Sleep(200 * time.Millisecond)
-			if next, err := t.list(ctx, ri, done); err == nil {
+			if next, err := t.list(ctx, c, list, ns, done); err == nil {
 				rv = next
 			}
 		}
@@ -167,15 +192,19 @@ func trackReady(ctx context.Context, dc dynamic.Interface, gvr schema.GroupVersi
 }
 
 // list records the objects already done and returns the list's revision.
-func (t *readyTracker) list(ctx context.Context, ri dynamic.ResourceInterface, done func(*unstructured.Unstructured) bool) (string, error) {
-	list, err := ri.List(ctx, metav1.ListOptions{})
+func (t *readyTracker) list(ctx context.Context, c client.Client, list client.ObjectList, ns string, done func(client.Object) bool) (string, error) {
+	list = list.DeepCopyObject().(client.ObjectList)
+	if err := c.List(ctx, list, client.InNamespace(ns)); err != nil {
+		return "", fmt.Errorf("list %T: %w", list, err)
+	}
+	items, err := meta.ExtractList(list)
 	if err != nil {
-		return "", fmt.Errorf("list: %w", err)
+		return "", fmt.Errorf("items of %T: %w", list, err)
 	}
 	now := time.Now()
-	for i := range list.Items {
-		if done(&list.Items[i]) {
-			t.record(list.Items[i].GetName(), now)
+	for _, item := range items {
+		if o, ok := item.(client.Object); ok && done(o) {
+			t.record(o.GetName(), now)
 		}
 	}
 	return list.GetResourceVersion(), nil
@@ -219,7 +248,12 @@ func (t *readyTracker) waitAll(ctx context.Context, names []string, timeout time
 	}
 }
 
-func sandboxReady(o *unstructured.Unstructured) bool {
-	p, _, _ := unstructured.NestedString(o.Object, "status", "phase")
-	return p == "Ready"
+func sandboxReady(o client.Object) bool {
+	sb, ok := o.(*arlv1.Sandbox)
+	return ok && sb.Status.Phase == arlv1.SandboxPhaseReady
+}
+
+func taskFinished(o client.Object) bool {
+	t, ok := o.(*arlv1.Task)
+	return ok && t.IsFinished()
 }

@@ -18,13 +18,14 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	arlv1 "github.com/arl-infra/arl/operator/api/v1alpha1"
 )
 
 type taskBench struct {
-	dc      dynamic.Interface
+	c       client.WithWatch
 	cs      kubernetes.Interface
 	probe   *probe
 	ns      string
@@ -50,7 +51,7 @@ func runTasks(args []string) int {
 	if *stateDir == "" {
 		*stateDir = filepath.Dir(kubeconfig)
 	}
-	b := &taskBench{dc: dynamic.NewForConfigOrDie(cfg), cs: kubernetes.NewForConfigOrDie(cfg), ns: *ns, workers: *workers}
+	b := &taskBench{c: newClient(cfg), cs: kubernetes.NewForConfigOrDie(cfg), ns: *ns, workers: *workers}
 	b.probe = &probe{cs: b.cs, stateDir: *stateDir, http: &http.Client{Timeout: 5 * time.Second}}
 	ctx, stop := interruptible()
 	defer stop()
@@ -126,23 +127,20 @@ func runTasks(args []string) int {
 // setup creates the namespace, a pool on the process node and n Ready
 // sandboxes bench-sb-0 ... bench-sb-(n-1).
 func (b *taskBench) setup(ctx context.Context, n int) error {
-	r := &scaleRun{opts: scaleOptions{ns: b.ns}, dc: b.dc, cs: b.cs}
+	r := &scaleRun{opts: scaleOptions{ns: b.ns}, c: b.c, cs: b.cs}
 	if err := r.ensureNamespace(ctx); err != nil {
 		return err
 	}
-	pool := simPool("tasks-pool", n)
-	spec := pool.Object["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)
-	delete(spec, "nodeSelector") // real pods: the process node
-	delete(spec, "tolerations")
-	if err := createRetrying(ctx, b.dc.Resource(poolGVR).Namespace(b.ns), pool); err != nil {
+	// Real pods: the process node.
+	if err := createRetrying(ctx, b.c, b.ns, pool("tasks-pool", n)); err != nil {
 		return err
 	}
 	var err error
-	sbs, err := trackReady(ctx, b.dc, sandboxGVR, b.ns, sandboxReady)
+	sbs, err := trackReady(ctx, b.c, &arlv1.SandboxList{}, b.ns, sandboxReady)
 	if err != nil {
 		return err
 	}
-	b.done, err = trackReady(ctx, b.dc, taskGVR, b.ns, taskFinished)
+	b.done, err = trackReady(ctx, b.c, &arlv1.TaskList{}, b.ns, taskFinished)
 	if err != nil {
 		return err
 	}
@@ -152,27 +150,12 @@ func (b *taskBench) setup(ctx context.Context, n int) error {
 		names[i] = fmt.Sprintf("bench-sb-%d", i)
 	}
 	if err := parallel(ctx, n, 8, func(ctx context.Context, i int) error {
-		return createRetrying(ctx, b.dc.Resource(sandboxGVR).Namespace(b.ns), sandbox(names[i], "tasks-pool"))
+		return createRetrying(ctx, b.c, b.ns, sandbox(names[i], "tasks-pool"))
 	}); err != nil {
 		return err
 	}
 	_, err = sbs.waitAll(ctx, names, 10*time.Minute)
 	return err
-}
-
-func taskFinished(o *unstructured.Unstructured) bool {
-	s, _, _ := unstructured.NestedString(o.Object, "status", "state")
-	return s == "Succeeded" || s == "Failed"
-}
-
-func trueTask(name, sandbox string) *unstructured.Unstructured {
-	return &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "arl.infra.io/v1alpha1", "kind": "Task",
-		"metadata": map[string]any{"name": name, "labels": map[string]any{"arl-bench": "yes"}},
-		"spec": map[string]any{"sandboxRef": sandbox, "ttlSecondsAfterFinished": int64(600), "steps": []any{
-			map[string]any{"name": "noop", "type": "Command", "command": []any{"true"}},
-		}},
-	}}
 }
 
 // throughput creates m tasks on each of n sandboxes at once and times until
@@ -188,7 +171,7 @@ func (b *taskBench) throughput(ctx context.Context, n, m int) (string, error) {
 	first := time.Now()
 	err := parallel(ctx, len(names), b.workers, func(ctx context.Context, i int) error {
 		starts[i] = time.Now()
-		return createRetrying(ctx, b.dc.Resource(taskGVR).Namespace(b.ns), trueTask(names[i], fmt.Sprintf("bench-sb-%d", i%n)))
+		return createRetrying(ctx, b.c, b.ns, trueTask(names[i], fmt.Sprintf("bench-sb-%d", i%n), 600))
 	})
 	if err != nil {
 		return "", err
@@ -227,7 +210,7 @@ func (b *taskBench) rlShape(ctx context.Context, a, t int) (string, error) {
 		for i := range t {
 			name := fmt.Sprintf("rl-%d-%d-%d", b.seq, agent, i)
 			start := time.Now()
-			if err := createRetrying(ctx, b.dc.Resource(taskGVR).Namespace(b.ns), trueTask(name, fmt.Sprintf("bench-sb-%d", agent))); err != nil {
+			if err := createRetrying(ctx, b.c, b.ns, trueTask(name, fmt.Sprintf("bench-sb-%d", agent), 600)); err != nil {
 				return err
 			}
 			if _, err := b.done.waitAll(ctx, []string{name}, time.Minute); err != nil {
@@ -273,14 +256,13 @@ func (b *taskBench) unfinished(names []string) int {
 }
 
 func (b *taskBench) failed(ctx context.Context, prefix string) int {
-	list, err := b.dc.Resource(taskGVR).Namespace(b.ns).List(ctx, metav1.ListOptions{LabelSelector: "arl-bench=yes"})
-	if err != nil {
+	list := &arlv1.TaskList{}
+	if err := b.c.List(ctx, list, client.InNamespace(b.ns), client.MatchingLabels(benchLabels)); err != nil {
 		return -1
 	}
 	n := 0
 	for _, o := range list.Items {
-		s, _, _ := unstructured.NestedString(o.Object, "status", "state")
-		if strings.HasPrefix(o.GetName(), prefix) && s == "Failed" {
+		if strings.HasPrefix(o.Name, prefix) && o.Status.State == arlv1.TaskStateFailed {
 			n++
 		}
 	}
@@ -336,6 +318,6 @@ func withFlag(cmd []string, name, value string) []string {
 }
 
 func (b *taskBench) cleanup() {
-	r := &scaleRun{opts: scaleOptions{ns: b.ns}, dc: b.dc, cs: b.cs}
+	r := &scaleRun{opts: scaleOptions{ns: b.ns}, c: b.c, cs: b.cs}
 	r.cleanup()
 }

@@ -2,6 +2,7 @@ package v1alpha1
 
 import (
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -58,6 +59,62 @@ type WarmPoolSpec struct {
 	// container). Unset: the hardened defaults (docs/security.md).
 	// +optional
 	Injected *InjectedContainers `json:"injected,omitempty"`
+
+	// networkPolicy is the NetworkPolicy the operator keeps for the pool's
+	// pods (named like the pool, owned by it). Unset: egress anywhere but
+	// the cloud metadata address, ingress unrestricted. It takes effect
+	// where the cluster's network plugin enforces NetworkPolicy.
+	// +optional
+	NetworkPolicy *PoolNetworkPolicy `json:"networkPolicy,omitempty"`
+}
+
+// EgressPolicy says where a pool's pods may connect to.
+// +kubebuilder:validation:Enum=Allow;Deny
+type EgressPolicy string
+
+const (
+	// EgressAllow lets the pods connect anywhere but the cloud metadata
+	// address (unless allowMetadataAccess). The default.
+	EgressAllow EgressPolicy = "Allow"
+	// EgressDeny lets the pods connect only to the destinations of egressTo
+	// (add DNS there if the code needs names).
+	EgressDeny EgressPolicy = "Deny"
+)
+
+// PoolNetworkPolicy is what a pool's NetworkPolicy allows.
+// +kubebuilder:validation:XValidation:rule="!has(self.disabled) || !self.disabled || (!has(self.ingressFrom) && !has(self.egress) && !has(self.egressTo) && !has(self.allowMetadataAccess))",message="a disabled networkPolicy takes no other field"
+// +kubebuilder:validation:XValidation:rule="!has(self.egressTo) || (has(self.egress) && self.egress == 'Deny')",message="egressTo applies under egress: Deny (Allow already allows every destination but the metadata address)"
+type PoolNetworkPolicy struct {
+	// disabled: the operator keeps no NetworkPolicy for the pool (and
+	// deletes the one it made); the cluster's own policies apply.
+	// +optional
+	Disabled bool `json:"disabled,omitempty"`
+
+	// ingressFrom restricts who may connect to the pods: these peers, on any
+	// port, and the operator's namespace, on the sidecar's ports (8080 and
+	// 50051; the Task controller dials them). Unset: anyone may connect
+	// (the SDK's direct path and curl to the pod IP need that unless their
+	// pods are listed here). Traffic from the node (kubelet probes,
+	// port-forward) is allowed by most network plugins regardless.
+	// +optional
+	// +listType=atomic
+	IngressFrom []networkingv1.NetworkPolicyPeer `json:"ingressFrom,omitempty"`
+
+	// egress is Allow (default: anywhere but the cloud metadata address) or
+	// Deny (only egressTo).
+	// +optional
+	Egress EgressPolicy `json:"egress,omitempty"`
+
+	// egressTo lists the destinations allowed under egress: Deny.
+	// +optional
+	// +listType=atomic
+	EgressTo []networkingv1.NetworkPolicyEgressRule `json:"egressTo,omitempty"`
+
+	// allowMetadataAccess lets the pods reach the cloud metadata address
+	// (169.254.169.254, fd00:ec2::254), denied by default: it hands out the
+	// node's cloud credentials on many clouds.
+	// +optional
+	AllowMetadataAccess bool `json:"allowMetadataAccess,omitempty"`
 }
 
 // InjectedContainers overrides the settings of the containers the operator
@@ -138,6 +195,9 @@ const (
 	// EventReasonImagePullFailed is a Warning when the pool's Ready
 	// condition turns to ImagePullFailed, with the kubelet's message.
 	EventReasonImagePullFailed = "ImagePullFailed"
+	// EventReasonNetworkPolicyConflict is a Warning when a NetworkPolicy
+	// named like the pool exists and is not the pool's: it is left alone.
+	EventReasonNetworkPolicyConflict = "NetworkPolicyConflict"
 )
 
 // WarmPool keeps a number of pre-started pods ready to be taken by Sandboxes.
@@ -187,6 +247,12 @@ func (p *WarmPool) DesiredReplicas() int32 {
 
 // TokenAuth reports whether the pool's sidecars require a token.
 func (p *WarmPool) TokenAuth() bool { return p.Spec.SidecarAuth != SidecarAuthNone }
+
+// NetworkPolicyEnabled tells whether the operator keeps a NetworkPolicy for
+// the pool.
+func (p *WarmPool) NetworkPolicyEnabled() bool {
+	return p.Spec.NetworkPolicy == nil || !p.Spec.NetworkPolicy.Disabled
+}
 
 func init() {
 	SchemeBuilder.Register(addKinds(&WarmPool{}, &WarmPoolList{}))

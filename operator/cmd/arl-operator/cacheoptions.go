@@ -3,6 +3,7 @@ package main
 import (
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/selection"
@@ -13,7 +14,7 @@ import (
 )
 
 // cacheOptions trims the informer cache: managed fields are dropped from
-// every object, and a finished Task's outputs from it (tasktrim.go); only pool pods are cached (never all pods of the cluster);
+// every object, and a finished Task's outputs from it (tasktrim.go); only pool pods and pools' NetworkPolicies are cached (never all of the cluster's);
 // of the webhook configurations only the operator's own. Secrets are never
 // cached: they are read straight from the API server.
 func cacheOptions(c *config) cache.Options {
@@ -27,8 +28,9 @@ func cacheOptions(c *config) cache.Options {
 	return cache.Options{
 		DefaultTransform: cache.TransformStripManagedFields(),
 		ByObject: map[client.Object]cache.ByObject{
-			&corev1.Pod{}: {Label: poolLabelled},
-			&arlv1.Task{}: {Transform: trimFinishedTasks},
+			&corev1.Pod{}:                 {Label: poolLabelled},
+			&networkingv1.NetworkPolicy{}: {Label: poolLabelled},
+			&arlv1.Task{}:                 {Transform: trimFinishedTasks},
 			&admissionregistrationv1.ValidatingWebhookConfiguration{}: {
 				Field: fields.OneTermEqualSelector("metadata.name", c.webhookConfigName),
 			},

@@ -94,6 +94,12 @@ func run(ctx context.Context, cfg *config) error {
 	}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up WarmPool controller: %w", err)
 	}
+	if err := (&warmpool.NetworkPolicyReconciler{
+		Client: mgr.GetClient(), Scheme: mgr.GetScheme(), Recorder: recorder("arl-warmpool-controller"),
+		OperatorNamespace: cfg.namespace,
+	}).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("set up WarmPool NetworkPolicy controller: %w", err)
+	}
 	if err := (&warmpool.TokenSecretReconciler{Client: mgr.GetClient(), Reader: mgr.GetAPIReader()}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up token Secret controller: %w", err)
 	}

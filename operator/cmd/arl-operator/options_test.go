@@ -6,6 +6,7 @@ import (
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -47,9 +48,9 @@ func TestCacheOptionsTrimTheCache(t *testing.T) {
 	}
 	for obj, by := range opts.ByObject {
 		switch obj.(type) {
-		case *corev1.Pod:
+		case *corev1.Pod, *networkingv1.NetworkPolicy:
 			if !by.Label.Matches(labels.Set{arlv1.LabelPool: "p"}) || by.Label.Matches(labels.Set{"app": "other"}) {
-				t.Errorf("pod selector %s", by.Label)
+				t.Errorf("%T selector %s", obj, by.Label)
 			}
 		case *arlv1.Task:
 			if by.Transform == nil {

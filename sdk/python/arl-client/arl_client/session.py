@@ -456,8 +456,8 @@ class SandboxSession:
         return _plan.token_from_secret_data(secret.data)
 
     def _connect_sidecar(self) -> SidecarClient:
-        """The token (fetched during the wait), the endpoint (pod IP or a
-        port-forward), and one call to open and warm the connection."""
+        """The token (fetched during the wait) and the endpoint (pod IP or a
+        port-forward); one call opens and warms a connection beside it."""
         from .sidecar import SidecarClient  # noqa: PLC0415 - imported here, beside the Ready wait
 
         pod, ip = self.pod_name, self.pod_ip
@@ -476,10 +476,9 @@ class SandboxSession:
                 self._forward = forward
             url = forward.url
         sidecar = SidecarClient(url, token=token_future.result())
-        try:
-            sidecar.health()
-        except ArlError as error:
-            logger.debug("warming the sidecar connection failed: %s", error)
+        # The first call does not wait for the warm-up: it opens a connection
+        # of its own if the Health call still holds this one.
+        _background("arl-sidecar-warm", lambda: _warm_up(sidecar))
         return sidecar
 
     def _delete_created(self) -> None:
@@ -520,6 +519,13 @@ class SandboxSession:
                 f"sandbox {self.namespace}/{self.name} still exists {self.options.cleanup_timeout:g}s "
                 "after its deletion (a finalizer?)"
             ) from None
+
+
+def _warm_up(sidecar: SidecarClient) -> None:
+    try:
+        sidecar.health()
+    except ArlError as error:
+        logger.debug("warming the sidecar connection failed: %s", error)
 
 
 def _background(name: str, work: Callable[[], T]) -> Future[T]:

@@ -10,6 +10,14 @@ Each run opens a fresh SandboxSession on a warm pool and measures:
     open + first direct exec + close  the whole life of a one-command session
     import arl_client                 a fresh interpreter importing the package (and SandboxSession)
 
+and, for the floor under them, the same API calls with a bare Kubernetes
+client and one watch (bench/floors.py):
+
+    floor: bare Sandbox create -> Ready   API server + operator bind/status + watch event
+    floor: bare Task create -> Succeeded  API server + operator dispatch + sidecar + watch event
+
+so "SDK's share" = SDK step - floor.
+
 and prints p50 and p99 (nearest rank) over the runs, next to the goals of
 issue 13. Needs a cluster with the ARL operator and the pool (KUBECONFIG).
 The pool must have enough idle pods (the runs are paced on its readiness:
@@ -26,6 +34,9 @@ import time
 from collections.abc import Callable
 
 from arl_client.session import SandboxSession
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import floors  # noqa: E402 - a module of this directory
 
 TRUE_STEP = [{"name": "true", "type": "Command", "command": ["true"]}]
 GOALS = {
@@ -89,6 +100,8 @@ def main() -> None:
     custom = client.CustomObjectsApi(kube.new_api_client())
     samples: dict[str, list[float]] = {name: [] for name in GOALS}
     samples["first direct exec, later calls"] = []
+    samples["floor: bare Sandbox create -> Ready"] = []
+    samples["floor: bare Task create -> Succeeded"] = []
 
     def session() -> SandboxSession:
         return SandboxSession(args.pool, namespace=args.namespace, connect_via=args.connect_via)
@@ -117,6 +130,13 @@ def main() -> None:
             samples["first Task after open"].append(timed(lambda s=two, r=result: r.update(s.execute(TRUE_STEP))))
             if result["status"]["state"] != "Succeeded":
                 raise SystemExit(f"task did not succeed: {result['status']}")
+            samples["floor: bare Task create -> Succeeded"].append(
+                floors.task_finished_ms(custom, args.namespace, two.name)
+            )
+
+        wait_for_idle_pod(custom, args.pool, args.namespace)
+        floor_ms = floors.sandbox_ready_ms(custom, args.namespace, args.pool)
+        samples["floor: bare Sandbox create -> Ready"].append(floor_ms)
 
     plain, full = import_time(max(5, args.runs // 2))
     samples["import arl_client"] = plain
@@ -124,17 +144,27 @@ def main() -> None:
 
     via = args.connect_via or os.environ.get("ARL_CONNECT_VIA") or "auto"
     print(f"\narl-client time to first command: {args.runs} runs, pool {args.pool}, connect_via={via}\n")
-    print(f"| {'step':<36} | {'p50 ms':>8} | {'p99 ms':>8} | {'goal p50':>8} | n   |")
-    print(f"|{'-' * 38}|{'-' * 10}|{'-' * 10}|{'-' * 10}|-----|")
+    print(f"| {'step':<38} | {'p50 ms':>8} | {'p99 ms':>8} | {'goal p50':>8} | n   |")
+    print(f"|{'-' * 40}|{'-' * 10}|{'-' * 10}|{'-' * 10}|-----|")
     for name, values in samples.items():
         values.sort()
         goal = GOALS.get(name)
         goal_text = f"<= {goal:g}" if goal is not None else ""
         print(
-            f"| {name:<36} | {percentile(values, 0.5):8.1f} | {percentile(values, 0.99):8.1f} "
+            f"| {name:<38} | {percentile(values, 0.5):8.1f} | {percentile(values, 0.99):8.1f} "
             f"| {goal_text:>8} | {len(values):<3} |",
             flush=True,
         )
+    def p50(name: str) -> float:
+        return percentile(samples[name], 0.5)
+
+    print(
+        "\nSDK's share at p50: "
+        f"open -> Ready {p50('open -> Ready') - p50('floor: bare Sandbox create -> Ready'):+.1f} ms over the floor, "
+        f"first Task {p50('first Task after open') - p50('floor: bare Task create -> Succeeded'):+.1f} ms over it, "
+        f"first direct exec {p50('first direct exec after open') - p50('first direct exec, later calls'):+.1f} ms "
+        "over a later call"
+    )
 
 
 if __name__ == "__main__":

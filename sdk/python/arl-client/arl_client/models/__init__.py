@@ -3,7 +3,7 @@
 
 from .sandbox import SandboxSpec, Condition, SandboxStatus, Sandbox
 from .task import TaskStep, TaskSpec, StepStatus, TaskStatus, Task
-from .warmpool import WarmPoolSpecInjectedResourcesClaims, Limits1, Limits2, Limits, Requests1, Requests2, Requests, WarmPoolSpecInjectedResources, WarmPoolSpecInjectedSecurityContextAppArmorProfile, WarmPoolSpecInjectedSecurityContextCapabilities, WarmPoolSpecInjectedSecurityContextSeLinuxOptions, WarmPoolSpecInjectedSecurityContextSeccompProfile, WarmPoolSpecInjectedSecurityContextWindowsOptions, WarmPoolSpecInjectedSecurityContext, WarmPoolSpecInjected, WarmPoolSpec, WarmPoolStatus, WarmPool
+from .warmpool import WarmPoolSpecInjectedResourcesClaims, Limits1, Limits2, Limits, Requests1, Requests2, Requests, WarmPoolSpecInjectedResources, WarmPoolSpecInjectedSecurityContextAppArmorProfile, WarmPoolSpecInjectedSecurityContextCapabilities, WarmPoolSpecInjectedSecurityContextSeLinuxOptions, WarmPoolSpecInjectedSecurityContextSeccompProfile, WarmPoolSpecInjectedSecurityContextWindowsOptions, WarmPoolSpecInjectedSecurityContext, WarmPoolSpecInjected, NetworkPolicyPort, WarmPoolSpecNetworkPolicyEgressToToIpBlock, WarmPoolSpecNetworkPolicyEgressToToNamespaceSelectorMatchExpressions, WarmPoolSpecNetworkPolicyEgressToToNamespaceSelector, WarmPoolSpecNetworkPolicyEgressToToPodSelectorMatchExpressions, WarmPoolSpecNetworkPolicyEgressToToPodSelector, NetworkPolicyPeer, NetworkPolicyEgressRule, WarmPoolSpecNetworkPolicyIngressFromIpBlock, WarmPoolSpecNetworkPolicyIngressFromNamespaceSelectorMatchExpressions, WarmPoolSpecNetworkPolicyIngressFromNamespaceSelector, WarmPoolSpecNetworkPolicyIngressFromPodSelectorMatchExpressions, WarmPoolSpecNetworkPolicyIngressFromPodSelector, NetworkPolicyPeer1, WarmPoolSpecNetworkPolicy, WarmPoolSpec, WarmPoolStatus, WarmPool
 
 __all__ = [
     "SandboxSpec",
@@ -30,6 +30,21 @@ __all__ = [
     "WarmPoolSpecInjectedSecurityContextWindowsOptions",
     "WarmPoolSpecInjectedSecurityContext",
     "WarmPoolSpecInjected",
+    "NetworkPolicyPort",
+    "WarmPoolSpecNetworkPolicyEgressToToIpBlock",
+    "WarmPoolSpecNetworkPolicyEgressToToNamespaceSelectorMatchExpressions",
+    "WarmPoolSpecNetworkPolicyEgressToToNamespaceSelector",
+    "WarmPoolSpecNetworkPolicyEgressToToPodSelectorMatchExpressions",
+    "WarmPoolSpecNetworkPolicyEgressToToPodSelector",
+    "NetworkPolicyPeer",
+    "NetworkPolicyEgressRule",
+    "WarmPoolSpecNetworkPolicyIngressFromIpBlock",
+    "WarmPoolSpecNetworkPolicyIngressFromNamespaceSelectorMatchExpressions",
+    "WarmPoolSpecNetworkPolicyIngressFromNamespaceSelector",
+    "WarmPoolSpecNetworkPolicyIngressFromPodSelectorMatchExpressions",
+    "WarmPoolSpecNetworkPolicyIngressFromPodSelector",
+    "NetworkPolicyPeer1",
+    "WarmPoolSpecNetworkPolicy",
     "WarmPoolSpec",
     "WarmPoolStatus",
     "WarmPool",

@@ -393,6 +393,459 @@ class WarmPoolSpecInjected(BaseModel):
     """
 
 
+class NetworkPolicyPort(BaseModel):
+    """
+    NetworkPolicyPort describes a port to allow traffic on
+    """
+
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    end_port: int | None = Field(None, alias="endPort")
+    """
+    endPort indicates that the range of ports from port to endPort if set, inclusive,
+    should be allowed by the policy. This field cannot be defined if the port field
+    is not defined or if the port field is defined as a named (string) port.
+    The endPort must be equal or greater than port.
+    """
+    port: int | str | None = None
+    """
+    port represents the port on the given protocol. This can either be a numerical or named
+    port on a pod. If this field is not provided, this matches all port names and
+    numbers.
+    If present, only traffic on the specified protocol AND port will be matched.
+    """
+    protocol: str | None = None
+    """
+    protocol represents the protocol (TCP, UDP, or SCTP) which traffic must match.
+    If not specified, this field defaults to TCP.
+    """
+
+
+class WarmPoolSpecNetworkPolicyEgressToToIpBlock(BaseModel):
+    """
+    ipBlock defines policy on a particular IPBlock. If this field is set then
+    neither of the other fields can be.
+    """
+
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    cidr: str
+    """
+    cidr is a string representing the IPBlock
+    Valid examples are "192.168.1.0/24" or "2001:db8::/64"
+    """
+    except_: list[str] | None = Field(None, alias="except")
+    """
+    except is a slice of CIDRs that should not be included within an IPBlock
+    Valid examples are "192.168.1.0/24" or "2001:db8::/64"
+    Except values will be rejected if they are outside the cidr range
+    """
+
+
+class WarmPoolSpecNetworkPolicyEgressToToNamespaceSelectorMatchExpressions(BaseModel):
+    """
+    A label selector requirement is a selector that contains values, a key, and an operator that
+    relates the key and values.
+    """
+
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    key: str
+    """
+    key is the label key that the selector applies to.
+    """
+    operator: str
+    """
+    operator represents a key's relationship to a set of values.
+    Valid operators are In, NotIn, Exists and DoesNotExist.
+    """
+    values: list[str] | None = None
+    """
+    values is an array of string values. If the operator is In or NotIn,
+    the values array must be non-empty. If the operator is Exists or DoesNotExist,
+    the values array must be empty. This array is replaced during a strategic
+    merge patch.
+    """
+
+
+class WarmPoolSpecNetworkPolicyEgressToToNamespaceSelector(BaseModel):
+    """
+    namespaceSelector selects namespaces using cluster-scoped labels. This field follows
+    standard label selector semantics; if present but empty, it selects all namespaces.
+
+    If podSelector is also set, then the NetworkPolicyPeer as a whole selects
+    the pods matching podSelector in the namespaces selected by namespaceSelector.
+    Otherwise it selects all pods in the namespaces selected by namespaceSelector.
+    """
+
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    match_expressions: (
+        list[WarmPoolSpecNetworkPolicyEgressToToNamespaceSelectorMatchExpressions]
+        | None
+    ) = Field(None, alias="matchExpressions")
+    """
+    matchExpressions is a list of label selector requirements. The requirements are ANDed.
+    """
+    match_labels: dict[str, str] | None = Field(None, alias="matchLabels")
+    """
+    matchLabels is a map of {key,value} pairs. A single {key,value} in the matchLabels
+    map is equivalent to an element of matchExpressions, whose key field is "key", the
+    operator is "In", and the values array contains only "value". The requirements are ANDed.
+    """
+
+
+class WarmPoolSpecNetworkPolicyEgressToToPodSelectorMatchExpressions(BaseModel):
+    """
+    A label selector requirement is a selector that contains values, a key, and an operator that
+    relates the key and values.
+    """
+
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    key: str
+    """
+    key is the label key that the selector applies to.
+    """
+    operator: str
+    """
+    operator represents a key's relationship to a set of values.
+    Valid operators are In, NotIn, Exists and DoesNotExist.
+    """
+    values: list[str] | None = None
+    """
+    values is an array of string values. If the operator is In or NotIn,
+    the values array must be non-empty. If the operator is Exists or DoesNotExist,
+    the values array must be empty. This array is replaced during a strategic
+    merge patch.
+    """
+
+
+class WarmPoolSpecNetworkPolicyEgressToToPodSelector(BaseModel):
+    """
+    podSelector is a label selector which selects pods. This field follows standard label
+    selector semantics; if present but empty, it selects all pods.
+
+    If namespaceSelector is also set, then the NetworkPolicyPeer as a whole selects
+    the pods matching podSelector in the Namespaces selected by NamespaceSelector.
+    Otherwise it selects the pods matching podSelector in the policy's own namespace.
+    """
+
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    match_expressions: (
+        list[WarmPoolSpecNetworkPolicyEgressToToPodSelectorMatchExpressions] | None
+    ) = Field(None, alias="matchExpressions")
+    """
+    matchExpressions is a list of label selector requirements. The requirements are ANDed.
+    """
+    match_labels: dict[str, str] | None = Field(None, alias="matchLabels")
+    """
+    matchLabels is a map of {key,value} pairs. A single {key,value} in the matchLabels
+    map is equivalent to an element of matchExpressions, whose key field is "key", the
+    operator is "In", and the values array contains only "value". The requirements are ANDed.
+    """
+
+
+class NetworkPolicyPeer(BaseModel):
+    """
+    NetworkPolicyPeer describes a peer to allow traffic to/from. Only certain combinations of
+    fields are allowed
+    """
+
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    ip_block: WarmPoolSpecNetworkPolicyEgressToToIpBlock | None = Field(
+        None, alias="ipBlock", title="WarmPoolSpecNetworkPolicyEgressToToIpBlock"
+    )
+    """
+    ipBlock defines policy on a particular IPBlock. If this field is set then
+    neither of the other fields can be.
+    """
+    namespace_selector: WarmPoolSpecNetworkPolicyEgressToToNamespaceSelector | None = (
+        Field(
+            None,
+            alias="namespaceSelector",
+            title="WarmPoolSpecNetworkPolicyEgressToToNamespaceSelector",
+        )
+    )
+    """
+    namespaceSelector selects namespaces using cluster-scoped labels. This field follows
+    standard label selector semantics; if present but empty, it selects all namespaces.
+
+    If podSelector is also set, then the NetworkPolicyPeer as a whole selects
+    the pods matching podSelector in the namespaces selected by namespaceSelector.
+    Otherwise it selects all pods in the namespaces selected by namespaceSelector.
+    """
+    pod_selector: WarmPoolSpecNetworkPolicyEgressToToPodSelector | None = Field(
+        None,
+        alias="podSelector",
+        title="WarmPoolSpecNetworkPolicyEgressToToPodSelector",
+    )
+    """
+    podSelector is a label selector which selects pods. This field follows standard label
+    selector semantics; if present but empty, it selects all pods.
+
+    If namespaceSelector is also set, then the NetworkPolicyPeer as a whole selects
+    the pods matching podSelector in the Namespaces selected by NamespaceSelector.
+    Otherwise it selects the pods matching podSelector in the policy's own namespace.
+    """
+
+
+class NetworkPolicyEgressRule(BaseModel):
+    """
+    NetworkPolicyEgressRule describes a particular set of traffic that is allowed out of pods
+    matched by a NetworkPolicySpec's podSelector. The traffic must match both ports and to.
+    This type is beta-level in 1.8
+    """
+
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    ports: list[NetworkPolicyPort] | None = None
+    """
+    ports is a list of destination ports for outgoing traffic.
+    Each item in this list is combined using a logical OR. If this field is
+    empty or missing, this rule matches all ports (traffic not restricted by port).
+    If this field is present and contains at least one item, then this rule allows
+    traffic only if the traffic matches at least one port in the list.
+    """
+    to: list[NetworkPolicyPeer] | None = None
+    """
+    to is a list of destinations for outgoing traffic of pods selected for this rule.
+    Items in this list are combined using a logical OR operation. If this field is
+    empty or missing, this rule matches all destinations (traffic not restricted by
+    destination). If this field is present and contains at least one item, this rule
+    allows traffic only if the traffic matches at least one item in the to list.
+    """
+
+
+class WarmPoolSpecNetworkPolicyIngressFromIpBlock(BaseModel):
+    """
+    ipBlock defines policy on a particular IPBlock. If this field is set then
+    neither of the other fields can be.
+    """
+
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    cidr: str
+    """
+    cidr is a string representing the IPBlock
+    Valid examples are "192.168.1.0/24" or "2001:db8::/64"
+    """
+    except_: list[str] | None = Field(None, alias="except")
+    """
+    except is a slice of CIDRs that should not be included within an IPBlock
+    Valid examples are "192.168.1.0/24" or "2001:db8::/64"
+    Except values will be rejected if they are outside the cidr range
+    """
+
+
+class WarmPoolSpecNetworkPolicyIngressFromNamespaceSelectorMatchExpressions(BaseModel):
+    """
+    A label selector requirement is a selector that contains values, a key, and an operator that
+    relates the key and values.
+    """
+
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    key: str
+    """
+    key is the label key that the selector applies to.
+    """
+    operator: str
+    """
+    operator represents a key's relationship to a set of values.
+    Valid operators are In, NotIn, Exists and DoesNotExist.
+    """
+    values: list[str] | None = None
+    """
+    values is an array of string values. If the operator is In or NotIn,
+    the values array must be non-empty. If the operator is Exists or DoesNotExist,
+    the values array must be empty. This array is replaced during a strategic
+    merge patch.
+    """
+
+
+class WarmPoolSpecNetworkPolicyIngressFromNamespaceSelector(BaseModel):
+    """
+    namespaceSelector selects namespaces using cluster-scoped labels. This field follows
+    standard label selector semantics; if present but empty, it selects all namespaces.
+
+    If podSelector is also set, then the NetworkPolicyPeer as a whole selects
+    the pods matching podSelector in the namespaces selected by namespaceSelector.
+    Otherwise it selects all pods in the namespaces selected by namespaceSelector.
+    """
+
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    match_expressions: (
+        list[WarmPoolSpecNetworkPolicyIngressFromNamespaceSelectorMatchExpressions]
+        | None
+    ) = Field(None, alias="matchExpressions")
+    """
+    matchExpressions is a list of label selector requirements. The requirements are ANDed.
+    """
+    match_labels: dict[str, str] | None = Field(None, alias="matchLabels")
+    """
+    matchLabels is a map of {key,value} pairs. A single {key,value} in the matchLabels
+    map is equivalent to an element of matchExpressions, whose key field is "key", the
+    operator is "In", and the values array contains only "value". The requirements are ANDed.
+    """
+
+
+class WarmPoolSpecNetworkPolicyIngressFromPodSelectorMatchExpressions(BaseModel):
+    """
+    A label selector requirement is a selector that contains values, a key, and an operator that
+    relates the key and values.
+    """
+
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    key: str
+    """
+    key is the label key that the selector applies to.
+    """
+    operator: str
+    """
+    operator represents a key's relationship to a set of values.
+    Valid operators are In, NotIn, Exists and DoesNotExist.
+    """
+    values: list[str] | None = None
+    """
+    values is an array of string values. If the operator is In or NotIn,
+    the values array must be non-empty. If the operator is Exists or DoesNotExist,
+    the values array must be empty. This array is replaced during a strategic
+    merge patch.
+    """
+
+
+class WarmPoolSpecNetworkPolicyIngressFromPodSelector(BaseModel):
+    """
+    podSelector is a label selector which selects pods. This field follows standard label
+    selector semantics; if present but empty, it selects all pods.
+
+    If namespaceSelector is also set, then the NetworkPolicyPeer as a whole selects
+    the pods matching podSelector in the Namespaces selected by NamespaceSelector.
+    Otherwise it selects the pods matching podSelector in the policy's own namespace.
+    """
+
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    match_expressions: (
+        list[WarmPoolSpecNetworkPolicyIngressFromPodSelectorMatchExpressions] | None
+    ) = Field(None, alias="matchExpressions")
+    """
+    matchExpressions is a list of label selector requirements. The requirements are ANDed.
+    """
+    match_labels: dict[str, str] | None = Field(None, alias="matchLabels")
+    """
+    matchLabels is a map of {key,value} pairs. A single {key,value} in the matchLabels
+    map is equivalent to an element of matchExpressions, whose key field is "key", the
+    operator is "In", and the values array contains only "value". The requirements are ANDed.
+    """
+
+
+class NetworkPolicyPeer1(BaseModel):
+    """
+    NetworkPolicyPeer describes a peer to allow traffic to/from. Only certain combinations of
+    fields are allowed
+    """
+
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    ip_block: WarmPoolSpecNetworkPolicyIngressFromIpBlock | None = Field(
+        None, alias="ipBlock", title="WarmPoolSpecNetworkPolicyIngressFromIpBlock"
+    )
+    """
+    ipBlock defines policy on a particular IPBlock. If this field is set then
+    neither of the other fields can be.
+    """
+    namespace_selector: WarmPoolSpecNetworkPolicyIngressFromNamespaceSelector | None = (
+        Field(
+            None,
+            alias="namespaceSelector",
+            title="WarmPoolSpecNetworkPolicyIngressFromNamespaceSelector",
+        )
+    )
+    """
+    namespaceSelector selects namespaces using cluster-scoped labels. This field follows
+    standard label selector semantics; if present but empty, it selects all namespaces.
+
+    If podSelector is also set, then the NetworkPolicyPeer as a whole selects
+    the pods matching podSelector in the namespaces selected by namespaceSelector.
+    Otherwise it selects all pods in the namespaces selected by namespaceSelector.
+    """
+    pod_selector: WarmPoolSpecNetworkPolicyIngressFromPodSelector | None = Field(
+        None,
+        alias="podSelector",
+        title="WarmPoolSpecNetworkPolicyIngressFromPodSelector",
+    )
+    """
+    podSelector is a label selector which selects pods. This field follows standard label
+    selector semantics; if present but empty, it selects all pods.
+
+    If namespaceSelector is also set, then the NetworkPolicyPeer as a whole selects
+    the pods matching podSelector in the Namespaces selected by NamespaceSelector.
+    Otherwise it selects the pods matching podSelector in the policy's own namespace.
+    """
+
+
+class WarmPoolSpecNetworkPolicy(BaseModel):
+    """
+    networkPolicy is the NetworkPolicy the operator keeps for the pool's
+    pods (named like the pool, owned by it). Unset: egress anywhere but
+    the cloud metadata address, ingress unrestricted. It takes effect
+    where the cluster's network plugin enforces NetworkPolicy.
+    """
+
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    allow_metadata_access: bool | None = Field(None, alias="allowMetadataAccess")
+    """
+    allowMetadataAccess lets the pods reach the cloud metadata address
+    (169.254.169.254, fd00:ec2::254), denied by default: it hands out the
+    node's cloud credentials on many clouds.
+    """
+    disabled: bool | None = None
+    """
+    disabled: the operator keeps no NetworkPolicy for the pool (and
+    deletes the one it made); the cluster's own policies apply.
+    """
+    egress: Literal["Allow", "Deny"] | None = None
+    """
+    egress is Allow (default: anywhere but the cloud metadata address) or
+    Deny (only egressTo).
+    """
+    egress_to: list[NetworkPolicyEgressRule] | None = Field(None, alias="egressTo")
+    """
+    egressTo lists the destinations allowed under egress: Deny.
+    """
+    ingress_from: list[NetworkPolicyPeer1] | None = Field(None, alias="ingressFrom")
+    """
+    ingressFrom restricts who may connect to the pods: these peers, on any
+    port, and the operator's namespace, on the sidecar's ports (8080 and
+    50051; the Task controller dials them). Unset: anyone may connect
+    (the SDK's direct path and curl to the pod IP need that unless their
+    pods are listed here). Traffic from the node (kubelet probes,
+    port-forward) is allowed by most network plugins regardless.
+    """
+
+
 class WarmPoolSpec(BaseModel):
     """
     spec is the desired state of the pool.
@@ -406,6 +859,15 @@ class WarmPoolSpec(BaseModel):
     injected overrides what the operator sets on the containers it adds
     to every pod (the "sidecar" container and the "arl-install" init
     container). Unset: the hardened defaults (docs/security.md).
+    """
+    network_policy: WarmPoolSpecNetworkPolicy | None = Field(
+        None, alias="networkPolicy", title="WarmPoolSpecNetworkPolicy"
+    )
+    """
+    networkPolicy is the NetworkPolicy the operator keeps for the pool's
+    pods (named like the pool, owned by it). Unset: egress anywhere but
+    the cloud metadata address, ingress unrestricted. It takes effect
+    where the cluster's network plugin enforces NetworkPolicy.
     """
     replicas: int | None = Field(1, ge=0, le=1000)
     """
