@@ -21,7 +21,7 @@ type hostState struct {
 	Cgroups   []string          // cgroup directories of the node's cgroup root
 	Netns     []string          // entries of /var/run/netns but other clusters' pods
 	Links     []string          // the two nodes' bridges and the veths on them
-	Rules     []string          // nftables/iptables lines of kube-proxy, kubelet and CNI
+	Rules     []string          // nftables/iptables lines of kube-proxy, kubelet, CNI and the two bridges
 	Sysctls   map[string]string // forwarding, bridge netfilter, what the kubelet sets
 	LogLinks  []string          // /var/log/containers links into the state directory
 }
@@ -65,7 +65,8 @@ func snapshotHost(t *testing.T) hostState {
 	for _, cmd := range [][]string{{"nft", "list", "tables"}, {"iptables-save"}, {"ip6tables-save"}} {
 		out, _ := exec.Command(cmd[0], cmd[1:]...).Output()
 		for _, line := range strings.Split(string(out), "\n") {
-			if strings.Contains(line, "KUBE") || strings.Contains(line, "kube-proxy") || strings.Contains(line, "CNI") || strings.Contains(line, "cni_hostport") {
+			if strings.Contains(line, "KUBE") || strings.Contains(line, "kube-proxy") || strings.Contains(line, "CNI") || strings.Contains(line, "cni_hostport") ||
+				strings.Contains(line, " "+bridge+" ") || strings.Contains(line, " "+processBridge+" ") {
 				s.Rules = append(s.Rules, cmd[0]+": "+line)
 			}
 		}
