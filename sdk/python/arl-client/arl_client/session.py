@@ -122,6 +122,7 @@ class SandboxSession:
         self._custom: Any = None
         self._sandbox: dict[str, Any] | None = None
         self._created = False
+        self._made_tasks = False  # a Task create was sent (close deletes the session's Tasks)
         self._open = False
         self._lock = threading.Lock()
         self._token: Future[str | None] | None = None
@@ -437,6 +438,7 @@ class SandboxSession:
 
     def _create_task(self, body: dict[str, Any]) -> dict[str, Any]:
         name = body["metadata"]["name"]
+        self._made_tasks = True  # before the request: a create cut short may still have happened
         try:
             return self._create(kube.TASKS, body)
         except ApiException as error:
@@ -483,16 +485,18 @@ class SandboxSession:
 
     def _delete_created(self) -> None:
         api = self._api()
+        if self._made_tasks:
+            # Others' Tasks of this Sandbox go with it: they name it as their owner.
+            try:
+                api.delete_collection_namespaced_custom_object(
+                    kube.GROUP, kube.VERSION, self.namespace, kube.TASKS,
+                    label_selector=_plan.cleanup_selector(self.options),
+                )
+            except ApiException as error:
+                if error.status != 404:
+                    raise
         try:
-            api.delete_collection_namespaced_custom_object(
-                kube.GROUP, kube.VERSION, self.namespace, kube.TASKS,
-                label_selector=_plan.cleanup_selector(self.options),
-            )
-        except ApiException as error:
-            if error.status != 404:
-                raise
-        try:
-            api.delete_namespaced_custom_object(
+            deleted = api.delete_namespaced_custom_object(
                 kube.GROUP, kube.VERSION, self.namespace, kube.SANDBOXES, self.name,
                 propagation_policy="Background",
             )
@@ -500,6 +504,8 @@ class SandboxSession:
             if error.status == 404:
                 return
             raise
+        if _plan.deleted_at_once(deleted):
+            return
         self._wait_gone()
 
     def _wait_gone(self) -> None:
