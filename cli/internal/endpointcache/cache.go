@@ -199,6 +199,9 @@ func Store(k Key, e Entry) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("creating the endpoint cache directory: %w", err)
 	}
+	if err := os.Chmod(dir, 0o700); err != nil { // an older, wider directory too
+		return fmt.Errorf("restricting the endpoint cache directory: %w", err)
+	}
 	tmp, err := os.CreateTemp(dir, ".endpoint-*") // CreateTemp makes it 0600
 	if err != nil {
 		return fmt.Errorf("writing the endpoint cache: %w", err)

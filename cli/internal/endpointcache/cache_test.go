@@ -51,6 +51,16 @@ func TestStoreLoadRoundTripIsPrivate(t *testing.T) {
 	if Load(k) != nil {
 		t.Fatal("hit after Drop")
 	}
+	// A directory someone made world-readable is narrowed on the next store.
+	if err := os.Chmod(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := Store(k, entry()); err != nil {
+		t.Fatal(err)
+	}
+	if di, err := os.Stat(filepath.Dir(path)); err != nil || di.Mode().Perm() != 0o700 {
+		t.Fatalf("cache dir after a store: %v, mode %v; want 0700", err, di.Mode().Perm())
+	}
 }
 
 func TestKeyCoversEveryInput(t *testing.T) {
