@@ -305,6 +305,9 @@ class AsyncSandboxSession:
         self._api_client = self._given_api_client or await new_api_client(self.options.context)
         self._custom = client.CustomObjectsApi(self._api_client)
         await self._check_pool()
+        # The Task watch selects by the Sandbox's name, known before it
+        # exists: it starts beside the create and the Ready wait.
+        self._watcher = asyncio.create_task(self._start_watcher())
         started = time.monotonic()
         sandbox = await self._create_or_attach()
         try:
@@ -315,7 +318,6 @@ class AsyncSandboxSession:
         except DeadlineExceeded as exceeded:
             self._sandbox = exceeded.last
             raise _plan.not_ready_error(self.options, exceeded.last) from None
-        self._watcher = asyncio.create_task(self._start_watcher())
         await self._connect_sidecar()
 
     def _ready_and_prefetch(self, event_type: str, sandbox: dict[str, Any]) -> dict[str, Any] | None:

@@ -377,6 +377,11 @@ class SandboxSession:
         self._api_client = self._given_api_client or kube.shared_api_client(context=self.options.context)
         self._custom = client.CustomObjectsApi(self._api_client)
         self._check_pool()
+        # The Task watch selects by the Sandbox's name, known before it
+        # exists: it starts beside the create and the Ready wait, so the
+        # first Task finds it running.
+        with self._lock:
+            self._watcher = _background("arl-task-watch-start", self._start_watcher)
         started = time.monotonic()
         sandbox = self._create_or_attach()
         try:
@@ -387,10 +392,10 @@ class SandboxSession:
         except DeadlineExceeded as exceeded:
             self._sandbox = exceeded.last
             raise _plan.not_ready_error(self.options, exceeded.last) from None
-        # Warm up in the background: open returns now, the first call joins these.
+        kube.warm_connection(self._api_client)  # in place of the Ready wait's
+        # Warm up in the background: open returns now, the first call joins it.
         with self._lock:
             self._sidecar = _background("arl-sidecar-connect", self._connect_sidecar)
-            self._watcher = _background("arl-task-watch-start", self._start_watcher)
         logger.debug("sandbox %s Ready in %.1f ms", self.name, (time.monotonic() - started) * 1000)
 
     def _ready_and_prefetch(self, event_type: str, sandbox: dict[str, Any]) -> dict[str, Any] | None:
