@@ -66,9 +66,10 @@ bench-cli: ## `kubectl arl exec true` vs the SDK's direct exec (needs a cluster:
 	cd cli && go run ./cmd/kubectl-arl-bench -pool $(or $(POOL),python-pool)
 
 PLUGIN_DIR ?= /usr/local/bin
-install-plugin: ## install kubectl-arl (the kubectl plugin and MCP server) into $$PLUGIN_DIR (default /usr/local/bin)
-	go -C cli build -o $(PLUGIN_DIR)/kubectl-arl ./cmd/kubectl-arl
-	@echo "installed $(PLUGIN_DIR)/kubectl-arl: try 'kubectl arl --help' (docs/cli.md)"
+install-plugin: ## install kubectl-arl (the lean kubectl plugin) and arl (the full CLI and MCP server it runs) into $$PLUGIN_DIR (default /usr/local/bin)
+	go -C cli build -o $(PLUGIN_DIR)/arl ./cmd/arl
+	CGO_ENABLED=0 go -C cli build -o $(PLUGIN_DIR)/kubectl-arl ./cmd/kubectl-arl
+	@echo "installed $(PLUGIN_DIR)/kubectl-arl and $(PLUGIN_DIR)/arl: try 'kubectl arl --help' (docs/cli.md)"
 
 # Pinned generators live in tools/codegen (its own module, outside go.work).
 proto-tools:

@@ -23,9 +23,11 @@ import (
 const pool = "cli-pool"
 
 var (
-	plugin  string // the kubectl-arl binary built for this run
-	kubectl string
-	root    string
+	plugin string // the kubectl-arl binary built for this run (arl beside it)
+	// cacheHome is XDG_CACHE_HOME for every process of the run.
+	cacheHome string
+	kubectl   string
+	root      string
 )
 
 func TestMain(m *testing.M) {
@@ -52,11 +54,23 @@ func setup(m *testing.M) (int, error) {
 		return 0, err
 	}
 	defer os.RemoveAll(dir)
+	// The plugin is the lean front and the full CLI beside it, as
+	// `make install-plugin` installs them.
 	plugin = filepath.Join(dir, "kubectl-arl")
-	build := exec.Command("go", "build", "-o", plugin, "./cmd/kubectl-arl")
-	build.Dir = filepath.Join(root, "cli")
-	if out, err := build.CombinedOutput(); err != nil {
-		return 0, fmt.Errorf("building kubectl-arl: %v\n%s", err, out)
+	for _, bin := range []string{"kubectl-arl", "arl"} {
+		build := exec.Command("go", "build", "-o", filepath.Join(dir, bin), "./cmd/"+bin)
+		if bin == "kubectl-arl" {
+			build.Env = append(os.Environ(), "CGO_ENABLED=0") // as make install-plugin: a static front starts faster
+		}
+		build.Dir = filepath.Join(root, "cli")
+		if out, err := build.CombinedOutput(); err != nil {
+			return 0, fmt.Errorf("building %s: %v\n%s", bin, err, out)
+		}
+	}
+	// The endpoint cache of this run, not the user's ($XDG_CACHE_HOME/arl).
+	cacheHome = filepath.Join(dir, "cache")
+	if err := os.Setenv("XDG_CACHE_HOME", cacheHome); err != nil {
+		return 0, err
 	}
 	if out, err := kc("apply", "-f", "-").stdin(poolYAML).run(); err != nil {
 		return 0, fmt.Errorf("creating pool %s: %v: %s", pool, err, out)

@@ -19,9 +19,9 @@ type hostState struct {
 	Processes []string          // processes whose command line names the state directory
 	Mounts    []string          // mount points under the state directory
 	Cgroups   []string          // cgroup directories of the node's cgroup root
-	Netns     []string          // entries of /var/run/netns
-	Links     []string          // network interfaces named after the node's bridge or veths to it
-	Rules     []string          // nftables/iptables lines of kube-proxy, kubelet and CNI
+	Netns     []string          // entries of /var/run/netns but other clusters' pods
+	Links     []string          // the two nodes' bridges and the veths on them
+	Rules     []string          // nftables/iptables lines of kube-proxy, kubelet, CNI and the two bridges
 	Sysctls   map[string]string // forwarding, bridge netfilter, what the kubelet sets
 	LogLinks  []string          // /var/log/containers links into the state directory
 }
@@ -49,13 +49,15 @@ func snapshotHost(t *testing.T) hostState {
 	s.Cgroups = dirs
 	if ns, err := os.ReadDir("/var/run/netns"); err == nil {
 		for _, n := range ns {
-			s.Netns = append(s.Netns, n.Name())
+			if ours(n.Name()) {
+				s.Netns = append(s.Netns, n.Name())
+			}
 		}
 	}
 	if links, err := os.ReadDir("/sys/class/net"); err == nil {
 		for _, l := range links {
 			master, _ := os.Readlink(filepath.Join("/sys/class/net", l.Name(), "master"))
-			if l.Name() == bridge || filepath.Base(master) == bridge {
+			if m := filepath.Base(master); l.Name() == bridge || m == bridge || l.Name() == processBridge || m == processBridge {
 				s.Links = append(s.Links, l.Name())
 			}
 		}
@@ -63,7 +65,8 @@ func snapshotHost(t *testing.T) hostState {
 	for _, cmd := range [][]string{{"nft", "list", "tables"}, {"iptables-save"}, {"ip6tables-save"}} {
 		out, _ := exec.Command(cmd[0], cmd[1:]...).Output()
 		for _, line := range strings.Split(string(out), "\n") {
-			if strings.Contains(line, "KUBE") || strings.Contains(line, "kube-proxy") || strings.Contains(line, "CNI") || strings.Contains(line, "cni_hostport") {
+			if strings.Contains(line, "KUBE") || strings.Contains(line, "kube-proxy") || strings.Contains(line, "CNI") || strings.Contains(line, "cni_hostport") ||
+				strings.Contains(line, " "+bridge+" ") || strings.Contains(line, " "+processBridge+" ") {
 				s.Rules = append(s.Rules, cmd[0]+": "+line)
 			}
 		}
@@ -83,6 +86,22 @@ func snapshotHost(t *testing.T) hostState {
 		sort.Strings(list)
 	}
 	return s
+}
+
+// ours is false for the network namespace of another cluster's process
+// node pod (arl-<hash> with eth0 outside this instance's two pod ranges):
+// the helpers' and CI's other clusters create and remove them meanwhile.
+func ours(netns string) bool {
+	if !strings.HasPrefix(netns, "arl-") {
+		return true
+	}
+	out, _ := exec.Command("ip", "-n", netns, "-4", "-o", "addr", "show", "dev", "eth0").Output()
+	fields := strings.Fields(string(out))
+	if len(fields) < 4 {
+		return false // no address: being created (or gone), not a pod of ours that down missed
+	}
+	addr := strings.Split(fields[3], "/")[0]
+	return strings.HasPrefix(addr, fmt.Sprintf("10.244.%d.", instance)) || strings.HasPrefix(addr, fmt.Sprintf("10.245.%d.", instance))
 }
 
 // diffHost lists what after has that before had not (or changed).

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -14,12 +15,18 @@ import (
 	"github.com/arl-infra/arl/tools/internal/e2ecluster"
 )
 
-// instance 3: beside the developer's cluster (0), e2elocal's (1) and the
-// e2e suites' (2).
+// instance 3 by default: beside the developer's cluster (0), e2elocal's
+// (1) and the e2e suites' (2); ARL_E2EREALNODE_INSTANCE picks another when
+// 3 is busy (the scale benchmark uses it too).
+var (
+	instance      = 3
+	bridge        = "arlk3" // the kubelet node's
+	processBridge = "arl3"  // the process node's
+)
+
 const (
-	instance = 3
-	bridge   = "arlk3"
-	nodeName = "arl-kubelet"
+	nodeName        = "arl-kubelet"
+	processNodeName = "arl-node"
 )
 
 // cluster is the suite's cluster: e2ecluster.Main fills it in.
@@ -29,6 +36,15 @@ func TestMain(m *testing.M) {
 	if os.Geteuid() != 0 {
 		fmt.Fprintln(os.Stderr, "e2erealnode: the real node needs root (containerd, runc, cgroups, network namespaces)")
 		os.Exit(1)
+	}
+	if v := os.Getenv("ARL_E2EREALNODE_INSTANCE"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 200 {
+			fmt.Fprintf(os.Stderr, "e2erealnode: ARL_E2EREALNODE_INSTANCE=%q: want a cluster instance number (0-200)\n", v)
+			os.Exit(1)
+		}
+		instance, cluster.Instance = n, n
+		bridge, processBridge = fmt.Sprintf("arlk%d", n), fmt.Sprintf("arl%d", n)
 	}
 	e2ecluster.Main(m, "e2erealnode", cluster)
 }

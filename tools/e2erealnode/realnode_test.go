@@ -14,15 +14,16 @@ import (
 	"time"
 )
 
-// podYAML is a pod of two containers from the libc-free busybox image
-// built here: "app" prints a line, keeps a secret in its environment and
-// sleeps; "web" serves a file over HTTP.
+// podYAML is a pod on the kubelet node of two containers from the
+// libc-free busybox image built here: "app" prints a line, keeps a secret
+// in its environment and sleeps; "web" serves a file over HTTP.
 const podYAML = `apiVersion: v1
 kind: Pod
 metadata:
   name: real
   namespace: default
 spec:
+  nodeName: arl-kubelet
   terminationGracePeriodSeconds: 1
   containers:
   - name: app
@@ -35,6 +36,27 @@ spec:
     ports: [{containerPort: 8080}]
 `
 
+// processPodYAML is a pod on the process node serving a file over HTTP
+// (its python is the host's).
+const processPodYAML = `apiVersion: v1
+kind: Pod
+metadata:
+  name: proc
+  namespace: default
+spec:
+  nodeName: arl-node
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: web
+    image: python:3.9-slim
+    command: ["sh", "-c", "echo served-by-the-process-node > /www/index.html; exec python3 -m http.server 8081 --directory /www"]
+    volumeMounts: [{name: www, mountPath: /www}]
+  volumes: [{name: www, emptyDir: {}}]
+`
+
+// TestRealNode runs the two nodes side by side (up --node=both, without
+// the operator) and checks the kubelet node, the network between the two,
+// and that down leaves nothing behind.
 func TestRealNode(t *testing.T) {
 	before := snapshotHost(t)
 	steps := []struct {
@@ -42,7 +64,7 @@ func TestRealNode(t *testing.T) {
 		fn   func(t *testing.T)
 	}{
 		{"FailedKubeletStartSaysWhy", testFailedKubeletStart},
-		{"UpWithKubelet", testUp},
+		{"UpWithBothNodes", testUp},
 		{"NodeReadyOnContainerd", testNodeReady},
 		{"PodFromLocalImageRuns", testPodRuns},
 		{"ContainerdRanThePod", testContainerdRanIt},
@@ -50,6 +72,7 @@ func TestRealNode(t *testing.T) {
 		{"SeparatePIDNamespaces", testPIDNamespaces},
 		{"ServiceIPReachesAPIServer", testServiceIP},
 		{"PortForward", testPortForward},
+		{"PodsOfBothNodesReachEachOther", testBothNodesNetwork},
 		{"DeletedPodLeavesContainerd", testDeletePod},
 		{"PythonStandInRuns", testPythonStandIn},
 		{"DownLeavesNothing", func(t *testing.T) { testDownLeavesNothing(t, before) }},
@@ -94,7 +117,7 @@ func lastLines(s string, n int) string {
 }
 
 func testUp(t *testing.T) {
-	out, _ := cluster.Arl(t, 40*time.Minute, "up", "--node=kubelet", "--no-operator", "--timeout=120s")
+	out, _ := cluster.Arl(t, 40*time.Minute, "up", "--node=both", "--no-operator", "--timeout=120s")
 	t.Logf("up:\n%s", out)
 }
 
@@ -103,15 +126,13 @@ func testNodeReady(t *testing.T) {
 	if !strings.HasPrefix(out, "containerd://") || !strings.Contains(out, "v1.37.2") || !strings.HasSuffix(out, "True") {
 		t.Fatalf("node %s: runtime, kubelet version, Ready = %q; want containerd://..., v1.37.2, True", nodeName, out)
 	}
+	if out := cluster.Kubectl(t, "get", "node", processNodeName, "-o", `jsonpath={.status.conditions[?(@.type=="Ready")].status}`); out != "True" {
+		t.Fatalf("node %s (the process node, --node=both): Ready = %q, want True", processNodeName, out)
+	}
 }
 
 func testPodRuns(t *testing.T) {
-	cmd := exec.Command(cluster.Bin("kubectl"), "apply", "-f", "-")
-	cmd.Env = append(cmd.Environ(), "KUBECONFIG="+cluster.Kubeconfig())
-	cmd.Stdin = strings.NewReader(podYAML)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("kubectl apply: %v\n%s", err, out)
-	}
+	apply(t, podYAML)
 	eventually(t, 2*time.Minute, "pod real Ready", func() (bool, string) {
 		out, _ := cluster.KubectlErr("get", "pod", "real", "-o", `jsonpath={.spec.nodeName} {.status.conditions[?(@.type=="Ready")].status} {.status.containerStatuses[*].state}`)
 		return strings.HasPrefix(out, nodeName+" True"), out
@@ -221,7 +242,7 @@ func testDownLeavesNothing(t *testing.T, before hostState) {
 // The manual's pools name python:3.9-slim; on the real node that name is
 // the stand-in built from Debian's packages (docs/real-node.md).
 func testPythonStandIn(t *testing.T) {
-	cluster.Kubectl(t, "run", "py", "--image=python:3.9-slim", "--restart=Never", "--command", "--",
+	cluster.Kubectl(t, "run", "py", "--image=python:3.9-slim", "--restart=Never", `--overrides={"spec":{"nodeName":"`+nodeName+`"}}`, "--command", "--",
 		"python", "-c", "import sys, json, sqlite3, ssl; print('python', sys.version.split()[0])")
 	eventually(t, 2*time.Minute, "pod py Succeeded", func() (bool, string) {
 		out, _ := cluster.KubectlErr("get", "pod", "py", "-o", "jsonpath={.status.phase} {.status.containerStatuses[0].state}")
@@ -233,4 +254,55 @@ func testPythonStandIn(t *testing.T) {
 	}
 	t.Logf("stand-in: %s", strings.TrimSpace(out))
 	cluster.Kubectl(t, "delete", "pod", "py", "--wait=false")
+}
+
+// With both nodes, the host reaches the pods of both, and a pod on each
+// node reaches the other's server: the kubelet node's pods route through
+// their default gateway (the host), the process node's pods through the
+// route arl-node adds for the kubelet node's pod range (--route).
+func testBothNodesNetwork(t *testing.T) {
+	apply(t, processPodYAML)
+	eventually(t, 2*time.Minute, "pod proc Ready on "+processNodeName, func() (bool, string) {
+		out, _ := cluster.KubectlErr("get", "pod", "proc", "-o", `jsonpath={.spec.nodeName} {.status.conditions[?(@.type=="Ready")].status} {.status.containerStatuses[*].state}`)
+		return strings.HasPrefix(out, processNodeName+" True"), out
+	})
+	realIP := cluster.Kubectl(t, "get", "pod", "real", "-o", "jsonpath={.status.podIP}")
+	procIP := cluster.Kubectl(t, "get", "pod", "proc", "-o", "jsonpath={.status.podIP}")
+	realURL := "http://" + realIP + ":8080/index.html"
+	procURL := "http://" + procIP + ":8081/index.html"
+	const fromReal, fromProc = "served-by-busybox", "served-by-the-process-node"
+
+	for url, want := range map[string]string{realURL: fromReal, procURL: fromProc} {
+		eventually(t, 30*time.Second, "the host GETs "+url, func() (bool, string) {
+			resp, err := http.Get(url)
+			if err != nil {
+				return false, err.Error()
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			return strings.Contains(string(body), want), fmt.Sprintf("%d %q", resp.StatusCode, body)
+		})
+	}
+	// busybox's nc: its wget dies of SIGSEGV in this image (exit 139).
+	out, err := cluster.KubectlErr("exec", "real", "-c", "app", "--", "sh", "-c",
+		`printf 'GET /index.html HTTP/1.0\r\n\r\n' | nc -w 5 "$0" 8081`, procIP)
+	if err != nil || !strings.Contains(out, fromProc) {
+		t.Errorf("the kubelet node's pod %s cannot GET %s on the process node: %v\n%s", realIP, procURL, err, out)
+	}
+	out, err = cluster.KubectlErr("exec", "proc", "--", "python3", "-c",
+		"import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())", realURL)
+	if err != nil || !strings.Contains(out, fromReal) {
+		t.Errorf("the process node's pod %s cannot GET %s on the kubelet node: %v\n%s", procIP, realURL, err, out)
+	}
+	cluster.Kubectl(t, "delete", "pod", "proc", "--wait=false")
+}
+
+func apply(t *testing.T, yaml string) {
+	t.Helper()
+	cmd := exec.Command(cluster.Bin("kubectl"), "apply", "-f", "-")
+	cmd.Env = append(cmd.Environ(), "KUBECONFIG="+cluster.Kubeconfig())
+	cmd.Stdin = strings.NewReader(yaml)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("kubectl apply: %v\n%s", err, out)
+	}
 }

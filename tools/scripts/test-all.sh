@@ -62,7 +62,8 @@ suite go-operator go bash -c "cd operator && go test -race -count=1 -v ./..."
 suite go-cli go bash -c "cd cli && go test -race -count=1 -v ./..."
 
 suite local-cluster go bash -c "cd tools && GOWORK=off go test -tags e2elocal -count=1 -timeout 30m -v ./e2elocal/"
-# The real node (kubelet + containerd + runc, instance 3): docs/real-node.md.
+# The real node (kubelet + containerd + runc) beside the process node
+# (up --node=both, instance 3): docs/real-node.md.
 suite real-node go bash -c "cd tools && GOWORK=off go test -tags e2erealnode -count=1 -timeout 40m -v ./e2erealnode/"
 # The Helm chart on a cluster of its own (instance 4): images pushed to its
 # registry, helm install, webhooks through a leader kill, the quick start.

@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-
-	sidecarv1 "github.com/arl-infra/arl/proto/gen/arl/sidecar/v1"
 )
 
 func TestSplitRemote(t *testing.T) {
@@ -34,29 +32,6 @@ func TestParseEnv(t *testing.T) {
 	}
 	if _, err := parseEnv([]string{"novalue"}); err == nil {
 		t.Fatal("parseEnv accepted an entry without =")
-	}
-}
-
-func TestEndCode(t *testing.T) {
-	var errOut bytes.Buffer
-	o := &Options{IO: genericiooptions.IOStreams{ErrOut: &errOut}}
-	cases := []struct {
-		end  *sidecarv1.ProcessEnded
-		want int
-	}{
-		{&sidecarv1.ProcessEnded{ExitCode: 0}, 0},
-		{&sidecarv1.ProcessEnded{ExitCode: 7}, 7},
-		{&sidecarv1.ProcessEnded{ExitCode: -1, Signal: "SIGKILL"}, 137},
-		{&sidecarv1.ProcessEnded{ExitCode: -1, TimedOut: true, Signal: "SIGKILL"}, 124},
-		{&sidecarv1.ProcessEnded{ExitCode: 300}, 1},
-	}
-	for _, c := range cases {
-		if got := endCode(o, c.end); got != c.want {
-			t.Errorf("endCode(%v) = %d, want %d", c.end, got, c.want)
-		}
-	}
-	if !bytes.Contains(errOut.Bytes(), []byte("timed out")) {
-		t.Errorf("a timeout said nothing on stderr: %q", errOut.String())
 	}
 }
 

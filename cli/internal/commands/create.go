@@ -42,6 +42,7 @@ func newCreateCmd(o *Options) *cobra.Command {
 			if idle > 0 {
 				sb.Spec.IdleTimeoutSeconds = &idle
 			}
+			o.dropCached(args[0]) // an older sandbox of this name is gone
 			if err := cl.Create(cmd.Context(), sb); err != nil {
 				return fmt.Errorf("creating sandbox %s/%s: %w", ns, args[0], err)
 			}
@@ -96,6 +97,7 @@ func newDeleteCmd(o *Options) *cobra.Command {
 				return err
 			}
 			for _, name := range args {
+				o.dropCached(name)
 				err := sandbox.Delete(cmd.Context(), cl, ns, name, wait)
 				if _, missing := err.(*sandbox.NotFoundError); missing && ignoreNotFound {
 					continue

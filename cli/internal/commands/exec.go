@@ -10,9 +10,9 @@ import (
 
 	"connectrpc.com/connect"
 	"github.com/spf13/cobra"
-	"golang.org/x/sys/unix"
 
 	"github.com/arl-infra/arl/cli/internal/sandbox"
+	"github.com/arl-infra/arl/cli/internal/sidecarrpc"
 	sidecarv1 "github.com/arl-infra/arl/proto/gen/arl/sidecar/v1"
 )
 
@@ -61,29 +61,11 @@ an argv: no shell is involved, so use sh -c '...' for pipes.`,
 				fmt.Fprintln(o.IO.Out, resp.Msg.Pid)
 				return nil
 			}
-			stream, err := conn.Client.ExecuteStream(cmd.Context(), connect.NewRequest(req))
-			if err != nil {
-				return sandbox.Describe(args[0], err)
+			res := sidecarrpc.StreamExec(cmd.Context(), conn.Client, req, o.IO.Out, o.IO.ErrOut)
+			if res.Err != nil {
+				return sandbox.Describe(args[0], res.Err)
 			}
-			defer stream.Close()
-			for stream.Receive() {
-				switch ev := stream.Msg().Event.(type) {
-				case *sidecarv1.ExecuteStreamResponse_Output:
-					w := o.IO.Out
-					if ev.Output.Stream == sidecarv1.Stream_STREAM_STDERR {
-						w = o.IO.ErrOut
-					}
-					if _, err := w.Write(ev.Output.Data); err != nil {
-						return fmt.Errorf("writing output: %w", err)
-					}
-				case *sidecarv1.ExecuteStreamResponse_End:
-					return &ExitError{Code: endCode(o, ev.End)}
-				}
-			}
-			if err := stream.Err(); err != nil {
-				return sandbox.Describe(args[0], err)
-			}
-			return fmt.Errorf("sandbox %q: the output stream ended without the command's exit", args[0])
+			return &ExitError{Code: res.Code}
 		},
 	}
 	cmd.Flags().StringArrayVarP(&envs, "env", "e", nil, "environment variable K=V (repeatable)")
@@ -92,26 +74,6 @@ an argv: no shell is involved, so use sh -c '...' for pipes.`,
 	cmd.Flags().BoolVarP(&stdin, "stdin", "i", false, "send this command's stdin to the remote command")
 	cmd.Flags().BoolVarP(&background, "background", "d", false, "start the command in the background and print its pid (see ps, kill)")
 	return cmd
-}
-
-// endCode is the exit code a shell would report for a process end, with a
-// note on stderr when a timeout or a signal ended it.
-func endCode(o *Options, end *sidecarv1.ProcessEnded) int {
-	switch {
-	case end.TimedOut:
-		fmt.Fprintln(o.IO.ErrOut, "kubectl arl: the command timed out and was killed")
-		return 124
-	case end.Signal != "":
-		if n := unix.SignalNum(end.Signal); n > 0 {
-			if end.ExitCode <= 0 {
-				return 128 + int(n)
-			}
-		}
-	}
-	if end.ExitCode < 0 || end.ExitCode > 255 {
-		return 1
-	}
-	return int(end.ExitCode)
 }
 
 func parseEnv(kvs []string) (map[string]string, error) {

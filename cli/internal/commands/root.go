@@ -9,9 +9,11 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
+	"github.com/arl-infra/arl/cli/internal/endpointcache"
 	"github.com/arl-infra/arl/cli/internal/kube"
 	"github.com/arl-infra/arl/cli/internal/sandbox"
 	"github.com/arl-infra/arl/cli/internal/transport"
@@ -22,6 +24,9 @@ type Options struct {
 	IO      genericiooptions.IOStreams
 	Kube    *kube.Clients
 	connect string
+	noCache bool
+	// globals are the root's persistent flags (what the cache key covers).
+	globals *pflag.FlagSet
 }
 
 // Mode is the --connect flag, parsed.
@@ -45,7 +50,11 @@ func (o *Options) Dial(ctx context.Context, name string) (*sandbox.Conn, error) 
 	if err != nil {
 		return nil, err
 	}
-	return sandbox.Dial(ctx, o.Kube, mode, ns, name)
+	conn, err := sandbox.Dial(ctx, o.Kube, mode, ns, name)
+	if err == nil {
+		o.remember(conn)
+	}
+	return conn, err
 }
 
 // ExitError ends the program with Code and no further message (the command
@@ -68,6 +77,11 @@ func ExitCode(err error) int {
 
 // NewRoot builds the kubectl-arl command tree.
 func NewRoot(streams genericiooptions.IOStreams) *cobra.Command {
+	root, _ := newRoot(streams)
+	return root
+}
+
+func newRoot(streams genericiooptions.IOStreams) (*cobra.Command, *Options) {
 	flags := genericclioptions.NewConfigFlags(true)
 	o := &Options{IO: streams, Kube: kube.NewClients(flags)}
 	root := &cobra.Command{
@@ -88,6 +102,9 @@ are not (--connect).`,
 	flags.AddFlags(root.PersistentFlags())
 	root.PersistentFlags().StringVar(&o.connect, "connect", string(transport.Auto),
 		"how to reach sidecars: auto (pod IP when routable, else port-forward), direct or port-forward (env ARL_CONNECT)")
+	root.PersistentFlags().BoolVar(&o.noCache, "no-cache", false,
+		"neither read nor write the sidecar endpoint cache (env "+endpointcache.DisableEnv+"=1; see docs/cli.md)")
+	o.globals = root.PersistentFlags()
 	root.AddCommand(
 		newListCmd(o, "pools", "warmpools", "List WarmPools with kubectl's columns"),
 		newListCmd(o, "sandboxes", "sandboxes", "List Sandboxes with kubectl's columns"),
@@ -97,7 +114,7 @@ are not (--connect).`,
 		newPsCmd(o), newKillCmd(o), newResetCmd(o), newLogsCmd(o),
 		newMCPCmd(o),
 	)
-	return root
+	return root, o
 }
 
 // Execute runs the command line and returns the exit code.

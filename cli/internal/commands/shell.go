@@ -13,6 +13,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/arl-infra/arl/cli/internal/sandbox"
+	"github.com/arl-infra/arl/cli/internal/sidecarrpc"
 	sidecarv1 "github.com/arl-infra/arl/proto/gen/arl/sidecar/v1"
 )
 
@@ -132,7 +133,7 @@ func interact(ctx context.Context, o *Options, conn *sandbox.Conn, command []str
 			}
 		case *sidecarv1.InteractResponse_End:
 			_ = stream.CloseRequest()
-			return endCode(o, ev.End), nil
+			return sidecarrpc.EndCode(o.IO.ErrOut, ev.End), nil
 		}
 	}
 }

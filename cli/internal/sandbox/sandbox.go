@@ -5,12 +5,9 @@ package sandbox
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
-	"time"
 
-	"connectrpc.com/connect"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -18,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/arl-infra/arl/cli/internal/kube"
+	"github.com/arl-infra/arl/cli/internal/sidecarrpc"
 	"github.com/arl-infra/arl/cli/internal/transport"
 	arlv1 "github.com/arl-infra/arl/operator/api/v1alpha1"
 	"github.com/arl-infra/arl/proto/gen/arl/sidecar/v1/sidecarv1connect"
@@ -176,57 +174,9 @@ func Connect(ctx context.Context, k *kube.Clients, mode transport.Mode, target *
 	if err != nil {
 		return nil, fmt.Errorf("reaching sandbox %q: %w", target.Sandbox.Name, err)
 	}
-	protocols := new(http.Protocols)
-	protocols.SetUnencryptedHTTP2(true)
-	hc := &http.Client{Transport: &http.Transport{
-		Protocols:   protocols,
-		DialContext: ep.Dial,
-		HTTP2:       &http.HTTP2Config{SendPingTimeout: 30 * time.Second, PingTimeout: 5 * time.Second},
-	}}
-	cl := sidecarv1connect.NewSidecarServiceClient(hc, "http://"+ep.Address,
-		connect.WithGRPC(), connect.WithInterceptors(bearer(target.Token)), connect.WithReadMaxBytes(64<<20))
+	cl, hc := sidecarrpc.NewClient(ep.Dial, ep.Address, target.Token)
 	return &Conn{Target: target, Endpoint: ep, Client: cl, http: hc}, nil
 }
 
-// bearer sets the sidecar token on every call (unary and streaming).
-func bearer(token string) connect.Interceptor { return bearerInterceptor(token) }
-
-type bearerInterceptor string
-
-func (t bearerInterceptor) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
-	return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
-		if t != "" {
-			req.Header().Set("Authorization", "Bearer "+string(t))
-		}
-		return next(ctx, req)
-	}
-}
-
-func (t bearerInterceptor) WrapStreamingClient(next connect.StreamingClientFunc) connect.StreamingClientFunc {
-	return func(ctx context.Context, spec connect.Spec) connect.StreamingClientConn {
-		conn := next(ctx, spec)
-		if t != "" {
-			conn.RequestHeader().Set("Authorization", "Bearer "+string(t))
-		}
-		return conn
-	}
-}
-
-func (bearerInterceptor) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
-	return next
-}
-
 // Describe turns a sidecar error into a message that says what to do.
-func Describe(name string, err error) error {
-	var ce *connect.Error
-	if !errors.As(err, &ce) {
-		return err
-	}
-	switch ce.Code() {
-	case connect.CodeUnauthenticated:
-		return fmt.Errorf("the sidecar of sandbox %q refused the token: %w (was the sandbox's pod replaced? retry)", name, err)
-	case connect.CodeUnavailable:
-		return fmt.Errorf("the sidecar of sandbox %q is unreachable: %w (is the pod running? try --connect=port-forward)", name, err)
-	}
-	return fmt.Errorf("sandbox %q: %w", name, err)
-}
+func Describe(name string, err error) error { return sidecarrpc.Describe(name, err) }

@@ -38,12 +38,11 @@ func (k NodeKind) Kubelet() bool { return k == KubeletNode || k == BothNodes }
 // operatorSkipReason says why up does not install the operator on this
 // kind of node, or "" when it does. The process node runs the operator's
 // image as bin/arl-operator; a kubelet node pulls the image itself
-// (installOperatorFromImage). With both nodes, pool pods could land on
-// either, and pods of the two nodes cannot reach each other yet
-// (docs/real-node.md).
+// (installOperatorFromImage). With both nodes, the operator's and the pool
+// pods could land on either: a mix not tested yet (docs/real-node.md).
 func operatorSkipReason(k NodeKind) string {
 	if k == BothNodes {
-		return "with --node=both, pods of the process node and the kubelet node cannot reach each other yet (use --node=process or --node=kubelet to run the operator)"
+		return "with --node=both, the operator's and the pool pods could land on either node, a mix not tested yet (use --node=process or --node=kubelet to run the operator)"
 	}
 	return ""
 }

@@ -173,6 +173,11 @@ func startAndWait(ctx context.Context, l Layout, r *reporter, timeout time.Durat
 		if comp.Name == NodeName && !node.Process() {
 			continue
 		}
+		if comp.Name == NodeName && node.Kubelet() {
+			// The process node's pods have no default route: give them
+			// one to the kubelet node's pods, through the host.
+			comp.Args = append(comp.Args, "--route="+l.Net.Real().PodCIDR)
+		}
 		if comp.Optional && !exists(l.BinPath(comp.Binary)) {
 			r.Printf("warning: %s is not built (bin/%s missing): no node, pods will stay Pending", comp.Name, comp.Binary)
 			continue

@@ -197,6 +197,17 @@ def cleanup_selector(options: SessionOptions) -> str:
     return f"{SANDBOX_LABEL}={options.name},{MANAGED_BY_LABEL}={MANAGED_BY}"
 
 
+def deleted_at_once(response: Any) -> bool:
+    """Whether a DELETE's response shows the object already removed (no
+    finalizer holds it), so there is nothing to wait for."""
+    if not isinstance(response, dict):
+        return False
+    if response.get("kind") == "Status":
+        return bool(response.get("status") == "Success")
+    meta = response.get("metadata") or {}
+    return not meta.get("deletionTimestamp") and not meta.get("finalizers")
+
+
 def check_attach(options: SessionOptions, existing: dict[str, Any]) -> None:
     """An existing Sandbox of the session's name must come from its pool."""
     pool = (existing.get("spec") or {}).get("poolRef")

@@ -74,6 +74,7 @@ class AsyncSandboxSession:
         self._custom: Any = None
         self._sandbox: dict[str, Any] | None = None
         self._created = False
+        self._made_tasks = False  # a Task create was sent (close deletes the session's Tasks)
         self._open = False
         self._token: asyncio.Task[str | None] | None = None
         self._sidecar: AsyncSidecarClient | None = None
@@ -304,6 +305,9 @@ class AsyncSandboxSession:
         self._api_client = self._given_api_client or await new_api_client(self.options.context)
         self._custom = client.CustomObjectsApi(self._api_client)
         await self._check_pool()
+        # The Task watch selects by the Sandbox's name, known before it
+        # exists: it starts beside the create and the Ready wait.
+        self._watcher = asyncio.create_task(self._start_watcher())
         started = time.monotonic()
         sandbox = await self._create_or_attach()
         try:
@@ -314,7 +318,6 @@ class AsyncSandboxSession:
         except DeadlineExceeded as exceeded:
             self._sandbox = exceeded.last
             raise _plan.not_ready_error(self.options, exceeded.last) from None
-        self._watcher = asyncio.create_task(self._start_watcher())
         await self._connect_sidecar()
 
     def _ready_and_prefetch(self, event_type: str, sandbox: dict[str, Any]) -> dict[str, Any] | None:
@@ -355,6 +358,7 @@ class AsyncSandboxSession:
 
     async def _create_task(self, body: dict[str, Any]) -> dict[str, Any]:
         name = body["metadata"]["name"]
+        self._made_tasks = True  # before the request: a create cut short may still have happened
         try:
             return await self._create(kube.TASKS, body)
         except ApiException as error:
@@ -400,16 +404,18 @@ class AsyncSandboxSession:
 
     async def _delete_created(self) -> None:
         api = self._api()
+        if self._made_tasks:
+            # Others' Tasks of this Sandbox go with it: they name it as their owner.
+            try:
+                await api.delete_collection_namespaced_custom_object(
+                    kube.GROUP, kube.VERSION, self.namespace, kube.TASKS,
+                    label_selector=_plan.cleanup_selector(self.options),
+                )
+            except ApiException as error:
+                if error.status != 404:
+                    raise
         try:
-            await api.delete_collection_namespaced_custom_object(
-                kube.GROUP, kube.VERSION, self.namespace, kube.TASKS,
-                label_selector=_plan.cleanup_selector(self.options),
-            )
-        except ApiException as error:
-            if error.status != 404:
-                raise
-        try:
-            await api.delete_namespaced_custom_object(
+            deleted = await api.delete_namespaced_custom_object(
                 kube.GROUP, kube.VERSION, self.namespace, kube.SANDBOXES, self.name,
                 propagation_policy="Background",
             )
@@ -417,6 +423,8 @@ class AsyncSandboxSession:
             if error.status == 404:
                 return
             raise
+        if _plan.deleted_at_once(deleted):
+            return
         try:
             current = await self._get(kube.SANDBOXES, self.name)
         except ApiException as error:

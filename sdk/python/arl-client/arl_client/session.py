@@ -122,6 +122,7 @@ class SandboxSession:
         self._custom: Any = None
         self._sandbox: dict[str, Any] | None = None
         self._created = False
+        self._made_tasks = False  # a Task create was sent (close deletes the session's Tasks)
         self._open = False
         self._lock = threading.Lock()
         self._token: Future[str | None] | None = None
@@ -376,6 +377,11 @@ class SandboxSession:
         self._api_client = self._given_api_client or kube.shared_api_client(context=self.options.context)
         self._custom = client.CustomObjectsApi(self._api_client)
         self._check_pool()
+        # The Task watch selects by the Sandbox's name, known before it
+        # exists: it starts beside the create and the Ready wait, so the
+        # first Task finds it running.
+        with self._lock:
+            self._watcher = _background("arl-task-watch-start", self._start_watcher)
         started = time.monotonic()
         sandbox = self._create_or_attach()
         try:
@@ -386,10 +392,10 @@ class SandboxSession:
         except DeadlineExceeded as exceeded:
             self._sandbox = exceeded.last
             raise _plan.not_ready_error(self.options, exceeded.last) from None
-        # Warm up in the background: open returns now, the first call joins these.
+        kube.warm_connection(self._api_client)  # in place of the Ready wait's
+        # Warm up in the background: open returns now, the first call joins it.
         with self._lock:
             self._sidecar = _background("arl-sidecar-connect", self._connect_sidecar)
-            self._watcher = _background("arl-task-watch-start", self._start_watcher)
         logger.debug("sandbox %s Ready in %.1f ms", self.name, (time.monotonic() - started) * 1000)
 
     def _ready_and_prefetch(self, event_type: str, sandbox: dict[str, Any]) -> dict[str, Any] | None:
@@ -437,6 +443,7 @@ class SandboxSession:
 
     def _create_task(self, body: dict[str, Any]) -> dict[str, Any]:
         name = body["metadata"]["name"]
+        self._made_tasks = True  # before the request: a create cut short may still have happened
         try:
             return self._create(kube.TASKS, body)
         except ApiException as error:
@@ -483,16 +490,18 @@ class SandboxSession:
 
     def _delete_created(self) -> None:
         api = self._api()
+        if self._made_tasks:
+            # Others' Tasks of this Sandbox go with it: they name it as their owner.
+            try:
+                api.delete_collection_namespaced_custom_object(
+                    kube.GROUP, kube.VERSION, self.namespace, kube.TASKS,
+                    label_selector=_plan.cleanup_selector(self.options),
+                )
+            except ApiException as error:
+                if error.status != 404:
+                    raise
         try:
-            api.delete_collection_namespaced_custom_object(
-                kube.GROUP, kube.VERSION, self.namespace, kube.TASKS,
-                label_selector=_plan.cleanup_selector(self.options),
-            )
-        except ApiException as error:
-            if error.status != 404:
-                raise
-        try:
-            api.delete_namespaced_custom_object(
+            deleted = api.delete_namespaced_custom_object(
                 kube.GROUP, kube.VERSION, self.namespace, kube.SANDBOXES, self.name,
                 propagation_policy="Background",
             )
@@ -500,6 +509,8 @@ class SandboxSession:
             if error.status == 404:
                 return
             raise
+        if _plan.deleted_at_once(deleted):
+            return
         self._wait_gone()
 
     def _wait_gone(self) -> None:

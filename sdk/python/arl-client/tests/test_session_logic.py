@@ -138,3 +138,14 @@ def test_use_outside_the_with_block_raises(fake):
         pass
     with pytest.raises(SessionClosedError):
         session.execute([{"name": "a", "type": "Command", "command": ["ls"]}])
+
+
+def test_deleted_at_once_only_when_nothing_holds_the_object() -> None:
+    from arl_client import _plan
+
+    assert _plan.deleted_at_once({"metadata": {"name": "s", "uid": "u"}})
+    assert _plan.deleted_at_once({"kind": "Status", "status": "Success"})
+    assert not _plan.deleted_at_once({"metadata": {"name": "s", "deletionTimestamp": "2026-12-03T00:00:00Z"}})
+    assert not _plan.deleted_at_once({"metadata": {"name": "s", "finalizers": ["x"]}})
+    assert not _plan.deleted_at_once({"kind": "Status", "status": "Failure"})
+    assert not _plan.deleted_at_once(None)

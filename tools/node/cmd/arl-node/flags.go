@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/netip"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -21,6 +22,7 @@ type runOptions struct {
 	stateDir      string
 	podCIDR       string
 	bridge        string
+	routes        []netip.Prefix
 	kubeletAddr   string
 	kubeletCert   string
 	kubeletKey    string
@@ -41,6 +43,14 @@ func parseRunFlags(args []string) (runOptions, error) {
 	fs.StringVar(&o.stateDir, "state-dir", "", "directory for pod files, logs and IPAM state (required)")
 	fs.StringVar(&o.podCIDR, "pod-cidr", "10.244.0.0/24", "pod addresses; the first host address is the bridge's")
 	fs.StringVar(&o.bridge, "bridge", "arl0", "host bridge the pods' veths attach to")
+	fs.Func("route", "CIDR pods reach through the bridge's gateway (the host), e.g. another node's pod network on this machine; repeatable", func(v string) error {
+		p, err := netip.ParsePrefix(v)
+		if err != nil || !p.Addr().Is4() {
+			return fmt.Errorf("--route %q: want an IPv4 CIDR such as 10.245.0.0/24", v)
+		}
+		o.routes = append(o.routes, p.Masked())
+		return nil
+	})
 	fs.StringVar(&o.kubeletAddr, "kubelet-addr", "127.0.0.1:10250", "address of the kubelet API (logs, exec, port-forward)")
 	fs.StringVar(&o.kubeletCert, "kubelet-cert", "", "TLS certificate of the kubelet API")
 	fs.StringVar(&o.kubeletKey, "kubelet-key", "", "TLS key of the kubelet API")

@@ -70,6 +70,10 @@ func run(ctx context.Context, log *slog.Logger, o runOptions) error {
 		log.Warn("could not reconcile IPAM with the apiserver; keeping earlier allocations", "err", err)
 	}
 	gateway := ipam.Gateway()
+	var routes []netsetup.Route
+	for _, to := range o.routes {
+		routes = append(routes, netsetup.Route{To: to, Via: gateway})
+	}
 	if err := netsetup.EnsureBridge(o.bridge, gateway, ipam.PrefixBits()); err != nil {
 		return err
 	}
@@ -90,7 +94,7 @@ func run(ctx context.Context, log *slog.Logger, o runOptions) error {
 	var prov *provider.Provider
 	newProvider := func(nodeutil.ProviderConfig) (nodeutil.Provider, node.NodeProvider, error) {
 		p, err := provider.New(provider.Config{
-			NodeName: o.nodeName, StateDir: stateDir, Self: podInit, Bridge: o.bridge, IPAM: ipam,
+			NodeName: o.nodeName, StateDir: stateDir, Self: podInit, Bridge: o.bridge, IPAM: ipam, Routes: routes,
 			HostIP: gateway.String(), APIServerHost: o.apiserverHost, APIServerPort: o.apiserverPort,
 			NodePath: nodePath, Images: o.images, Client: client, Recorder: recorder, Log: log,
 			Hidden: hidden,

@@ -32,6 +32,12 @@ func EnsureBridge(name string, gateway netip.Addr, bits int) error {
 	return allowBridgedForwarding(name)
 }
 
+// forwardRule lets frames between two ports of the bridge through
+// iptables' FORWARD chain.
+func forwardRule(name string) []string {
+	return []string{"FORWARD", "-i", name, "-o", name, "-j", "ACCEPT"}
+}
+
 // allowBridgedForwarding: with br_netfilter loaded, frames between two ports
 // of the bridge traverse iptables' FORWARD chain, whose policy may be DROP.
 func allowBridgedForwarding(name string) error {
@@ -43,7 +49,7 @@ func allowBridgedForwarding(name string) error {
 	if err != nil {
 		return nil // no iptables tooling: no rules to get past
 	}
-	rule := []string{"FORWARD", "-i", name, "-o", name, "-j", "ACCEPT"}
+	rule := forwardRule(name)
 	if exec.Command(iptables, append([]string{"-C"}, rule...)...).Run() == nil {
 		return nil
 	}
@@ -53,8 +59,28 @@ func allowBridgedForwarding(name string) error {
 	return nil
 }
 
-// DeleteBridge removes the bridge; a missing bridge is not an error.
+// removeBridgedForwarding deletes what allowBridgedForwarding inserted
+// (every copy); none is fine.
+func removeBridgedForwarding(name string) error {
+	iptables, err := exec.LookPath("iptables")
+	if err != nil {
+		return nil
+	}
+	rule := forwardRule(name)
+	for exec.Command(iptables, append([]string{"-C"}, rule...)...).Run() == nil {
+		if out, err := exec.Command(iptables, append([]string{"-D"}, rule...)...).CombinedOutput(); err != nil {
+			return fmt.Errorf("remove the forwarding rule of %s: %w: %s", name, err, out)
+		}
+	}
+	return nil
+}
+
+// DeleteBridge removes the bridge and its forwarding rule; a missing
+// bridge or rule is not an error.
 func DeleteBridge(name string) error {
+	if err := removeBridgedForwarding(name); err != nil {
+		return err
+	}
 	if _, err := ipOutput("link", "show", "dev", name); err != nil {
 		return nil
 	}

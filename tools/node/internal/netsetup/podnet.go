@@ -76,9 +76,17 @@ func NamesFor(id string) (netns, veth string) {
 	return NetnsPrefix + short, vethPrefix + short
 }
 
+// Route sends a pod's traffic for To through Via (the bridge's gateway,
+// the host): how pods reach another node's pod network on this machine.
+type Route struct {
+	To  netip.Prefix
+	Via netip.Addr
+}
+
 // CreatePodNetwork creates the namespace with lo up and eth0 (addr/bits) on
-// bridge, and no default route: only the pod network is reachable.
-func CreatePodNetwork(id string, addr netip.Addr, bits int, bridge string) (PodNetwork, error) {
+// bridge, and no default route: only the pod network and the networks of
+// routes are reachable.
+func CreatePodNetwork(id string, addr netip.Addr, bits int, bridge string, routes ...Route) (PodNetwork, error) {
 	netns, veth := NamesFor(id)
 	n := PodNetwork{Netns: netns, Veth: veth, IP: addr}
 	_ = DeletePodNetwork(n) // leftovers of an earlier attempt
@@ -93,6 +101,9 @@ func CreatePodNetwork(id string, addr netip.Addr, bits int, bridge string) (PodN
 		fmt.Sprintf("addr add %s/%d dev eth0", addr, bits),
 		"link set eth0 up",
 		"link set lo up",
+	}
+	for _, r := range routes {
+		inside = append(inside, fmt.Sprintf("route add %s via %s dev eth0", r.To, r.Via))
 	}
 	if err := ipBatch("", false, host); err != nil {
 		_ = DeletePodNetwork(n)

@@ -183,7 +183,7 @@ func (pr *podRuntime) setupSandbox() error {
 	if err != nil {
 		return fmt.Errorf("allocate pod IP: %w", err)
 	}
-	n, err := netsetup.CreatePodNetwork(uid, addr, cfg.IPAM.PrefixBits(), cfg.Bridge)
+	n, err := netsetup.CreatePodNetwork(uid, addr, cfg.IPAM.PrefixBits(), cfg.Bridge, cfg.Routes...)
 	if err != nil {
 		return err
 	}

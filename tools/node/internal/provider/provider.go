@@ -28,6 +28,7 @@ type Config struct {
 	Self          string // the node binary, re-executed inside pods
 	Bridge        string
 	IPAM          *netsetup.IPAM
+	Routes        []netsetup.Route // other networks pods reach through the host
 	HostIP        string
 	APIServerHost string
 	APIServerPort int

@@ -1,0 +1,102 @@
+package fastexec
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"time"
+
+	"connectrpc.com/connect"
+
+	"github.com/arl-infra/arl/cli/internal/endpointcache"
+	"github.com/arl-infra/arl/cli/internal/sidecarrpc"
+	sidecarv1 "github.com/arl-infra/arl/proto/gen/arl/sidecar/v1"
+)
+
+// dialTimeout bounds the connect to a cached pod IP: a live pod on a
+// routable network answers in well under a millisecond (as the full CLI's
+// probe, transport.ProbeTimeout).
+const dialTimeout = 300 * time.Millisecond
+
+// Run runs an exec command line from the endpoint cache. handled is false
+// when the full CLI must run it instead: a command line the fast path does
+// not take, no cache entry, or an entry the sidecar did not accept (nothing
+// ran; the entry is dropped, so the full CLI resolves afresh and stores a
+// new one). When handled, code is the process's exit code.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int, handled bool) {
+	req, ok := parse(args)
+	if !ok {
+		return 0, false
+	}
+	entry := endpointcache.Load(req.key)
+	if entry == nil {
+		return 0, false
+	}
+	conn, err := (&net.Dialer{Timeout: dialTimeout}).DialContext(ctx, "tcp", entry.Address())
+	if err != nil {
+		endpointcache.Drop(req.key) // the pod is gone or unreachable from here
+		return 0, false
+	}
+	cl, hc := sidecarrpc.NewClient(firstConn(conn), entry.Address(), entry.Token)
+	defer hc.CloseIdleConnections()
+	res := sidecarrpc.StreamExec(ctx, cl, &sidecarv1.ExecuteStreamRequest{
+		Command: req.command, WorkingDir: req.cwd, Env: req.env, TimeoutSeconds: seconds(req.timeout),
+	}, stdout, stderr)
+	if res.Err == nil {
+		return res.Code, true
+	}
+	if res.Events == 0 && ctx.Err() == nil {
+		// The sidecar said nothing about this command: the entry is suspect.
+		endpointcache.Drop(req.key)
+		if notRun(res.Err) {
+			return 0, false
+		}
+	}
+	fmt.Fprintln(stderr, "error:", sidecarrpc.Describe(req.key.Sandbox, res.Err))
+	return 1, true
+}
+
+// notRun is true for the answers that prove the command did not start, so
+// the full CLI may run it: a refused token (another pod has the IP, or the
+// pod's token changed) or a server without the sidecar's API at that
+// address. Other errors (a reset connection, a timeout) might have come
+// after the command started, and running it twice is worse than one error.
+func notRun(err error) bool {
+	switch connect.CodeOf(err) {
+	case connect.CodeUnauthenticated, connect.CodeUnimplemented:
+		return true
+	}
+	return false
+}
+
+// firstConn hands the already open connection to the HTTP client's first
+// dial and dials anew after that.
+func firstConn(c net.Conn) sidecarrpc.DialFunc {
+	var mu sync.Mutex
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		mu.Lock()
+		first := c
+		c = nil
+		mu.Unlock()
+		if first != nil {
+			return first, nil
+		}
+		var d net.Dialer
+		return d.DialContext(ctx, network, addr)
+	}
+}
+
+// seconds rounds a timeout up to whole seconds (the sidecar's unit), as
+// the full CLI's exec does.
+func seconds(d time.Duration) int32 {
+	if d <= 0 {
+		return 0
+	}
+	s := d / time.Second
+	if d%time.Second != 0 {
+		s++
+	}
+	return int32(s)
+}

@@ -1,0 +1,85 @@
+// Package sidecarrpc is the plugin's Connect client to a sandbox's sidecar:
+// the HTTP/2 client with the bearer token, the exec output loop shared by
+// `exec` and the lean fast path, and error messages that say what to do.
+//
+// It imports no Kubernetes package: the lean kubectl-arl front links it, and
+// every package it links adds to that binary's start-up time.
+package sidecarrpc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"connectrpc.com/connect"
+
+	"github.com/arl-infra/arl/proto/gen/arl/sidecar/v1/sidecarv1connect"
+)
+
+// DialFunc opens a connection to the sidecar (directly or through a
+// port-forward).
+type DialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
+
+// NewClient is a gRPC-over-h2c client of the sidecar at address ("host:port")
+// sending token (if any) on every call. Close the returned http.Client's
+// idle connections when done.
+func NewClient(dial DialFunc, address, token string) (sidecarv1connect.SidecarServiceClient, *http.Client) {
+	protocols := new(http.Protocols)
+	protocols.SetUnencryptedHTTP2(true)
+	hc := &http.Client{Transport: &http.Transport{
+		Protocols:   protocols,
+		DialContext: dial,
+		HTTP2:       &http.HTTP2Config{SendPingTimeout: 30 * time.Second, PingTimeout: 5 * time.Second},
+	}}
+	cl := sidecarv1connect.NewSidecarServiceClient(hc, "http://"+address,
+		connect.WithGRPC(), connect.WithInterceptors(bearerInterceptor(token)), connect.WithReadMaxBytes(64<<20))
+	return cl, hc
+}
+
+// bearerInterceptor sets the sidecar token on every call (unary and
+// streaming).
+type bearerInterceptor string
+
+func (t bearerInterceptor) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
+	return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
+		if t != "" {
+			req.Header().Set("Authorization", "Bearer "+string(t))
+		}
+		return next(ctx, req)
+	}
+}
+
+func (t bearerInterceptor) WrapStreamingClient(next connect.StreamingClientFunc) connect.StreamingClientFunc {
+	return func(ctx context.Context, spec connect.Spec) connect.StreamingClientConn {
+		conn := next(ctx, spec)
+		if t != "" {
+			conn.RequestHeader().Set("Authorization", "Bearer "+string(t))
+		}
+		return conn
+	}
+}
+
+func (bearerInterceptor) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
+	return next
+}
+
+// Describe turns a sidecar error into a message that says what to do.
+func Describe(name string, err error) error {
+	var ce *connect.Error
+	if !errors.As(err, &ce) {
+		if errors.Is(err, ErrNoEnd) {
+			return fmt.Errorf("sandbox %q: %w", name, err)
+		}
+		return err
+	}
+	switch ce.Code() {
+	case connect.CodeUnauthenticated:
+		return fmt.Errorf("the sidecar of sandbox %q refused the token: %w (was the sandbox's pod replaced? retry)", name, err)
+	case connect.CodeUnavailable:
+		return fmt.Errorf("the sidecar of sandbox %q is unreachable: %w (is the pod running? try --connect=port-forward)", name, err)
+	}
+	return fmt.Errorf("sandbox %q: %w", name, err)
+}
