@@ -84,21 +84,6 @@ def shared_api_client(context: str | None = None) -> client.ApiClient:
     return shared
 
 
-def warm_connection(api_client: client.ApiClient) -> None:
-    """Opens a connection to the API server on a daemon thread (GET /version,
-    which every client may read), in place of one a finished watch closed: a
-    watch's connection cannot go back to the pool, and the next request would
-    otherwise pay a TLS handshake on the caller's path."""
-
-    def run() -> None:
-        try:
-            client.VersionApi(api_client).get_code(_request_timeout=5)
-        except Exception as error:  # noqa: BLE001 - only a warm-up: the next request connects itself
-            logger.debug("warming an API server connection failed: %s", error)
-
-    threading.Thread(target=run, name="arl-api-warm", daemon=True).start()
-
-
 def new_api_client(
     configuration: client.Configuration | None = None, context: str | None = None
 ) -> client.ApiClient:

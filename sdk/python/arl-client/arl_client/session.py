@@ -392,7 +392,6 @@ class SandboxSession:
         except DeadlineExceeded as exceeded:
             self._sandbox = exceeded.last
             raise _plan.not_ready_error(self.options, exceeded.last) from None
-        kube.warm_connection(self._api_client)  # in place of the Ready wait's
         # Warm up in the background: open returns now, the first call joins it.
         with self._lock:
             self._sidecar = _background("arl-sidecar-connect", self._connect_sidecar)

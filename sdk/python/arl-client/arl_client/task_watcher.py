@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from .kube import GROUP, VERSION, warm_connection
+from .kube import GROUP, VERSION
 from .watch import INITIAL, RELISTED, DeadlineExceeded, Decide, WatchExpired, resource_version, stream_events
 
 logger = logging.getLogger(__name__)
@@ -98,9 +98,6 @@ class TaskWatcher:
         response = self._response
         if response is not None:
             _shutdown(response)
-            api_client = getattr(self._api, "api_client", None)
-            if api_client is not None:
-                warm_connection(api_client)  # in place of the watch's
         if self._thread is not None:
             self._thread.join(timeout=2.0)
             self._thread = None
