@@ -22,7 +22,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any, Self
 
-from . import _direct, _files
+from . import _direct, _files, _threads
 from ._files import FileEvent, FileOp, FileType
 from ._proto.arl.sidecar.v1 import files_pb2 as fpb
 from .exceptions import SidecarError
@@ -182,8 +182,7 @@ class Watch:
         self._ready = threading.Event()
         self._error: SidecarError | None = None
         self._stream = client._client.watch(request, headers=client._headers)
-        self._thread = threading.Thread(target=self._read, name="arl-files-watch", daemon=True)
-        self._thread.start()
+        self._thread = _threads.start("arl-files-watch", self._read, stop=self.close)
         self._ready.wait()
         if self._error is not None:
             raise self._error

@@ -29,14 +29,14 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, wait
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from . import _plan, kube, portforward, verdicts
+from . import _plan, _threads, kube, portforward, verdicts
 from ._plan import ConnectVia
 from .durations import Duration
 from .exceptions import (
@@ -128,6 +128,8 @@ class SandboxSession:
         self._token: Future[str | None] | None = None
         self._sidecar: Future[SidecarClient] | None = None
         self._watcher: Future[TaskWatcher] | None = None
+        self._warm: Future[None] | None = None
+        self._closing = False
         self._forward: portforward.PortForward | portforward.KubectlPortForward | None = None
 
     # -- options ---------------------------------------------------------
@@ -171,6 +173,7 @@ class SandboxSession:
         """
         if self._open:
             return self
+        self._closing = False
         try:
             self._open_sandbox()
         except BaseException:
@@ -183,16 +186,24 @@ class SandboxSession:
         """Deletes the session's Tasks and Sandbox (unless keep_alive) and
         waits until the Sandbox is gone. Safe to call more than once."""
         self._open = False
+        self._closing = True
         errors: list[BaseException] = []
         with self._lock:
             sidecar, self._sidecar = self._sidecar, None
             watcher, self._watcher = self._watcher, None
-            forward, self._forward = self._forward, None
             self._token = None
-        if sidecar is not None:
-            _when_done(sidecar, lambda c: c.close())
-        if watcher is not None:
-            _when_done(watcher, lambda w: w.stop())
+        # The session's background work ends here, not after close (or, in a
+        # script that ends now, during the interpreter's exit): see _threads.
+        deadline = time.monotonic() + CLOSE_WAIT_SECONDS
+        _settle(sidecar, deadline)
+        with self._lock:
+            warm, self._warm = self._warm, None
+        _settle(warm, deadline)
+        _settle(watcher, deadline)
+        _when_done(sidecar, lambda c: c.close())
+        _when_done(watcher, lambda w: w.stop())
+        with self._lock:
+            forward, self._forward = self._forward, None
         if forward is not None:
             forward.close()
         if self._created and not self.keep_alive and self._custom is not None:
@@ -402,7 +413,8 @@ class SandboxSession:
         the token Secret is fetched beside the wait."""
         pod = _plan.pod_name(sandbox)
         if pod and self._token is None:
-            self._token = _background("arl-sidecar-token", lambda: self._read_token(pod))
+            api_client = self._api_client
+            self._token = _background("arl-sidecar-token", lambda: _read_token(api_client, self.namespace, pod))
         return verdicts.sandbox_ready(event_type, sandbox)
 
     def _check_pool(self) -> None:
@@ -451,16 +463,6 @@ class SandboxSession:
                 raise TaskRejectedError(name, error.status, message) from None
             raise
 
-    def _read_token(self, pod: str) -> str | None:
-        core = client.CoreV1Api(self._api_client)
-        try:
-            secret = core.read_namespaced_secret(_plan.sidecar_token_secret_name(pod), self.namespace)
-        except ApiException as error:
-            if error.status == 404:  # the pool runs with sidecarAuth: None
-                return None
-            raise
-        return _plan.token_from_secret_data(secret.data)
-
     def _connect_sidecar(self) -> SidecarClient:
         """The token (fetched during the wait) and the endpoint (pod IP or a
         port-forward); one call opens and warms a connection beside it."""
@@ -469,22 +471,29 @@ class SandboxSession:
         pod, ip = self.pod_name, self.pod_ip
         if not ip or not pod:
             raise SandboxFailedError(self.name, "NoPodIP", "the sandbox has no status.podIP")
-        token_future = self._token or _background("arl-sidecar-token", lambda: self._read_token(pod))
+        api_client = self._api_client
+        token_future = self._token or _background(
+            "arl-sidecar-token", lambda: _read_token(api_client, self.namespace, pod)
+        )
         url = f"http://{ip}:{_plan.SIDECAR_HTTP_PORT}"
         via = self.options.connect_via
         if via == "port-forward" or (via == "auto" and not portforward.reachable(ip, _plan.SIDECAR_HTTP_PORT)):
             if via == "auto":
                 logger.info("pod IP %s not reachable: using the API server's port-forward", ip)
             forward = portforward.open_port_forward(
-                self._api_client, self.namespace, pod, _plan.SIDECAR_HTTP_PORT, context=self.options.context
+                api_client, self.namespace, pod, _plan.SIDECAR_HTTP_PORT, context=self.options.context
             )
             with self._lock:
                 self._forward = forward
             url = forward.url
-        sidecar = SidecarClient(url, token=token_future.result())
+        token = token_future.result()
+        if self._closing:
+            raise SessionClosedError("the session closed while connecting to its sidecar")
+        sidecar = SidecarClient(url, token=token)
         # The first call does not wait for the warm-up: it opens a connection
         # of its own if the Health call still holds this one.
-        _background("arl-sidecar-warm", lambda: _warm_up(sidecar))
+        with self._lock:
+            self._warm = _background("arl-sidecar-warm", lambda: _warm_up(sidecar))
         return sidecar
 
     def _delete_created(self) -> None:
@@ -538,8 +547,20 @@ def _warm_up(sidecar: SidecarClient) -> None:
         logger.debug("warming the sidecar connection failed: %s", error)
 
 
+def _read_token(api_client: Any, namespace: str, pod: str) -> str | None:
+    """The sidecar token from the pod's Secret; None when the pool has no sidecar auth."""
+    core = client.CoreV1Api(api_client)
+    try:
+        secret = core.read_namespaced_secret(_plan.sidecar_token_secret_name(pod), namespace)
+    except ApiException as error:
+        if error.status == 404:  # the pool runs with sidecarAuth: None
+            return None
+        raise
+    return _plan.token_from_secret_data(secret.data)
+
+
 def _background(name: str, work: Callable[[], T]) -> Future[T]:
-    """Runs ``work`` on a daemon thread; the Future holds its result or error."""
+    """Runs ``work`` on an SDK thread; the Future holds its result or error."""
     future: Future[T] = Future()
 
     def run() -> None:
@@ -548,12 +569,26 @@ def _background(name: str, work: Callable[[], T]) -> Future[T]:
         except BaseException as error:  # noqa: BLE001 - handed to whoever waits on the future
             future.set_exception(error)
 
-    threading.Thread(target=run, name=name, daemon=True).start()
+    _threads.start(name, run)
     return future
 
 
-def _when_done(future: Future[T], cleanup: Callable[[T], object]) -> None:
+# How long close waits for the session's background work (connecting to the
+# sidecar, warming the connection, starting the Task watch); work still running
+# then cleans up after itself when it ends.
+CLOSE_WAIT_SECONDS = 5.0
+
+
+def _settle(future: Future[Any] | None, deadline: float) -> None:
+    """Waits until ``future`` is done or ``deadline`` (time.monotonic) passes."""
+    if future is not None:
+        wait([future], timeout=max(0.0, deadline - time.monotonic()))
+
+
+def _when_done(future: Future[T] | None, cleanup: Callable[[T], object]) -> None:
     """Runs ``cleanup`` on the future's result once there is one (now, or when it arrives)."""
+    if future is None:
+        return
 
     def done(finished: Future[T]) -> None:
         if finished.exception() is None:

@@ -26,7 +26,7 @@ from typing import Any, Self, TypeVar
 from connectrpc.compat import google_protobuf_binary_codec
 from pyqwest import HTTPVersion, SyncClient, SyncHTTPTransport
 
-from . import _direct
+from . import _direct, _threads
 from ._direct import NO_EXIT_CODE, Command, OutputChunk, StreamEvent
 from ._proto.arl.sidecar.v1 import sidecar_pb2 as pb
 from ._proto.arl.sidecar.v1.sidecar_connect import SidecarServiceClientSync
@@ -338,8 +338,7 @@ class Process:
         self._finished = threading.Event()
         self._error: SidecarError | None = None
         self._stdin_closed = False
-        self._reader = threading.Thread(target=self._read, name="arl-process", daemon=True)
-        self._reader.start()
+        self._reader = _threads.start("arl-process", self._read, stop=self.close)
         self._started.wait()
         if self._error is not None and not self._collector.pid:
             raise self._error

@@ -1,0 +1,107 @@
+"""The SDK's threads end before the interpreter finalizes (arl_client._threads).
+
+A daemon thread that comes back from pyqwest's native code during
+finalization aborts the process (SIGABRT, "FATAL: exception not rethrown"):
+the manual's batch example did so about 1 run in 15. These tests run a real
+interpreter that exits while an SDK thread is busy.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import pytest
+
+
+@pytest.fixture
+def slow_server():
+    """A TCP server that holds every connection for 0.5 s, then closes it unanswered."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            threading.Timer(0.5, conn.close).start()
+
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    stop.set()
+    server.join()
+    listener.close()
+
+
+def run_script(source: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(source)], capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def test_exit_waits_for_a_thread_inside_the_sidecar_client(slow_server):
+    started = time.monotonic()
+    done = run_script(f"""
+        from arl_client import _threads
+        from arl_client.exceptions import ArlError
+        from arl_client.sidecar import SidecarClient
+
+        def call():
+            client = SidecarClient({slow_server!r})
+            try:
+                client.health()
+            except ArlError as error:
+                print("finished:", type(error).__name__, flush=True)
+            finally:
+                client.close()
+
+        _threads.start("test-health", call)
+    """)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("finished:"), (done.stdout, done.stderr)
+    assert time.monotonic() - started >= 0.5  # exit waited for the held connection
+
+
+def test_exit_stops_a_waiting_thread():
+    done = run_script("""
+        import threading
+        from arl_client import _threads
+
+        stopped = threading.Event()
+
+        def wait():
+            stopped.wait()
+            print("stopped", flush=True)
+
+        _threads.start("test-wait", wait, stop=stopped.set)
+    """)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "stopped\n", "")
+
+
+def test_exit_gives_up_on_a_thread_that_does_not_stop():
+    started = time.monotonic()
+    done = run_script("""
+        import threading
+        from arl_client import _threads
+
+        _threads.EXIT_JOIN_SECONDS = 0.3
+        _threads.start("test-stuck", threading.Event().wait)
+    """)
+    assert (done.returncode, done.stderr) == (0, "")
+    assert time.monotonic() - started < 30
+
+
+def test_a_finished_thread_is_forgotten():
+    from arl_client import _threads
+
+    thread = _threads.start("test-quick", lambda: None)
+    thread.join()
+    assert thread not in _threads.live()
