@@ -70,13 +70,13 @@ func runTasks(args []string) int {
 			}
 			flagName, settings = name, strings.Split(values, ",")
 		}
-		original, err := b.operatorCommand(ctx)
+		original, err := b.operatorArgs(ctx)
 		if err != nil {
 			return err
 		}
 		defer func() {
 			if flagName != "" {
-				if err := b.setOperatorCommand(context.Background(), original); err != nil {
+				if err := b.setOperatorArgs(context.Background(), original); err != nil {
 					fmt.Fprintf(os.Stderr, "arl-bench tasks: restore the operator's flags: %v\n", err)
 				}
 			}
@@ -85,7 +85,7 @@ func runTasks(args []string) int {
 			label := "defaults"
 			if flagName != "" {
 				label = "--" + flagName + "=" + v
-				if err := b.setOperatorCommand(ctx, withFlag(original, flagName, v)); err != nil {
+				if err := b.setOperatorArgs(ctx, withFlag(original, flagName, v)); err != nil {
 					return err
 				}
 			}
@@ -269,31 +269,33 @@ func (b *taskBench) failed(ctx context.Context, prefix string) int {
 	return n
 }
 
-// operatorCommand is the operator container's command line.
-func (b *taskBench) operatorCommand(ctx context.Context) ([]string, error) {
+// operatorArgs is the operator container's argument list, where the
+// Deployment (the chart's, deploy-operator's) passes the operator's flags;
+// the image's entrypoint is the operator.
+func (b *taskBench) operatorArgs(ctx context.Context) ([]string, error) {
 	d, err := b.cs.AppsV1().Deployments("arl-system").Get(ctx, "arl-operator", metav1.GetOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("get the operator Deployment: %w", err)
 	}
-	return slices.Clone(d.Spec.Template.Spec.Containers[0].Command), nil
+	return slices.Clone(d.Spec.Template.Spec.Containers[0].Args), nil
 }
 
-// setOperatorCommand rolls the operator out with cmd and waits until the
-// new pod is available and the old one gone.
-func (b *taskBench) setOperatorCommand(ctx context.Context, cmd []string) error {
+// setOperatorArgs rolls the operator out with args and waits until the new
+// pods are available and the old ones gone.
+func (b *taskBench) setOperatorArgs(ctx context.Context, args []string) error {
 	d, err := b.cs.AppsV1().Deployments("arl-system").Get(ctx, "arl-operator", metav1.GetOptions{})
 	if err != nil {
 		return fmt.Errorf("get the operator Deployment: %w", err)
 	}
-	if slices.Equal(d.Spec.Template.Spec.Containers[0].Command, cmd) {
+	if slices.Equal(d.Spec.Template.Spec.Containers[0].Args, args) {
 		return nil
 	}
-	d.Spec.Template.Spec.Containers[0].Command = cmd
+	d.Spec.Template.Spec.Containers[0].Args = args
 	d, err = b.cs.AppsV1().Deployments("arl-system").Update(ctx, d, metav1.UpdateOptions{})
 	if err != nil {
 		return fmt.Errorf("update the operator Deployment: %w", err)
 	}
-	logf("operator: rolling out %s", strings.Join(cmd[1:], " "))
+	logf("operator: rolling out with %s", strings.Join(args, " "))
 	deadline := time.Now().Add(3 * time.Minute)
 	for time.Now().Before(deadline) {
 		cur, err := b.cs.AppsV1().Deployments("arl-system").Get(ctx, "arl-operator", metav1.GetOptions{})
@@ -311,9 +313,9 @@ func (b *taskBench) setOperatorCommand(ctx context.Context, cmd []string) error 
 	return fmt.Errorf("the operator did not roll out within 3 minutes")
 }
 
-// withFlag returns cmd with --name=value set (replacing an earlier value).
-func withFlag(cmd []string, name, value string) []string {
-	out := slices.DeleteFunc(slices.Clone(cmd), func(a string) bool { return strings.HasPrefix(a, "--"+name+"=") })
+// withFlag returns args with --name=value set (replacing an earlier value).
+func withFlag(args []string, name, value string) []string {
+	out := slices.DeleteFunc(slices.Clone(args), func(a string) bool { return strings.HasPrefix(a, "--"+name+"=") })
 	return append(out, "--"+name+"="+value)
 }
 
