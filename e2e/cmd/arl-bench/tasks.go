@@ -290,12 +290,12 @@ func (b *taskBench) setOperatorArgs(ctx context.Context, args []string) error {
 	if slices.Equal(d.Spec.Template.Spec.Containers[0].Args, args) {
 		return nil
 	}
+	logf("operator: rolling out with the flags that changed: %s", strings.Join(changed(d.Spec.Template.Spec.Containers[0].Args, args), " "))
 	d.Spec.Template.Spec.Containers[0].Args = args
 	d, err = b.cs.AppsV1().Deployments("arl-system").Update(ctx, d, metav1.UpdateOptions{})
 	if err != nil {
 		return fmt.Errorf("update the operator Deployment: %w", err)
 	}
-	logf("operator: rolling out with %s", strings.Join(args, " "))
 	deadline := time.Now().Add(3 * time.Minute)
 	for time.Now().Before(deadline) {
 		cur, err := b.cs.AppsV1().Deployments("arl-system").Get(ctx, "arl-operator", metav1.GetOptions{})
@@ -311,6 +311,11 @@ func (b *taskBench) setOperatorArgs(ctx context.Context, args []string) error {
 		}
 	}
 	return fmt.Errorf("the operator did not roll out within 3 minutes")
+}
+
+// changed lists the arguments of next that prev lacks.
+func changed(prev, next []string) []string {
+	return slices.DeleteFunc(slices.Clone(next), func(a string) bool { return slices.Contains(prev, a) })
 }
 
 // withFlag returns args with --name=value set (replacing an earlier value).
