@@ -1,9 +1,8 @@
-// Package sidecarrpc is the plugin's Connect client to a sandbox's sidecar:
-// the HTTP/2 client with the bearer token, the exec output loop shared by
-// `exec` and the lean fast path, and error messages that say what to do.
-//
-// It imports no Kubernetes package: the lean kubectl-arl front links it, and
-// every package it links adds to that binary's start-up time.
+// Package sidecarrpc is the full CLI's Connect client to a sandbox's
+// sidecar: the HTTP/2 client with the bearer token, the exec output loop
+// and error messages that say what to do (shared with the lean front's
+// client, package execstream, which the kubectl-arl front links instead of
+// this one).
 package sidecarrpc
 
 import (
