@@ -9,13 +9,13 @@ package sidecarrpc
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"net/http"
 	"time"
 
 	"connectrpc.com/connect"
 
+	"github.com/arl-infra/arl/cli/internal/execstream"
 	"github.com/arl-infra/arl/proto/gen/arl/sidecar/v1/sidecarv1connect"
 )
 
@@ -66,20 +66,13 @@ func (bearerInterceptor) WrapStreamingHandler(next connect.StreamingHandlerFunc)
 	return next
 }
 
-// Describe turns a sidecar error into a message that says what to do.
+// Describe turns a sidecar error into a message that says what to do (the
+// same messages as the lean front's, execstream.Describe).
 func Describe(name string, err error) error {
+	code := ""
 	var ce *connect.Error
-	if !errors.As(err, &ce) {
-		if errors.Is(err, ErrNoEnd) {
-			return fmt.Errorf("sandbox %q: %w", name, err)
-		}
-		return err
+	if errors.As(err, &ce) {
+		code = ce.Code().String()
 	}
-	switch ce.Code() {
-	case connect.CodeUnauthenticated:
-		return fmt.Errorf("the sidecar of sandbox %q refused the token: %w (was the sandbox's pod replaced? retry)", name, err)
-	case connect.CodeUnavailable:
-		return fmt.Errorf("the sidecar of sandbox %q is unreachable: %w (is the pod running? try --connect=port-forward)", name, err)
-	}
-	return fmt.Errorf("sandbox %q: %w", name, err)
+	return execstream.Describe(name, code, err)
 }
