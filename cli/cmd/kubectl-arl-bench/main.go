@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -33,6 +34,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/arl-infra/arl/cli/internal/endpointcache"
+	"github.com/arl-infra/arl/cli/internal/execstream"
 	"github.com/arl-infra/arl/cli/internal/kube"
 	"github.com/arl-infra/arl/cli/internal/sandbox"
 	"github.com/arl-infra/arl/cli/internal/sidecarrpc"
@@ -209,7 +211,20 @@ func run(pool string, runs int, bin, python string) error {
 		_, err := sandbox.Token(ctx, cl, ns, conn.Target.Sandbox.Status.PodName)
 		return err
 	})
-	phase(runs, "sidecar dial + ExecuteStream true, new connection", func() error {
+	sidecarAddr := net.JoinHostPort(conn.Target.Sandbox.Status.PodIP, strconv.Itoa(arlv1.SidecarHTTPPort))
+	phase(runs, "dial + front's ExecuteStream (HTTP/1.1), new connection", func() error {
+		c, err := net.DialTimeout("tcp", sidecarAddr, time.Second)
+		if err != nil {
+			return err
+		}
+		res := execstream.Call(ctx, c, sidecarAddr, conn.Target.Token, &execstream.Request{Command: []string{"true"}},
+			func(execstream.Output) error { return nil })
+		if res.Err == nil && res.End.ExitCode != 0 {
+			res.Err = fmt.Errorf("true exited %d", res.End.ExitCode)
+		}
+		return res.Err
+	})
+	phase(runs, "full CLI's dial + ExecuteStream (h2c), new connection", func() error {
 		c, err := sandbox.Connect(ctx, k, transport.Direct, conn.Target)
 		if err != nil {
 			return err

@@ -1,12 +1,13 @@
 // kubectl-arl is the kubectl plugin for ARL sandboxes (`kubectl arl ...`).
 //
-// It is a lean front: it links no Kubernetes client, MCP SDK or cobra, so
-// it starts in about a millisecond. `kubectl arl exec SANDBOX -- CMD` with a
+// It is a lean front: it links no Kubernetes client, MCP SDK, cobra,
+// protobuf runtime or connect-go (main_test.go keeps them out), so it
+// starts in about a millisecond. `kubectl arl exec SANDBOX -- CMD` with a
 // cached sidecar endpoint (internal/endpointcache) runs right here, with no
-// API server round trip (internal/fastexec). Every other command line, and
-// an exec whose entry is missing or refused, replaces this process with the
-// full CLI, `arl` (cmd/arl), installed next to this binary: same arguments,
-// same pid, stdio and signals.
+// API server round trip (internal/fastexec, internal/execstream). Every
+// other command line, and an exec whose entry is missing or refused,
+// replaces this process with the full CLI, `arl` (cmd/arl), installed next
+// to this binary: same arguments, same pid, stdio and signals.
 package main
 
 import (

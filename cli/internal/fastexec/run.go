@@ -5,14 +5,10 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"sync"
 	"time"
 
-	"connectrpc.com/connect"
-
 	"github.com/arl-infra/arl/cli/internal/endpointcache"
-	"github.com/arl-infra/arl/cli/internal/sidecarrpc"
-	sidecarv1 "github.com/arl-infra/arl/proto/gen/arl/sidecar/v1"
+	"github.com/arl-infra/arl/cli/internal/execstream"
 )
 
 // dialTimeout bounds the connect to a cached pod IP: a live pod on a
@@ -39,13 +35,18 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 		endpointcache.Drop(req.key) // the pod is gone or unreachable from here
 		return 0, false
 	}
-	cl, hc := sidecarrpc.NewClient(firstConn(conn), entry.Address(), entry.Token)
-	defer hc.CloseIdleConnections()
-	res := sidecarrpc.StreamExec(ctx, cl, &sidecarv1.ExecuteStreamRequest{
+	res := execstream.Call(ctx, conn, entry.Address(), entry.Token, &execstream.Request{
 		Command: req.command, WorkingDir: req.cwd, Env: req.env, TimeoutSeconds: seconds(req.timeout),
-	}, stdout, stderr)
+	}, func(o execstream.Output) error {
+		w := stdout
+		if o.Stream == execstream.StreamStderr {
+			w = stderr
+		}
+		_, err := w.Write(o.Data)
+		return err
+	})
 	if res.Err == nil {
-		return res.Code, true
+		return execstream.EndCode(stderr, *res.End), true
 	}
 	if res.Events == 0 && ctx.Err() == nil {
 		// The sidecar said nothing about this command: the entry is suspect.
@@ -54,7 +55,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 			return 0, false
 		}
 	}
-	fmt.Fprintln(stderr, "error:", sidecarrpc.Describe(req.key.Sandbox, res.Err))
+	fmt.Fprintln(stderr, "error:", execstream.Describe(req.key.Sandbox, execstream.CodeOf(res.Err), res.Err))
 	return 1, true
 }
 
@@ -64,28 +65,11 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 // address. Other errors (a reset connection, a timeout) might have come
 // after the command started, and running it twice is worse than one error.
 func notRun(err error) bool {
-	switch connect.CodeOf(err) {
-	case connect.CodeUnauthenticated, connect.CodeUnimplemented:
+	switch execstream.CodeOf(err) {
+	case execstream.CodeUnauthenticated, execstream.CodeUnimplemented:
 		return true
 	}
 	return false
-}
-
-// firstConn hands the already open connection to the HTTP client's first
-// dial and dials anew after that.
-func firstConn(c net.Conn) sidecarrpc.DialFunc {
-	var mu sync.Mutex
-	return func(ctx context.Context, network, addr string) (net.Conn, error) {
-		mu.Lock()
-		first := c
-		c = nil
-		mu.Unlock()
-		if first != nil {
-			return first, nil
-		}
-		var d net.Dialer
-		return d.DialContext(ctx, network, addr)
-	}
 }
 
 // seconds rounds a timeout up to whole seconds (the sidecar's unit), as

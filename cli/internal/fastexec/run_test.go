@@ -128,11 +128,8 @@ func TestRunRefusedEntriesGoToTheFullCLI(t *testing.T) {
 			l.Close()
 			return cacheAt(t, "127.0.0.1", port, "tok")
 		},
-		"another HTTP/2 server (404)": func(t *testing.T) endpointcache.Key {
-			srv := httptest.NewUnstartedServer(http.NotFoundHandler())
-			srv.Config.Protocols = new(http.Protocols)
-			srv.Config.Protocols.SetUnencryptedHTTP2(true)
-			srv.Start()
+		"another HTTP server (404)": func(t *testing.T) endpointcache.Key {
+			srv := httptest.NewServer(http.NotFoundHandler())
 			t.Cleanup(srv.Close)
 			addr := srv.Listener.Addr().(*net.TCPAddr)
 			return cacheAt(t, addr.IP.String(), addr.Port, "tok")
@@ -184,8 +181,11 @@ func TestRunSilentFailuresDropTheEntryWithoutRetry(t *testing.T) {
 			ip, port := serve(t, &fakeSidecar{token: "tok", refuse: connect.NewError(connect.CodeInternal, errors.New("boom"))})
 			return cacheAt(t, ip, port, "tok")
 		}, "boom"},
-		"a server without HTTP/2": {func(t *testing.T) endpointcache.Key {
-			srv := httptest.NewServer(http.NotFoundHandler())
+		"a server without HTTP/1.1": {func(t *testing.T) endpointcache.Key {
+			srv := httptest.NewUnstartedServer(http.NotFoundHandler())
+			srv.Config.Protocols = new(http.Protocols)
+			srv.Config.Protocols.SetUnencryptedHTTP2(true)
+			srv.Start()
 			t.Cleanup(srv.Close)
 			addr := srv.Listener.Addr().(*net.TCPAddr)
 			return cacheAt(t, addr.IP.String(), addr.Port, "tok")

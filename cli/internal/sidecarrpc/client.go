@@ -1,21 +1,20 @@
-// Package sidecarrpc is the plugin's Connect client to a sandbox's sidecar:
-// the HTTP/2 client with the bearer token, the exec output loop shared by
-// `exec` and the lean fast path, and error messages that say what to do.
-//
-// It imports no Kubernetes package: the lean kubectl-arl front links it, and
-// every package it links adds to that binary's start-up time.
+// Package sidecarrpc is the full CLI's Connect client to a sandbox's
+// sidecar: the HTTP/2 client with the bearer token, the exec output loop
+// and error messages that say what to do (shared with the lean front's
+// client, package execstream, which the kubectl-arl front links instead of
+// this one).
 package sidecarrpc
 
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"net/http"
 	"time"
 
 	"connectrpc.com/connect"
 
+	"github.com/arl-infra/arl/cli/internal/execstream"
 	"github.com/arl-infra/arl/proto/gen/arl/sidecar/v1/sidecarv1connect"
 )
 
@@ -66,20 +65,13 @@ func (bearerInterceptor) WrapStreamingHandler(next connect.StreamingHandlerFunc)
 	return next
 }
 
-// Describe turns a sidecar error into a message that says what to do.
+// Describe turns a sidecar error into a message that says what to do (the
+// same messages as the lean front's, execstream.Describe).
 func Describe(name string, err error) error {
+	code := ""
 	var ce *connect.Error
-	if !errors.As(err, &ce) {
-		if errors.Is(err, ErrNoEnd) {
-			return fmt.Errorf("sandbox %q: %w", name, err)
-		}
-		return err
+	if errors.As(err, &ce) {
+		code = ce.Code().String()
 	}
-	switch ce.Code() {
-	case connect.CodeUnauthenticated:
-		return fmt.Errorf("the sidecar of sandbox %q refused the token: %w (was the sandbox's pod replaced? retry)", name, err)
-	case connect.CodeUnavailable:
-		return fmt.Errorf("the sidecar of sandbox %q is unreachable: %w (is the pod running? try --connect=port-forward)", name, err)
-	}
-	return fmt.Errorf("sandbox %q: %w", name, err)
+	return execstream.Describe(name, code, err)
 }

@@ -2,19 +2,19 @@ package sidecarrpc
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 
 	"connectrpc.com/connect"
-	"golang.org/x/sys/unix"
+
+	"github.com/arl-infra/arl/cli/internal/execstream"
 
 	sidecarv1 "github.com/arl-infra/arl/proto/gen/arl/sidecar/v1"
 	"github.com/arl-infra/arl/proto/gen/arl/sidecar/v1/sidecarv1connect"
 )
 
 // ErrNoEnd is a stream that ended cleanly without the command's end.
-var ErrNoEnd = errors.New("the output stream ended without the command's exit")
+var ErrNoEnd = execstream.ErrNoEnd
 
 // ExecResult is how a streamed command went.
 type ExecResult struct {
@@ -62,21 +62,10 @@ func StreamExec(ctx context.Context, cl sidecarv1connect.SidecarServiceClient, r
 }
 
 // EndCode is the exit code a shell would report for a process end: 128+N
-// for signal N, 124 (with a note on stderr) for a timeout.
+// for signal N, 124 (with a note on stderr) for a timeout (as the lean
+// front's execstream.EndCode, which it calls).
 func EndCode(stderr io.Writer, end *sidecarv1.ProcessEnded) int {
-	switch {
-	case end.TimedOut:
-		fmt.Fprintln(stderr, "kubectl arl: the command timed out and was killed")
-		return 124
-	case end.Signal != "":
-		if n := unix.SignalNum(end.Signal); n > 0 {
-			if end.ExitCode <= 0 {
-				return 128 + int(n)
-			}
-		}
-	}
-	if end.ExitCode < 0 || end.ExitCode > 255 {
-		return 1
-	}
-	return int(end.ExitCode)
+	return execstream.EndCode(stderr, execstream.End{
+		ExitCode: end.ExitCode, TimedOut: end.TimedOut, Signal: end.Signal, DurationMs: end.DurationMs,
+	})
 }

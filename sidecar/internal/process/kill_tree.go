@@ -14,33 +14,26 @@ import (
 // and group: a timeout then ends them too.
 const CommandIDEnv = "ARL_COMMAND_ID"
 
-// sweepsToConfirm is how many sweeps in a row must find nothing before a
-// kill is done: a process caught between its dying parent and the subreaper
-// may be missing from one snapshot of /proc.
-const sweepsToConfirm = 2
-
 // killTree SIGKILLs p's process group and every process of this manager's
-// subtree that came from p, round after round until none is left (a
-// process forking while it is killed is caught in the next round).
+// subtree that came from p, until none is left.
 func (m *Manager) killTree(p *Process) {
-	emptyRounds := 0
-	for round := 0; round < 50; round++ {
-		_ = syscall.Kill(-p.Pid, syscall.SIGKILL)
-		targets := m.treeOf(p)
-		if len(targets) == 0 {
-			if emptyRounds++; emptyRounds == sweepsToConfirm {
-				return
-			}
-			time.Sleep(time.Millisecond)
-			continue
-		}
-		emptyRounds = 0
-		for _, pid := range targets {
-			_ = syscall.Kill(pid, syscall.SIGKILL)
-		}
-		time.Sleep(5 * time.Millisecond)
+	done := sweep(50,
+		func() []int {
+			_ = syscall.Kill(-p.Pid, syscall.SIGKILL)
+			return m.treeOf(p)
+		},
+		killEach,
+		func() { time.Sleep(5 * time.Millisecond) },
+	)
+	if !done {
+		m.log.Warn("processes of a killed command keep appearing", "pid", p.Pid)
 	}
-	m.log.Warn("processes of a killed command keep appearing", "pid", p.Pid)
+}
+
+func killEach(pids []int) {
+	for _, pid := range pids {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+	}
 }
 
 // treeOf lists the live processes that came from p: p, its descendants,
@@ -49,30 +42,19 @@ func (m *Manager) killTree(p *Process) {
 // processes stay in it: orphans are reparented to this subreaper), and the
 // protected main command's subtree is skipped.
 func (m *Manager) treeOf(p *Process) []int {
-	m.mu.Lock()
-	skip := make(map[int]bool, len(m.protected))
-	for pid := range m.protected {
-		skip[pid] = true
-	}
-	m.mu.Unlock()
+	skip := m.protectedSet()
 	tree := snapshotTree()
 	from := map[int]bool{p.Pid: true}
 	for _, d := range tree.descendants(p.Pid, skip) {
 		from[d] = true
 	}
-	var out []int
-	seen := map[int]bool{}
+	found := newLiveSet(tree)
 	var add func(pid int)
 	add = func(pid int) {
-		if seen[pid] {
-			return
-		}
-		seen[pid] = true
-		if st, err := readProcStat(pid); err == nil && st.state != 'Z' {
-			out = append(out, pid)
-		}
-		for _, d := range tree.descendants(pid, skip) {
-			add(d)
+		if found.add(pid) {
+			for _, d := range tree.descendants(pid, skip) {
+				add(d)
+			}
 		}
 	}
 	for _, pid := range tree.descendants(m.self, skip) {
@@ -80,15 +62,26 @@ func (m *Manager) treeOf(p *Process) []int {
 			add(pid)
 			continue
 		}
-		st, err := readProcStat(pid)
-		if err != nil {
+		st, ok := tree.stats[pid]
+		if !ok {
 			continue
 		}
 		if st.pgrp == p.Pid || hasEnv(pid, CommandIDEnv+"="+p.commandID, true) {
 			add(pid)
 		}
 	}
-	return out
+	return found.pids
+}
+
+// protectedSet copies the pids of the protected main command(s).
+func (m *Manager) protectedSet() map[int]bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	skip := make(map[int]bool, len(m.protected))
+	for pid := range m.protected {
+		skip[pid] = true
+	}
+	return skip
 }
 
 // hasCommandID tells whether pid carries a command id of this package.

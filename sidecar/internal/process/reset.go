@@ -11,32 +11,27 @@ import (
 // returns how many processes it killed.
 func (m *Manager) KillAll() int {
 	killed := map[int]bool{}
-	emptyRounds := 0
-	for round := 0; round < 100; round++ {
-		targets := m.killTargets()
-		if len(targets) == 0 {
-			if emptyRounds++; emptyRounds == sweepsToConfirm {
-				break
+	sweep(100,
+		m.killTargets,
+		func(pids []int) {
+			for _, pid := range pids {
+				if syscall.Kill(pid, syscall.SIGKILL) == nil {
+					killed[pid] = true
+				}
 			}
-			time.Sleep(time.Millisecond)
-			continue
-		}
-		emptyRounds = 0
-		for _, pid := range targets {
-			if syscall.Kill(pid, syscall.SIGKILL) == nil {
-				killed[pid] = true
+			m.mu.Lock()
+			for pid := range m.waiting {
+				_ = syscall.Kill(-pid, syscall.SIGKILL)
 			}
-		}
-		m.mu.Lock()
-		for pid := range m.waiting {
-			_ = syscall.Kill(-pid, syscall.SIGKILL)
-		}
-		m.mu.Unlock()
-		time.Sleep(10 * time.Millisecond)
-		if m.stopReaper != nil {
-			m.reapOrphans()
-		}
-	}
+			m.mu.Unlock()
+		},
+		func() {
+			time.Sleep(10 * time.Millisecond)
+			if m.stopReaper != nil {
+				m.reapOrphans()
+			}
+		},
+	)
 	m.waitForTracked(2 * time.Second)
 	m.forgetFinished()
 	return len(killed)
@@ -44,45 +39,32 @@ func (m *Manager) KillAll() int {
 
 // killTargets lists the live (not zombie) user processes.
 func (m *Manager) killTargets() []int {
+	skip := m.protectedSet()
 	m.mu.Lock()
-	skip := make(map[int]bool, len(m.protected))
-	for pid := range m.protected {
-		skip[pid] = true
-	}
 	tracked := make([]int, 0, len(m.waiting))
 	for pid := range m.waiting {
 		tracked = append(tracked, pid)
 	}
 	m.mu.Unlock()
 
-	var out []int
-	seen := map[int]bool{}
-	add := func(pid int) {
-		if seen[pid] {
-			return
-		}
-		seen[pid] = true
-		if st, err := readProcStat(pid); err == nil && st.state != 'Z' {
-			out = append(out, pid)
-		}
-	}
 	tree := snapshotTree()
-	for _, child := range tree[m.self] {
+	found := newLiveSet(tree)
+	for _, child := range tree.children[m.self] {
 		if skip[child] {
 			continue
 		}
 		if !m.isWaiting(child) && !m.isOrphan(child) {
 			continue // someone else's child in this binary
 		}
-		add(child)
+		found.add(child)
 		for _, d := range tree.descendants(child, skip) {
-			add(d)
+			found.add(d)
 		}
 	}
 	for _, pid := range tracked {
-		add(pid)
+		found.add(pid)
 	}
-	return out
+	return found.pids
 }
 
 func (m *Manager) waitForTracked(limit time.Duration) {

@@ -15,6 +15,8 @@ import threading
 
 from kubernetes import client, config
 
+from . import _threads
+
 logger = logging.getLogger(__name__)
 
 GROUP = "arl.infra.io"
@@ -82,6 +84,23 @@ def shared_api_client(context: str | None = None) -> client.ApiClient:
     if shared is not built:
         built.close()  # type: ignore[no-untyped-call]
     return shared
+
+
+def replace_connection(api_client: client.ApiClient) -> None:
+    """Opens a connection to the API server in the background (GET /version,
+    which every client may read) in place of one a watch closed: a watch
+    stopped before its end cannot hand its connection back to the pool, and
+    the next request (the token read, the DELETE at close) would otherwise pay
+    a TLS handshake on the caller's path. The GET reuses an idle connection if
+    the pool still has one, so the pool never grows beyond what was in use."""
+
+    def run() -> None:
+        try:
+            client.VersionApi(api_client).get_code(_request_timeout=5)
+        except Exception as error:  # noqa: BLE001 - only a spare: the next request connects itself
+            logger.debug("opening a spare API server connection failed: %s", error)
+
+    _threads.start("arl-api-spare", run)
 
 
 def new_api_client(

@@ -26,7 +26,7 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 from kubernetes.watch.watch import iter_resp_lines
 
-from .kube import GROUP, VERSION
+from .kube import GROUP, VERSION, replace_connection
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +91,7 @@ def stream_events(
     )
     if on_response is not None:
         on_response(response)
+    ended = False
     try:
         for line in iter_resp_lines(response):  # type: ignore[no-untyped-call]
             if not line:
@@ -106,9 +107,13 @@ def stream_events(
                     reason=f"{obj.get('reason', '')}: {obj.get('message', '')}",
                 )
             yield event_type, obj
+        ended = True
     finally:
         response.close()
         response.release_conn()
+        api_client = getattr(api, "api_client", None)  # unit tests' fakes have none
+        if not ended and api_client is not None:
+            replace_connection(api_client)
 
 
 def wait_for(

@@ -140,3 +140,23 @@ def test_response_is_closed_when_the_wait_ends_early():
                              {"type": "MODIFIED", "object": obj(7, "Ready")}])
     wait_for(FakeApi([response]), "ns", "sandboxes", obj(5), verdicts.sandbox_ready, time.monotonic() + 5)
     assert response.closed
+
+
+def test_a_watch_stopped_before_its_end_has_its_connection_replaced(monkeypatch):
+    replaced = []
+    monkeypatch.setattr("arl_client.watch.replace_connection", replaced.append)
+    events = [{"type": "MODIFIED", "object": obj(6, "Ready")}, {"type": "MODIFIED", "object": obj(7)}]
+    api = FakeApi([FakeResponse(events)])
+    api.api_client = object()
+    wait_for(api, "ns", "sandboxes", obj(5), verdicts.sandbox_ready, time.monotonic() + 5)
+    assert replaced == [api.api_client]
+
+
+def test_a_watch_that_ran_to_its_end_keeps_its_connection(monkeypatch):
+    replaced = []
+    monkeypatch.setattr("arl_client.watch.replace_connection", replaced.append)
+    api = FakeApi([FakeResponse([{"type": "MODIFIED", "object": obj(6, "Bound")}])])
+    api.api_client = object()
+    with pytest.raises(DeadlineExceeded):
+        wait_for(api, "ns", "sandboxes", obj(5), verdicts.sandbox_ready, time.monotonic() + 0.5)
+    assert replaced == []
