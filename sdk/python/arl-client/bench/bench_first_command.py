@@ -21,7 +21,10 @@ so "SDK's share" = SDK step - floor.
 and prints p50 and p99 (nearest rank) over the runs, next to the goals of
 issue 13. Needs a cluster with the ARL operator and the pool (KUBECONFIG).
 The pool must have enough idle pods (the runs are paced on its readiness:
-each waits until the pool has an idle Ready pod again).
+each waits until the pool is full again, then --settle seconds more, so that
+the replacement pod's start, which on a one-machine cluster takes the same
+cores as the SDK, ends before the next session opens; the claim of that
+session still starts a replacement, as it would on any cluster).
 """
 
 from __future__ import annotations
@@ -52,7 +55,8 @@ def percentile(sorted_ms: list[float], fraction: float) -> float:
     return sorted_ms[min(rank, len(sorted_ms)) - 1]
 
 
-def wait_for_idle_pod(custom: object, pool: str, namespace: str, timeout: float = 60.0) -> None:
+def wait_for_idle_pod(custom: object, pool: str, namespace: str, timeout: float = 60.0, settle: float = 0.0) -> None:
+    """Waits until the pool is full (all replicas Ready), then ``settle`` seconds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         got: dict = custom.get_namespaced_custom_object(  # type: ignore[attr-defined]
@@ -60,6 +64,7 @@ def wait_for_idle_pod(custom: object, pool: str, namespace: str, timeout: float 
         )
         status = got.get("status") or {}
         if status.get("readyReplicas", 0) >= (got.get("spec") or {}).get("replicas", 1):
+            time.sleep(settle)
             return
         time.sleep(0.1)
 
@@ -90,6 +95,9 @@ def main() -> None:
     parser.add_argument("--pool", default="python-pool")
     parser.add_argument("--namespace", default="default")
     parser.add_argument("-n", "--runs", type=int, default=20)
+    parser.add_argument(
+        "--settle", type=float, default=0.5, help="seconds to wait after the pool is full again (default 0.5)"
+    )
     parser.add_argument("--connect-via", default=None, choices=("auto", "pod-ip", "port-forward"))
     args = parser.parse_args()
 
@@ -111,7 +119,7 @@ def main() -> None:
     with session() as warm:
         warm.run(["true"])
     for _ in range(args.runs):
-        wait_for_idle_pod(custom, args.pool, args.namespace)
+        wait_for_idle_pod(custom, args.pool, args.namespace, settle=args.settle)
         whole_started = time.perf_counter()
         one = session()
         samples["open -> Ready"].append(timed(one.open))
@@ -124,7 +132,7 @@ def main() -> None:
             close_ms = timed(one.close)
         samples["open + first direct exec + close"][-1] += close_ms
 
-        wait_for_idle_pod(custom, args.pool, args.namespace)
+        wait_for_idle_pod(custom, args.pool, args.namespace, settle=args.settle)
         with session() as two:
             result: dict = {}
             samples["first Task after open"].append(timed(lambda s=two, r=result: r.update(s.execute(TRUE_STEP))))
@@ -134,7 +142,7 @@ def main() -> None:
                 floors.task_finished_ms(custom, args.namespace, two.name)
             )
 
-        wait_for_idle_pod(custom, args.pool, args.namespace)
+        wait_for_idle_pod(custom, args.pool, args.namespace, settle=args.settle)
         floor_ms = floors.sandbox_ready_ms(custom, args.namespace, args.pool)
         samples["floor: bare Sandbox create -> Ready"].append(floor_ms)
 
@@ -143,7 +151,10 @@ def main() -> None:
     samples["import arl_client + SandboxSession"] = full
 
     via = args.connect_via or os.environ.get("ARL_CONNECT_VIA") or "auto"
-    print(f"\narl-client time to first command: {args.runs} runs, pool {args.pool}, connect_via={via}\n")
+    print(
+        f"\narl-client time to first command: {args.runs} runs, pool {args.pool}, connect_via={via}, "
+        f"settle {args.settle:g} s\n"
+    )
     print(f"| {'step':<38} | {'p50 ms':>8} | {'p99 ms':>8} | {'goal p50':>8} | n   |")
     print(f"|{'-' * 40}|{'-' * 10}|{'-' * 10}|{'-' * 10}|-----|")
     for name, values in samples.items():
