@@ -150,31 +150,40 @@ func busy(err error) bool {
 type readyTracker struct {
 	mu      sync.Mutex
 	at      map[string]time.Time
+	failed  map[string]bool // done Tasks whose state is Failed
 	changed chan struct{}
 }
 
 // trackReady lists ns's objects of list's kind, then watches them from the
 // list's revision until ctx ends.
 func trackReady(ctx context.Context, c client.WithWatch, list client.ObjectList, ns string, done func(client.Object) bool) (*readyTracker, error) {
-	t := &readyTracker{at: map[string]time.Time{}, changed: make(chan struct{})}
+	t := &readyTracker{at: map[string]time.Time{}, failed: map[string]bool{}, changed: make(chan struct{})}
 	rv, err := t.list(ctx, c, list, ns, done)
 	if err != nil {
 		return nil, err
 	}
 	go func() {
-		// A watch ends now and then (its timeout, a compaction): list what
-		// it missed and watch again from there.
+		// A watch ends now and then: its timeout, or the API server closing
+		// a watcher that reads too slowly. Watch again from the last
+		// revision seen; list (every object of the namespace, costly for
+		// the API server) only when that revision is gone or the watch
+		// cannot start.
 		for ctx.Err() == nil {
+			relist := false
 			w, err := c.Watch(ctx, list, client.InNamespace(ns), &client.ListOptions{Raw: &metav1.ListOptions{ResourceVersion: rv, AllowWatchBookmarks: true}})
 			if err == nil {
 				for ev := range w.ResultChan() {
+					if ev.Type == watch.Error {
+						relist = true // e.g. 410 Gone: rv was compacted
+						continue
+					}
 					o, ok := ev.Object.(client.Object)
 					if !ok {
 						continue
 					}
 					rv = o.GetResourceVersion()
 					if ev.Type != watch.Deleted && ev.Type != watch.Bookmark && done(o) {
-						t.record(o.GetName(), time.Now())
+						t.record(o, time.Now())
 					}
 				}
 				w.Stop()
@@ -183,8 +192,10 @@ func trackReady(ctx context.Context, c client.WithWatch, list client.ObjectList,
 				return
 			}
 			time.Sleep(200 * time.Millisecond)
-			if next, err := t.list(ctx, c, list, ns, done); err == nil {
-				rv = next
+			if err != nil || relist {
+				if next, err := t.list(ctx, c, list, ns, done); err == nil {
+					rv = next
+				}
 			}
 		}
 	}()
@@ -204,15 +215,19 @@ func (t *readyTracker) list(ctx context.Context, c client.Client, list client.Ob
 	now := time.Now()
 	for _, item := range items {
 		if o, ok := item.(client.Object); ok && done(o) {
-			t.record(o.GetName(), now)
+			t.record(o, now)
 		}
 	}
 	return list.GetResourceVersion(), nil
 }
 
-func (t *readyTracker) record(name string, at time.Time) {
+func (t *readyTracker) record(o client.Object, at time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	name := o.GetName()
+	if task, ok := o.(*arlv1.Task); ok && task.Status.State == arlv1.TaskStateFailed {
+		t.failed[name] = true
+	}
 	if _, seen := t.at[name]; !seen {
 		t.at[name] = at
 		close(t.changed)

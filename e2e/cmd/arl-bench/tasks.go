@@ -70,13 +70,13 @@ func runTasks(args []string) int {
 			}
 			flagName, settings = name, strings.Split(values, ",")
 		}
-		original, err := b.operatorCommand(ctx)
+		original, err := b.operatorArgs(ctx)
 		if err != nil {
 			return err
 		}
 		defer func() {
 			if flagName != "" {
-				if err := b.setOperatorCommand(context.Background(), original); err != nil {
+				if err := b.setOperatorArgs(context.Background(), original); err != nil {
 					fmt.Fprintf(os.Stderr, "arl-bench tasks: restore the operator's flags: %v\n", err)
 				}
 			}
@@ -85,7 +85,7 @@ func runTasks(args []string) int {
 			label := "defaults"
 			if flagName != "" {
 				label = "--" + flagName + "=" + v
-				if err := b.setOperatorCommand(ctx, withFlag(original, flagName, v)); err != nil {
+				if err := b.setOperatorArgs(ctx, withFlag(original, flagName, v)); err != nil {
 					return err
 				}
 			}
@@ -182,7 +182,7 @@ func (b *taskBench) throughput(ctx context.Context, n, m int) (string, error) {
 	if waitErr != nil {
 		lost = b.unfinished(names)
 	}
-	failed = b.failed(ctx, fmt.Sprintf("tp-%d-", b.seq))
+	failed = b.failed(names)
 	var d []time.Duration
 	last := first
 	for i, at := range doneAt {
@@ -205,10 +205,16 @@ func (b *taskBench) rlShape(ctx context.Context, a, t int) (string, error) {
 	b.seq++
 	before := b.probe.sample(ctx)
 	lat := make([][]time.Duration, a)
+	names := make([]string, 0, a*t)
+	for agent := range a {
+		for i := range t {
+			names = append(names, fmt.Sprintf("rl-%d-%d-%d", b.seq, agent, i))
+		}
+	}
 	first := time.Now()
 	err := parallel(ctx, a, a, func(ctx context.Context, agent int) error {
 		for i := range t {
-			name := fmt.Sprintf("rl-%d-%d-%d", b.seq, agent, i)
+			name := names[agent*t+i]
 			start := time.Now()
 			if err := createRetrying(ctx, b.c, b.ns, trueTask(name, fmt.Sprintf("bench-sb-%d", agent), 600)); err != nil {
 				return err
@@ -225,7 +231,7 @@ func (b *taskBench) rlShape(ctx context.Context, a, t int) (string, error) {
 	}
 	c := diff(before, b.probe.sample(ctx))
 	c.wall = time.Since(first)
-	failed := b.failed(ctx, fmt.Sprintf("rl-%d-", b.seq))
+	failed := b.failed(names)
 	return b.row(c, a*t, slices.Concat(lat...), fmt.Sprintf("0 lost, %d failed", failed)), nil
 }
 
@@ -255,45 +261,47 @@ func (b *taskBench) unfinished(names []string) int {
 	return n
 }
 
-func (b *taskBench) failed(ctx context.Context, prefix string) int {
-	list := &arlv1.TaskList{}
-	if err := b.c.List(ctx, list, client.InNamespace(b.ns), client.MatchingLabels(benchLabels)); err != nil {
-		return -1
-	}
+// failed counts the names whose Task finished Failed, as the watch saw them
+// (a LIST of every Task after each run cost the API server 0.17 s of CPU).
+func (b *taskBench) failed(names []string) int {
+	b.done.mu.Lock()
+	defer b.done.mu.Unlock()
 	n := 0
-	for _, o := range list.Items {
-		if strings.HasPrefix(o.Name, prefix) && o.Status.State == arlv1.TaskStateFailed {
+	for _, name := range names {
+		if b.done.failed[name] {
 			n++
 		}
 	}
 	return n
 }
 
-// operatorCommand is the operator container's command line.
-func (b *taskBench) operatorCommand(ctx context.Context) ([]string, error) {
+// operatorArgs is the operator container's argument list, where the
+// Deployment (the chart's, deploy-operator's) passes the operator's flags;
+// the image's entrypoint is the operator.
+func (b *taskBench) operatorArgs(ctx context.Context) ([]string, error) {
 	d, err := b.cs.AppsV1().Deployments("arl-system").Get(ctx, "arl-operator", metav1.GetOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("get the operator Deployment: %w", err)
 	}
-	return slices.Clone(d.Spec.Template.Spec.Containers[0].Command), nil
+	return slices.Clone(d.Spec.Template.Spec.Containers[0].Args), nil
 }
 
-// setOperatorCommand rolls the operator out with cmd and waits until the
-// new pod is available and the old one gone.
-func (b *taskBench) setOperatorCommand(ctx context.Context, cmd []string) error {
+// setOperatorArgs rolls the operator out with args and waits until the new
+// pods are available and the old ones gone.
+func (b *taskBench) setOperatorArgs(ctx context.Context, args []string) error {
 	d, err := b.cs.AppsV1().Deployments("arl-system").Get(ctx, "arl-operator", metav1.GetOptions{})
 	if err != nil {
 		return fmt.Errorf("get the operator Deployment: %w", err)
 	}
-	if slices.Equal(d.Spec.Template.Spec.Containers[0].Command, cmd) {
+	if slices.Equal(d.Spec.Template.Spec.Containers[0].Args, args) {
 		return nil
 	}
-	d.Spec.Template.Spec.Containers[0].Command = cmd
+	logf("operator: rolling out with the flags that changed: %s", strings.Join(changed(d.Spec.Template.Spec.Containers[0].Args, args), " "))
+	d.Spec.Template.Spec.Containers[0].Args = args
 	d, err = b.cs.AppsV1().Deployments("arl-system").Update(ctx, d, metav1.UpdateOptions{})
 	if err != nil {
 		return fmt.Errorf("update the operator Deployment: %w", err)
 	}
-	logf("operator: rolling out %s", strings.Join(cmd[1:], " "))
 	deadline := time.Now().Add(3 * time.Minute)
 	for time.Now().Before(deadline) {
 		cur, err := b.cs.AppsV1().Deployments("arl-system").Get(ctx, "arl-operator", metav1.GetOptions{})
@@ -311,9 +319,14 @@ func (b *taskBench) setOperatorCommand(ctx context.Context, cmd []string) error 
 	return fmt.Errorf("the operator did not roll out within 3 minutes")
 }
 
-// withFlag returns cmd with --name=value set (replacing an earlier value).
-func withFlag(cmd []string, name, value string) []string {
-	out := slices.DeleteFunc(slices.Clone(cmd), func(a string) bool { return strings.HasPrefix(a, "--"+name+"=") })
+// changed lists the arguments of next that prev lacks.
+func changed(prev, next []string) []string {
+	return slices.DeleteFunc(slices.Clone(next), func(a string) bool { return slices.Contains(prev, a) })
+}
+
+// withFlag returns args with --name=value set (replacing an earlier value).
+func withFlag(args []string, name, value string) []string {
+	out := slices.DeleteFunc(slices.Clone(args), func(a string) bool { return strings.HasPrefix(a, "--"+name+"=") })
 	return append(out, "--"+name+"="+value)
 }
 

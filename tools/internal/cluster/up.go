@@ -211,6 +211,7 @@ func start(l Layout, r *reporter, comp Component) error {
 	pid, err := proc.Start(proc.Spec{
 		Path:    l.BinPath(comp.Binary),
 		Args:    comp.Args,
+		Env:     comp.Env,
 		Dir:     l.State,
 		LogPath: l.File(comp.Name + ".log"),
 		PIDPath: pidPath,
