@@ -3,11 +3,16 @@
 package e2e
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The endpoint cache (internal/endpointcache): after one resolve through the
@@ -188,4 +193,46 @@ spec:
 	if out := arl("exec", name, "--", "hostname").ok(t); strings.TrimSpace(out) != podOf(t, name) {
 		t.Fatalf("exec after kubectl arl delete + create ran on %q", out)
 	}
+}
+
+// Ctrl-C on an exec the lean front runs from the cache cancels the call:
+// exit code 1 with the reason, and the sidecar stops the command when the
+// connection closes.
+func TestExecInterruptStopsTheCommand(t *testing.T) {
+	sb := newSandbox(t, "cli-intr")
+	arl("exec", sb, "--", "true").ok(t) // the cache entry
+	c := arl("exec", sb, "--", "sh", "-c", "echo started; exec sleep 301").env(noFullCLI)
+	stdout, err := c.cmd.StdoutPipe()
+	must(t, err)
+	var stderr bytes.Buffer
+	c.cmd.Stderr = &stderr
+	must(t, c.cmd.Start())
+	defer func() { _ = c.cmd.Process.Kill() }()
+	started := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(stdout).ReadString('\n')
+		started <- line
+	}()
+	select {
+	case line := <-started:
+		if line != "started\n" {
+			t.Fatalf("first output %q, want \"started\" (stderr %q)", line, stderr.String())
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("the command printed nothing in a minute")
+	}
+	must(t, c.cmd.Process.Signal(os.Interrupt))
+	done := make(chan error, 1)
+	go func() { done <- c.cmd.Wait() }()
+	select {
+	case err = <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("kubectl arl exec did not end in 20s after SIGINT")
+	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(stderr.String(), "canceled") {
+		t.Fatalf("after SIGINT: %v, stderr %q; want exit 1 saying the call was canceled", err, stderr.String())
+	}
+	count := `for p in /proc/[0-9]*; do tr '\0' ' ' < $p/cmdline 2>/dev/null; echo; done | grep -c '^sleep 301' || true`
+	waitUntil(t, func() bool { return strings.TrimSpace(arl("exec", sb, "--", "sh", "-c", count).ok(t)) == "0" })
 }

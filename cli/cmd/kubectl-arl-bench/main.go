@@ -218,7 +218,7 @@ func run(pool string, runs int, bin, python string) error {
 			return err
 		}
 		res := execstream.Call(ctx, c, sidecarAddr, conn.Target.Token, &execstream.Request{Command: []string{"true"}},
-			func(execstream.Output) error { return nil })
+			nil, func(execstream.Output) error { return nil })
 		if res.Err == nil && res.End.ExitCode != 0 {
 			res.Err = fmt.Errorf("true exited %d", res.End.ExitCode)
 		}

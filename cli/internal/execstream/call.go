@@ -43,22 +43,23 @@ type Result struct {
 }
 
 // Call runs req with ExecuteStream on conn (a connection to address,
-// "host:port") with token (if any) as the bearer token, calls onOutput for
-// each output chunk as it arrives and returns when the command's end
-// arrives. It sends "Connection: close" and closes conn before returning; a
-// cancelled ctx closes it at once.
-func Call(ctx context.Context, conn net.Conn, address, token string, req *Request, onOutput func(Output) error) Result {
+// "host:port") with token (if any) as the bearer token, calls onSent (if
+// not nil) once the request is written, onOutput for each output chunk as
+// it arrives, and returns when the command's end arrives. It sends
+// "Connection: close" and closes conn before returning; a cancelled ctx
+// closes it at once.
+func Call(ctx context.Context, conn net.Conn, address, token string, req *Request, onSent func(), onOutput func(Output) error) Result {
 	defer conn.Close()
 	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
 	defer stop()
-	res := call(conn, address, token, req, onOutput)
+	res := call(conn, address, token, req, onSent, onOutput)
 	if res.Err != nil && ctx.Err() != nil {
 		res.Err = &Error{Code: CodeCanceled, Message: ctx.Err().Error()}
 	}
 	return res
 }
 
-func call(conn net.Conn, address, token string, req *Request, onOutput func(Output) error) Result {
+func call(conn net.Conn, address, token string, req *Request, onSent func(), onOutput func(Output) error) Result {
 	msg := req.marshal()
 	body := make([]byte, 5, 5+len(msg))
 	binary.BigEndian.PutUint32(body[1:], uint32(len(msg)))
@@ -78,6 +79,9 @@ func call(conn net.Conn, address, token string, req *Request, onOutput func(Outp
 	}
 	if err := hreq.Write(conn); err != nil {
 		return Result{Err: &Error{Code: CodeUnavailable, Message: err.Error()}}
+	}
+	if onSent != nil {
+		onSent()
 	}
 	resp, err := http.ReadResponse(bufio.NewReader(conn), hreq)
 	if err != nil {

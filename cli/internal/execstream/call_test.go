@@ -68,7 +68,7 @@ func dialCall(t *testing.T, ctx context.Context, addr, token string, req *Reques
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Call(ctx, conn, addr, token, req, onOutput)
+	return Call(ctx, conn, addr, token, req, nil, onOutput)
 }
 
 func TestProcedureIsTheGeneratedOne(t *testing.T) {
@@ -94,8 +94,17 @@ func TestCallStreamsOutputLiveAndReturnsTheEnd(t *testing.T) {
 		return ended(s, &sidecarv1.ProcessEnded{ExitCode: int32(len(req.Command)) + req.TimeoutSeconds, Signal: "SIGTERM"})
 	}})
 	var stdout, stderr bytes.Buffer
-	res := dialCall(t, t.Context(), addr, "tok", &Request{Command: []string{"a", "b"}, WorkingDir: "/w", Env: map[string]string{"A": "x"}, TimeoutSeconds: 10},
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := 0
+	res := Call(t.Context(), conn, addr, "tok", &Request{Command: []string{"a", "b"}, WorkingDir: "/w", Env: map[string]string{"A": "x"}, TimeoutSeconds: 10},
+		func() { sent++ },
 		func(o Output) error {
+			if sent != 1 {
+				t.Errorf("output before the request was reported sent (%d times)", sent)
+			}
 			if o.Stream == StreamStderr {
 				stderr.Write(o.Data)
 				return nil

@@ -20,8 +20,9 @@ const dialTimeout = 300 * time.Millisecond
 // when the full CLI must run it instead: a command line the fast path does
 // not take, no cache entry, or an entry the sidecar did not accept (nothing
 // ran; the entry is dropped, so the full CLI resolves afresh and stores a
-// new one). When handled, code is the process's exit code.
-func Run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int, handled bool) {
+// new one). When handled, code is the process's exit code. onSent (if not
+// nil) runs once the command's request is written to the sidecar.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer, onSent func()) (code int, handled bool) {
 	req, ok := parse(args)
 	if !ok {
 		return 0, false
@@ -37,7 +38,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 	}
 	res := execstream.Call(ctx, conn, entry.Address(), entry.Token, &execstream.Request{
 		Command: req.command, WorkingDir: req.cwd, Env: req.env, TimeoutSeconds: seconds(req.timeout),
-	}, func(o execstream.Output) error {
+	}, onSent, func(o execstream.Output) error {
 		w := stdout
 		if o.Stream == execstream.StreamStderr {
 			w = stderr

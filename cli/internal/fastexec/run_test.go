@@ -101,14 +101,14 @@ func TestRunFromTheCache(t *testing.T) {
 	ip, port := serve(t, f)
 	k := cacheAt(t, ip, port, "tok")
 	var stdout, stderr bytes.Buffer
-	code, handled := Run(t.Context(), args, &stdout, &stderr)
+	code, handled := Run(t.Context(), args, &stdout, &stderr, nil)
 	if !handled || code != 3 || stdout.String() != "/w b\n" || stderr.String() != "err\n" {
 		t.Fatalf("handled %v code %d stdout %q stderr %q; want true, 3, \"/w b\", \"err\"", handled, code, stdout.String(), stderr.String())
 	}
 	if endpointcache.Load(k) == nil {
 		t.Fatal("a working entry was dropped")
 	}
-	if _, handled := Run(t.Context(), []string{"exec", "other", "--", "x"}, &stdout, &stderr); handled {
+	if _, handled := Run(t.Context(), []string{"exec", "other", "--", "x"}, &stdout, &stderr, nil); handled {
 		t.Fatal("a sandbox without an entry was taken")
 	}
 }
@@ -139,7 +139,7 @@ func TestRunRefusedEntriesGoToTheFullCLI(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			k := setup(t)
 			var stdout, stderr bytes.Buffer
-			if _, handled := Run(t.Context(), args, &stdout, &stderr); handled {
+			if _, handled := Run(t.Context(), args, &stdout, &stderr, nil); handled {
 				t.Fatalf("taken: stdout %q stderr %q", stdout.String(), stderr.String())
 			}
 			if stdout.Len()+stderr.Len() != 0 {
@@ -157,7 +157,7 @@ func TestRunErrorsAfterTheCommandStartedAreNotRetried(t *testing.T) {
 	ip, port := serve(t, f)
 	k := cacheAt(t, ip, port, "tok")
 	var stdout, stderr bytes.Buffer
-	code, handled := Run(t.Context(), args, &stdout, &stderr)
+	code, handled := Run(t.Context(), args, &stdout, &stderr, nil)
 	if !handled || code != 1 || !bytes.Contains(stderr.Bytes(), []byte("unreachable")) {
 		t.Fatalf("handled %v code %d stderr %q; want the error, exit 1", handled, code, stderr.String())
 	}
@@ -195,7 +195,7 @@ func TestRunSilentFailuresDropTheEntryWithoutRetry(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			k := c.setup(t)
 			var stdout, stderr bytes.Buffer
-			code, handled := Run(t.Context(), args, &stdout, &stderr)
+			code, handled := Run(t.Context(), args, &stdout, &stderr, nil)
 			if !handled || code != 1 || !bytes.Contains(stderr.Bytes(), []byte(c.want)) {
 				t.Fatalf("handled %v code %d stderr %q; want %q, exit 1", handled, code, stderr.String(), c.want)
 			}
