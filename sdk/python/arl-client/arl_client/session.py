@@ -413,8 +413,7 @@ class SandboxSession:
         the token Secret is fetched beside the wait."""
         pod = _plan.pod_name(sandbox)
         if pod and self._token is None:
-            api_client = self._api_client
-            self._token = _background("arl-sidecar-token", lambda: _read_token(api_client, self.namespace, pod))
+            self._token = self._fetch_token(pod)
         return verdicts.sandbox_ready(event_type, sandbox)
 
     def _check_pool(self) -> None:
@@ -463,6 +462,12 @@ class SandboxSession:
                 raise TaskRejectedError(name, error.status, message) from None
             raise
 
+    def _fetch_token(self, pod: str) -> Future[str | None]:
+        """Reads the pod's token Secret in the background, with this session's
+        API client of now (close unsets it)."""
+        api_client, namespace = self._api_client, self.namespace
+        return _background("arl-sidecar-token", lambda: _read_token(api_client, namespace, pod))
+
     def _connect_sidecar(self) -> SidecarClient:
         """The token (fetched during the wait) and the endpoint (pod IP or a
         port-forward); one call opens and warms a connection beside it."""
@@ -472,9 +477,7 @@ class SandboxSession:
         if not ip or not pod:
             raise SandboxFailedError(self.name, "NoPodIP", "the sandbox has no status.podIP")
         api_client = self._api_client
-        token_future = self._token or _background(
-            "arl-sidecar-token", lambda: _read_token(api_client, self.namespace, pod)
-        )
+        token_future = self._token or self._fetch_token(pod)
         url = f"http://{ip}:{_plan.SIDECAR_HTTP_PORT}"
         via = self.options.connect_via
         if via == "port-forward" or (via == "auto" and not portforward.reachable(ip, _plan.SIDECAR_HTTP_PORT)):
