@@ -24,6 +24,7 @@ EXIT_JOIN_SECONDS = 3.0
 
 _lock = threading.Lock()
 _live: dict[threading.Thread, Callable[[], object] | None] = {}
+_exiting = False
 
 
 def start(name: str, target: Callable[[], object], stop: Callable[[], object] | None = None) -> threading.Thread:
@@ -49,21 +50,36 @@ def live() -> list[threading.Thread]:
         return list(_live)
 
 
+def exiting() -> bool:
+    """Exit has begun stopping the SDK's threads: start no optional work."""
+    return _exiting
+
+
 @atexit.register
 def finish(timeout: float | None = None) -> None:
     """Stops and joins the SDK's threads, for at most ``timeout`` seconds
-    (EXIT_JOIN_SECONDS); atexit runs it before finalization."""
-    with _lock:
-        running = list(_live.items())
-    for thread, stop in running:
-        if stop is not None:
-            try:
-                stop()
-            except Exception as error:  # noqa: BLE001 - exit goes on; the thread is joined below
-                logger.debug("stopping %s at exit failed: %s", thread.name, error)
+    (EXIT_JOIN_SECONDS); atexit runs it before finalization. A thread that
+    one of them starts while stopping is stopped and joined as well."""
+    global _exiting  # noqa: PLW0603 - set once, at exit
+    _exiting = True
     deadline = time.monotonic() + (EXIT_JOIN_SECONDS if timeout is None else timeout)
-    for thread, _ in running:
-        thread.join(max(0.0, deadline - time.monotonic()))
+    stopped: set[threading.Thread] = set()
+    while True:
+        with _lock:
+            running = list(_live.items())
+        if not running:
+            break
+        for thread, stop in running:
+            if stop is not None and thread not in stopped:
+                try:
+                    stop()
+                except Exception as error:  # noqa: BLE001 - exit goes on; the thread is joined below
+                    logger.debug("stopping %s at exit failed: %s", thread.name, error)
+            stopped.add(thread)
+        for thread, _ in running:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        if time.monotonic() >= deadline:
+            break
     left = [thread.name for thread in live()]
     if left:
         logger.debug("SDK threads still running at exit: %s", ", ".join(left))

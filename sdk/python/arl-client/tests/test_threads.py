@@ -105,3 +105,25 @@ def test_a_finished_thread_is_forgotten():
     thread = _threads.start("test-quick", lambda: None)
     thread.join()
     assert thread not in _threads.live()
+
+
+def test_exit_also_joins_a_thread_started_while_stopping():
+    """A watch stopped at exit may start follow-up work (a spare connection):
+    that thread is stopped and joined too, and optional work sees exiting()."""
+    done = run_script("""
+        import threading
+        from arl_client import _threads
+
+        def late():
+            threading.Event().wait(0.3)
+            print("late ran; exiting", _threads.exiting(), flush=True)
+
+        stopped = threading.Event()
+
+        def stop():
+            stopped.set()
+            _threads.start("test-late", late)
+
+        _threads.start("test-first", stopped.wait, stop=stop)
+    """)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "late ran; exiting True\n", "")
