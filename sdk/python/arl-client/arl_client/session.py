@@ -8,8 +8,10 @@
 Entering creates a Sandbox with a unique name and waits (by watching) until
 it is Ready. While it waits, what the direct path needs is fetched as soon as
 the Sandbox names its pod (the sidecar token Secret); once Ready, the
-sidecar connection is opened and warmed and the shared Task watch started,
-in the background, so the first ``run`` or ``execute`` does not pay for them.
+sidecar connection is opened and warmed in the background, so the first
+``run`` does not pay for it. The waits use the process's shared watches of
+Sandboxes and Tasks (shared_watch.for_process), so no session sends a watch
+request of its own.
 ``execute`` creates a Task and waits (by watching) until it ends; ``run``,
 ``spawn``, ``pty`` and ``files`` go straight to the sidecar. Leaving deletes
 the Tasks and the Sandbox the session created, also after an exception or
@@ -249,7 +251,7 @@ class SandboxSession:
         with self._lock:
             future = self._sidecar
             if future is None:
-                future = self._sidecar = _background("arl-sidecar-connect", self._connect_sidecar)
+                future = self._sidecar = _threads.submit("arl-sidecar-connect", self._connect_sidecar)
         return future.result()
 
     @property
@@ -378,7 +380,7 @@ class SandboxSession:
                     future = self._watcher = Future()
                     future.set_result(shared_watch.for_process(self._api_client, self.namespace, kube.TASKS))
                 else:
-                    future = self._watcher = _background("arl-task-watch-start", self._start_watcher)
+                    future = self._watcher = _threads.submit("arl-task-watch-start", self._start_watcher)
                     self._owns_watcher = True
         return future.result()
 
@@ -413,7 +415,7 @@ class SandboxSession:
             # The Task watch selects by the Sandbox's name, known before it
             # exists: it starts beside the create and the Ready wait.
             with self._lock:
-                self._watcher = _background("arl-task-watch-start", self._start_watcher)
+                self._watcher = _threads.submit("arl-task-watch-start", self._start_watcher)
                 self._owns_watcher = True
         started = time.monotonic()
         if sandboxes is not None:
@@ -435,7 +437,7 @@ class SandboxSession:
                 sandboxes.forget(self.name)
         # Warm up in the background: open returns now, the first call joins it.
         with self._lock:
-            self._sidecar = _background("arl-sidecar-connect", self._connect_sidecar)
+            self._sidecar = _threads.submit("arl-sidecar-connect", self._connect_sidecar)
         logger.debug("sandbox %s Ready in %.1f ms", self.name, (time.monotonic() - started) * 1000)
 
     def _ready_and_prefetch(self, event_type: str, sandbox: dict[str, Any]) -> dict[str, Any] | None:
@@ -496,7 +498,7 @@ class SandboxSession:
         """Reads the pod's token Secret in the background, with this session's
         API client of now (close unsets it)."""
         api_client, namespace = self._api_client, self.namespace
-        return _background("arl-sidecar-token", lambda: _read_token(api_client, namespace, pod))
+        return _threads.submit("arl-sidecar-token", lambda: _read_token(api_client, namespace, pod))
 
     def _connect_sidecar(self) -> SidecarClient:
         """The endpoint (pod IP or a port-forward) and the token (its read
@@ -524,7 +526,7 @@ class SandboxSession:
         # token is still being read. The first call does not wait for the
         # warm-up: it opens a connection of its own if Health still holds this one.
         sidecar = SidecarClient(url)
-        warm = _background("arl-sidecar-warm", lambda: _warm_up(sidecar))
+        warm = _threads.submit("arl-sidecar-warm", lambda: _warm_up(sidecar))
         with self._lock:
             self._warm = warm
         try:
@@ -598,20 +600,6 @@ def _read_token(api_client: Any, namespace: str, pod: str) -> str | None:
             return None
         raise
     return _plan.token_from_secret_data(secret.data)
-
-
-def _background(name: str, work: Callable[[], T]) -> Future[T]:
-    """Runs ``work`` on an SDK thread; the Future holds its result or error."""
-    future: Future[T] = Future()
-
-    def run() -> None:
-        try:
-            future.set_result(work())
-        except BaseException as error:  # noqa: BLE001 - handed to whoever waits on the future
-            future.set_exception(error)
-
-    _threads.start(name, run)
-    return future
 
 
 # How long close waits for the session's background work (connecting to the
