@@ -138,7 +138,9 @@ def test_submit_returns_results_and_errors_and_reuses_an_idle_worker():
     deadline = time.monotonic() + 5
     while _threads._idle_workers == 0 and time.monotonic() < deadline:  # the worker marks itself idle after the job
         time.sleep(0.001)
-    assert _threads.submit("test-job", threading.current_thread).result(5) is worker
+    workers = _threads._worker_count
+    assert _threads.submit("test-job", lambda: threading.current_thread().name).result(5) == "test-job"
+    assert _threads._worker_count == workers  # an idle worker took it: no thread started
 
     def fail() -> None:
         raise ValueError("boom")
