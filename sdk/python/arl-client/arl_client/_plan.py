@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -27,8 +28,31 @@ from .steps import StepInput, build_steps
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 MANAGED_BY = "arl-client"
 SANDBOX_LABEL = "arl.infra.io/sandbox"
+# The process that created a Sandbox or Task: its sessions wait on one shared
+# watch per kind selected by this label (shared_watch.for_process).
+CLIENT_LABEL = "arl.infra.io/client"
 SIDECAR_HTTP_PORT = 8080
 SIDECAR_TOKEN_KEY = "token"
+
+
+_client_id: tuple[int, str] | None = None
+
+
+def client_id() -> str:
+    """This process's value of CLIENT_LABEL: random, new after a fork."""
+    global _client_id  # noqa: PLW0603 - one value per process
+    pid = os.getpid()
+    if _client_id is None or _client_id[0] != pid:
+        _client_id = (pid, secrets.token_hex(6))
+    return _client_id[1]
+
+
+def client_selector() -> str:
+    return f"{CLIENT_LABEL}={client_id()}"
+
+
+def created_by_this_process(obj: Mapping[str, Any]) -> bool:
+    return bool(((obj.get("metadata") or {}).get("labels") or {}).get(CLIENT_LABEL) == client_id())
 
 
 def sidecar_token_secret_name(pod_name: str) -> str:
@@ -152,7 +176,7 @@ def sandbox_body(options: SessionOptions) -> dict[str, Any]:
         "metadata": {
             "name": options.name,
             "namespace": options.namespace,
-            "labels": {**options.labels, MANAGED_BY_LABEL: MANAGED_BY},
+            "labels": {**options.labels, MANAGED_BY_LABEL: MANAGED_BY, CLIENT_LABEL: client_id()},
         },
         "spec": spec,
     }
@@ -173,7 +197,9 @@ def task_body(options: SessionOptions, sandbox: dict[str, Any], call: TaskCall) 
         "metadata": {
             "name": unique_name(options.name[:40]),
             "namespace": options.namespace,
-            "labels": {**options.labels, MANAGED_BY_LABEL: MANAGED_BY, SANDBOX_LABEL: options.name},
+            "labels": {
+                **options.labels, MANAGED_BY_LABEL: MANAGED_BY, SANDBOX_LABEL: options.name, CLIENT_LABEL: client_id(),
+            },
             "ownerReferences": [
                 {
                     "apiVersion": kube.API_VERSION,
@@ -188,7 +214,7 @@ def task_body(options: SessionOptions, sandbox: dict[str, Any], call: TaskCall) 
 
 
 def task_selector(options: SessionOptions) -> str:
-    """The session's Tasks (the shared watch)."""
+    """The session's Tasks (the session's own Task watch, on a caller's ApiClient)."""
     return f"{SANDBOX_LABEL}={options.name}"
 
 

@@ -1,4 +1,4 @@
-"""Watching on asyncio (kubernetes_asyncio): the twin of watch.py and task_watcher.py.
+"""Watching on asyncio (kubernetes_asyncio): the twin of watch.py and shared_watch.py.
 
 Same protocol as the sync side: a watch starts from the resourceVersion of
 the copy the caller holds, each event goes to the same ``decide`` functions
@@ -161,7 +161,7 @@ async def _reread(api: client.CustomObjectsApi, namespace: str, plural: str, nam
 
 
 class AsyncTaskWatcher:
-    """The asyncio twin of task_watcher.TaskWatcher: one watch task, many waiters."""
+    """The asyncio twin of shared_watch.SharedWatch, per session: one watch task, many waiters."""
 
     def __init__(self, api: client.CustomObjectsApi, namespace: str, plural: str, label_selector: str) -> None:
         self._api = api

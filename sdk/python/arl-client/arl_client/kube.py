@@ -94,6 +94,9 @@ def replace_connection(api_client: client.ApiClient) -> None:
     a TLS handshake on the caller's path. The GET reuses an idle connection if
     the pool still has one, so the pool never grows beyond what was in use."""
 
+    if _threads.exiting():
+        return
+
     def run() -> None:
         try:
             client.VersionApi(api_client).get_code(_request_timeout=5)

@@ -8,8 +8,10 @@
 Entering creates a Sandbox with a unique name and waits (by watching) until
 it is Ready. While it waits, what the direct path needs is fetched as soon as
 the Sandbox names its pod (the sidecar token Secret); once Ready, the
-sidecar connection is opened and warmed and the shared Task watch started,
-in the background, so the first ``run`` or ``execute`` does not pay for them.
+sidecar connection is opened and warmed in the background, so the first
+``run`` does not pay for it. The waits use the process's shared watches of
+Sandboxes and Tasks (shared_watch.for_process), so no session sends a watch
+request of its own.
 ``execute`` creates a Task and waits (by watching) until it ends; ``run``,
 ``spawn``, ``pty`` and ``files`` go straight to the sidecar. Leaving deletes
 the Tasks and the Sandbox the session created, also after an exception or
@@ -36,7 +38,7 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from . import _plan, _threads, kube, portforward, verdicts
+from . import _plan, _threads, kube, portforward, shared_watch, verdicts
 from ._plan import ConnectVia
 from .durations import Duration
 from .exceptions import (
@@ -48,8 +50,8 @@ from .exceptions import (
     TaskTimeoutError,
 )
 from .results import ExecResult
+from .shared_watch import SharedWatch
 from .steps import StepInput
-from .task_watcher import TaskWatcher
 from .watch import DeadlineExceeded, wait_for
 
 if TYPE_CHECKING:  # the Connect stack loads in the background during open (see _connect_sidecar)
@@ -127,7 +129,8 @@ class SandboxSession:
         self._lock = threading.Lock()
         self._token: Future[str | None] | None = None
         self._sidecar: Future[SidecarClient] | None = None
-        self._watcher: Future[TaskWatcher] | None = None
+        self._watcher: Future[SharedWatch] | None = None
+        self._owns_watcher = False  # a watch of this session's own (a caller's ApiClient): close stops it
         self._warm: Future[None] | None = None
         self._closing = False
         self._forward: portforward.PortForward | portforward.KubectlPortForward | None = None
@@ -201,7 +204,8 @@ class SandboxSession:
         _settle(warm, deadline)
         _settle(watcher, deadline)
         _when_done(sidecar, lambda c: c.close())
-        _when_done(watcher, lambda w: w.stop())
+        if self._owns_watcher:
+            _when_done(watcher, lambda w: w.stop())
         with self._lock:
             forward, self._forward = self._forward, None
         if forward is not None:
@@ -247,7 +251,7 @@ class SandboxSession:
         with self._lock:
             future = self._sidecar
             if future is None:
-                future = self._sidecar = _background("arl-sidecar-connect", self._connect_sidecar)
+                future = self._sidecar = _threads.submit("arl-sidecar-connect", self._connect_sidecar)
         return future.result()
 
     @property
@@ -368,17 +372,28 @@ class SandboxSession:
             self._api().create_namespaced_custom_object(kube.GROUP, kube.VERSION, self.namespace, plural, body),
         )
 
-    def _task_watcher(self) -> TaskWatcher:
+    def _task_watcher(self) -> SharedWatch:
         with self._lock:
             future = self._watcher
             if future is None:
-                future = self._watcher = _background("arl-task-watch-start", self._start_watcher)
+                if self._shares_watches():
+                    future = self._watcher = Future()
+                    future.set_result(shared_watch.for_process(self._api_client, self.namespace, kube.TASKS))
+                else:
+                    future = self._watcher = _threads.submit("arl-task-watch-start", self._start_watcher)
+                    self._owns_watcher = True
         return future.result()
 
-    def _start_watcher(self) -> TaskWatcher:
-        watcher = TaskWatcher(self._api(), self.namespace, kube.TASKS, _plan.task_selector(self.options))
+    def _start_watcher(self) -> SharedWatch:
+        watcher = SharedWatch(self._api(), self.namespace, kube.TASKS, _plan.task_selector(self.options))
         watcher.start()
         return watcher
+
+    def _shares_watches(self) -> bool:
+        """Sessions on the process's shared ApiClient wait on the process's
+        shared watches; a caller's ApiClient (which may be closed after the
+        session) gets watches of the session's own."""
+        return self._given_api_client is None
 
     def _require_open(self) -> None:
         if not self._open:
@@ -388,24 +403,41 @@ class SandboxSession:
         self._api_client = self._given_api_client or kube.shared_api_client(context=self.options.context)
         self._custom = client.CustomObjectsApi(self._api_client)
         self._check_pool()
-        # The Task watch selects by the Sandbox's name, known before it
-        # exists: it starts beside the create and the Ready wait, so the
-        # first Task finds it running.
-        with self._lock:
-            self._watcher = _background("arl-task-watch-start", self._start_watcher)
+        sandboxes: SharedWatch | None = None
+        if self._shares_watches():
+            # The process's watches; the first session starts them, beside its create.
+            sandboxes = shared_watch.for_process(self._api_client, self.namespace, kube.SANDBOXES)
+            tasks: Future[SharedWatch] = Future()
+            tasks.set_result(shared_watch.for_process(self._api_client, self.namespace, kube.TASKS))
+            with self._lock:
+                self._watcher, self._owns_watcher = tasks, False
+        else:
+            # The Task watch selects by the Sandbox's name, known before it
+            # exists: it starts beside the create and the Ready wait.
+            with self._lock:
+                self._watcher = _threads.submit("arl-task-watch-start", self._start_watcher)
+                self._owns_watcher = True
         started = time.monotonic()
-        sandbox = self._create_or_attach()
+        if sandboxes is not None:
+            sandboxes.expect(self.name)
         try:
-            self._sandbox = wait_for(
-                self._custom, self.namespace, kube.SANDBOXES, sandbox, self._ready_and_prefetch,
-                started + self.options.timeout,
-            )
+            sandbox = self._create_or_attach()
+            deadline = started + self.options.timeout
+            if sandboxes is not None and _plan.created_by_this_process(sandbox):
+                self._sandbox = sandboxes.wait(sandbox, self._ready_and_prefetch, deadline)
+            else:  # attached to a Sandbox of another process: the shared watch does not see it
+                self._sandbox = wait_for(
+                    self._custom, self.namespace, kube.SANDBOXES, sandbox, self._ready_and_prefetch, deadline
+                )
         except DeadlineExceeded as exceeded:
             self._sandbox = exceeded.last
             raise _plan.not_ready_error(self.options, exceeded.last) from None
+        finally:
+            if sandboxes is not None:
+                sandboxes.forget(self.name)
         # Warm up in the background: open returns now, the first call joins it.
         with self._lock:
-            self._sidecar = _background("arl-sidecar-connect", self._connect_sidecar)
+            self._sidecar = _threads.submit("arl-sidecar-connect", self._connect_sidecar)
         logger.debug("sandbox %s Ready in %.1f ms", self.name, (time.monotonic() - started) * 1000)
 
     def _ready_and_prefetch(self, event_type: str, sandbox: dict[str, Any]) -> dict[str, Any] | None:
@@ -466,11 +498,12 @@ class SandboxSession:
         """Reads the pod's token Secret in the background, with this session's
         API client of now (close unsets it)."""
         api_client, namespace = self._api_client, self.namespace
-        return _background("arl-sidecar-token", lambda: _read_token(api_client, namespace, pod))
+        return _threads.submit("arl-sidecar-token", lambda: _read_token(api_client, namespace, pod))
 
     def _connect_sidecar(self) -> SidecarClient:
-        """The token (fetched during the wait) and the endpoint (pod IP or a
-        port-forward); one call opens and warms a connection beside it."""
+        """The endpoint (pod IP or a port-forward) and the token (its read
+        started during the wait); one call opens and warms a connection
+        beside the token read."""
         from .sidecar import SidecarClient  # noqa: PLC0415 - imported here, beside the Ready wait
 
         pod, ip = self.pod_name, self.pod_ip
@@ -489,14 +522,21 @@ class SandboxSession:
             with self._lock:
                 self._forward = forward
             url = forward.url
-        token = token_future.result()
-        if self._closing:
-            raise SessionClosedError("the session closed while connecting to its sidecar")
-        sidecar = SidecarClient(url, token=token)
-        # The first call does not wait for the warm-up: it opens a connection
-        # of its own if the Health call still holds this one.
+        # Health needs no token: the connection is opened and warmed while the
+        # token is still being read. The first call does not wait for the
+        # warm-up: it opens a connection of its own if Health still holds this one.
+        sidecar = SidecarClient(url)
+        warm = _threads.submit("arl-sidecar-warm", lambda: _warm_up(sidecar))
         with self._lock:
-            self._warm = _background("arl-sidecar-warm", lambda: _warm_up(sidecar))
+            self._warm = warm
+        try:
+            token = token_future.result()
+            if self._closing:
+                raise SessionClosedError("the session closed while connecting to its sidecar")
+        except BaseException:
+            _when_done(warm, lambda _: sidecar.close())
+            raise
+        sidecar._use_token(token)  # noqa: SLF001 - the session finishes building its client
         return sidecar
 
     def _delete_created(self) -> None:
@@ -560,20 +600,6 @@ def _read_token(api_client: Any, namespace: str, pod: str) -> str | None:
             return None
         raise
     return _plan.token_from_secret_data(secret.data)
-
-
-def _background(name: str, work: Callable[[], T]) -> Future[T]:
-    """Runs ``work`` on an SDK thread; the Future holds its result or error."""
-    future: Future[T] = Future()
-
-    def run() -> None:
-        try:
-            future.set_result(work())
-        except BaseException as error:  # noqa: BLE001 - handed to whoever waits on the future
-            future.set_exception(error)
-
-    _threads.start(name, run)
-    return future
 
 
 # How long close waits for the session's background work (connecting to the

@@ -83,6 +83,10 @@ class SidecarClient:
         self._duplex: tuple[SyncHTTPTransport, SidecarServiceClientSync] | None = None
         self.files = Files(self)
 
+    def _use_token(self, token: str | None) -> None:
+        """Sends ``token`` with the calls from now on (None: no token)."""
+        self._headers = {"authorization": f"Bearer {token}"} if token else {}
+
     def __enter__(self) -> Self:
         return self
 

@@ -105,3 +105,76 @@ def test_a_finished_thread_is_forgotten():
     thread = _threads.start("test-quick", lambda: None)
     thread.join()
     assert thread not in _threads.live()
+
+
+def test_exit_also_joins_a_thread_started_while_stopping():
+    """A watch stopped at exit may start follow-up work (a spare connection):
+    that thread is stopped and joined too, and optional work sees exiting()."""
+    done = run_script("""
+        import threading
+        from arl_client import _threads
+
+        def late():
+            threading.Event().wait(0.3)
+            print("late ran; exiting", _threads.exiting(), flush=True)
+
+        stopped = threading.Event()
+
+        def stop():
+            stopped.set()
+            _threads.start("test-late", late)
+
+        _threads.start("test-first", stopped.wait, stop=stop)
+    """)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "late ran; exiting True\n", "")
+
+
+def test_submit_returns_results_and_errors_and_reuses_an_idle_worker():
+    from arl_client import _threads
+
+    first = _threads.submit("test-job", threading.current_thread)
+    worker = first.result(5)
+    assert worker is not threading.current_thread()
+    deadline = time.monotonic() + 5
+    while _threads._idle_workers == 0 and time.monotonic() < deadline:  # the worker marks itself idle after the job
+        time.sleep(0.001)
+    assert _threads.submit("test-job", threading.current_thread).result(5) is worker
+
+    def fail() -> None:
+        raise ValueError("boom")
+
+    with pytest.raises(ValueError, match="boom"):
+        _threads.submit("test-fail", fail).result(5)
+
+
+def test_a_job_may_wait_for_a_job_submitted_after_it():
+    from arl_client import _threads
+
+    gate = threading.Event()
+    later: list = []
+
+    def first() -> str:
+        gate.wait(5)
+        return later[0].result(5)
+
+    outer = _threads.submit("test-outer", first)
+    later.append(_threads.submit("test-inner", lambda: "inner"))
+    gate.set()
+    assert outer.result(5) == "inner"
+
+
+def test_idle_workers_end_and_exit_stops_the_rest():
+    done = run_script("""
+        import threading, time
+        from arl_client import _threads
+
+        _threads.WORKER_IDLE_SECONDS = 0.2
+        jobs = [_threads.submit("test-job", lambda: time.sleep(0.05)) for _ in range(3)]
+        for job in jobs:
+            job.result(5)
+        time.sleep(1.0)
+        print("workers left", _threads._worker_count, len([t for t in _threads.live() if t.name == "arl-worker"]))
+        _threads.WORKER_IDLE_SECONDS = 60
+        _threads.submit("test-job", lambda: None).result(5)
+    """)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "workers left 0 0\n", "")

@@ -1,4 +1,4 @@
-"""TaskWatcher against a scripted fake apiserver (pure logic: registration
+"""SharedWatch against a scripted fake apiserver (pure logic: registration
 before creation, relists, restarts, stop)."""
 
 from __future__ import annotations
@@ -8,9 +8,10 @@ import threading
 import time
 
 import pytest
+from kubernetes.client.exceptions import ApiException
 
-from arl_client import verdicts
-from arl_client.task_watcher import TaskWatcher
+from arl_client import _plan, shared_watch, verdicts
+from arl_client.shared_watch import SharedWatch
 from arl_client.watch import DeadlineExceeded
 
 
@@ -77,7 +78,7 @@ def started():
     watchers = []
 
     def start(api):
-        watcher = TaskWatcher(api, "ns", "tasks", "arl.infra.io/sandbox=sb")
+        watcher = SharedWatch(api, "ns", "tasks", "arl.infra.io/sandbox=sb")
         watcher.expect("t1")
         watcher.start()
         watchers.append(watcher)
@@ -146,7 +147,7 @@ def test_timeout_reason_raises_through_the_watcher(started):
 def test_stop_unblocks_a_waiting_watch_quickly():
     blocking = FakeResponse([], hold=True)
     api = FakeApi([blocking])
-    watcher = TaskWatcher(api, "ns", "tasks", "arl.infra.io/sandbox=sb")
+    watcher = SharedWatch(api, "ns", "tasks", "arl.infra.io/sandbox=sb")
     watcher.start()
     time.sleep(0.1)
     started = time.monotonic()
@@ -163,3 +164,63 @@ def test_forget_drops_kept_events(started):
         time.sleep(0.01)
     watcher.forget("t1")
     assert "t1" not in watcher._latest and "t1" not in watcher._expected
+
+
+class FailingListApi(FakeApi):
+    def list_namespaced_custom_object(self, group, version, namespace, plural, **kwargs):
+        self.calls.append(kwargs)
+        raise ApiException(status=403, reason="Forbidden")
+
+
+def test_a_failed_first_list_reaches_the_waiter_at_once():
+    watcher = SharedWatch(FailingListApi([]), "ns", "tasks", "arl.infra.io/client=x")
+    watcher.expect("t1")
+    watcher.start()
+    started = time.monotonic()
+    with pytest.raises(ApiException) as caught:
+        watcher.wait(task("t1", 100, "Pending"), verdicts.task_finished, time.monotonic() + 5)
+    assert caught.value.status == 403
+    assert time.monotonic() - started < 2
+    assert watcher.failed
+
+
+def test_the_process_shares_one_watch_per_kind_and_replaces_a_failed_one(monkeypatch):
+    apis = []
+
+    def custom_objects(_client):
+        api = FailingListApi([]) if not apis else FakeApi([], listed=[])
+        apis.append(api)
+        return api
+
+    monkeypatch.setattr(shared_watch.client, "CustomObjectsApi", custom_objects)
+    api_client = object()
+    try:
+        first = shared_watch.for_process(api_client, "ns", "sandboxes")
+        deadline = time.monotonic() + 5
+        while not first.failed and time.monotonic() < deadline:
+            time.sleep(0.01)
+        second = shared_watch.for_process(api_client, "ns", "sandboxes")
+        assert second is not first
+        assert shared_watch.for_process(api_client, "ns", "sandboxes") is second
+        assert shared_watch.for_process(api_client, "other", "sandboxes") is not second
+        deadline = time.monotonic() + 5
+        while not apis[1].calls and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert apis[1].calls[0]["label_selector"] == f"{_plan.CLIENT_LABEL}={_plan.client_id()}"
+    finally:
+        shared_watch.stop_all()
+
+
+def test_the_process_label_marks_what_it_creates():
+    options = _plan.session_options(
+        "python-pool", "ns", False, 60, name=None, idle_timeout=None, labels=None, task_ttl=None,
+        cleanup_timeout=30, context=None, connect_via=None,
+    )
+    sandbox = _plan.sandbox_body(options)
+    assert sandbox["metadata"]["labels"][_plan.CLIENT_LABEL] == _plan.client_id()
+    assert _plan.created_by_this_process(sandbox)
+    assert not _plan.created_by_this_process({"metadata": {"labels": {_plan.CLIENT_LABEL: "another"}}})
+    ready = {**sandbox, "metadata": {**sandbox["metadata"], "uid": "u"}}
+    call = _plan.task_call([{"name": "a", "type": "Command", "command": ["true"]}], "30s", 0, None)
+    task_labels = _plan.task_body(options, ready, call)["metadata"]["labels"]
+    assert task_labels[_plan.CLIENT_LABEL] == _plan.client_id()

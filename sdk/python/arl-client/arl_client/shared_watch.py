@@ -1,15 +1,20 @@
-"""One long-lived watch over a session's Tasks, shared by its ``execute`` calls.
+"""Long-lived watches that many waiters share: one per kind for a process's sessions.
 
-A watch per Task would open a fresh apiserver connection (TLS handshake
-included) for every ``execute``, because a watch stream cannot be handed back
-to the connection pool once read from. Instead the session starts one watch
-(label selector ``arl.infra.io/sandbox=<sandbox>``) on a daemon thread at its
-first ``execute``, from the resourceVersion of a list, and each ``execute``
-registers the name of its Task *before* creating it, so no event can be
-missed, then waits on a condition variable for the Task's decisive event.
+A wait that opens its own watch pays an API server request (and, since a
+watch stream cannot be handed back to the connection pool once read from, a
+new connection for the next request) every time. ``SharedWatch`` keeps one
+watch (a label selector) on a daemon thread instead: a waiter registers the
+name it expects *before* creating the object, so no event can be missed, then
+waits on a condition variable for the object's decisive event.
 
-The watch restarts by itself where it stopped (server-side timeout,
-connection error) and relists after "410 Gone".
+``for_process`` gives the process's watch of a kind in a namespace, selected
+by the process's client label (``_plan.CLIENT_LABEL``): a session on the
+shared ApiClient waits for its Sandbox to be Ready and for its Tasks to end
+on these watches, with no watch request of its own. The watch lists first
+(for a resourceVersion), then watches from there; it restarts by itself
+where it stopped (server-side timeout, connection error) and relists after
+"410 Gone". If its first list fails (no right to list, say), waiters get
+that error and the next ``for_process`` starts a new watch.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from typing import Any, TypeVar
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
+from . import _plan, _threads
 from .kube import GROUP, VERSION
 from .watch import INITIAL, RELISTED, DeadlineExceeded, Decide, WatchExpired, resource_version, stream_events
 
@@ -34,8 +40,8 @@ _WATCH_SECONDS = 300.0
 _MAX_BACKOFF = 2.0
 
 
-class TaskWatcher:
-    """Streams the events of the Tasks matching ``label_selector`` to waiters."""
+class SharedWatch:
+    """Streams the events of the objects matching ``label_selector`` to waiters."""
 
     def __init__(self, api: client.CustomObjectsApi, namespace: str, plural: str, label_selector: str) -> None:
         self._api = api
@@ -49,6 +55,7 @@ class TaskWatcher:
         self._thread: threading.Thread | None = None
         self._response: Any = None
         self._version = ""
+        self._error: BaseException | None = None  # the first list failed
 
     # -- waiter side -------------------------------------------------------
 
@@ -62,36 +69,44 @@ class TaskWatcher:
             self._expected.discard(name)
             self._latest.pop(name, None)
 
+    @property
+    def failed(self) -> bool:
+        """The watch could not start (its first list failed)."""
+        return self._error is not None
+
     def wait(self, current: dict[str, Any], decide: Decide[T], deadline: float) -> T:
         """Like watch.wait_for, fed by the shared watch: returns what decide
-        returns, raises what it raises, or DeadlineExceeded."""
+        returns, raises what it raises (or the error that kept the watch from
+        starting), or DeadlineExceeded."""
         name = current["metadata"]["name"]
         verdict = decide(INITIAL, current)
         if verdict is not None:
             return verdict
         last = current
-        with self._condition:
-            while True:
+        while True:
+            with self._condition:
                 entry = self._latest.pop(name, None)
-                if entry is not None:
-                    event_type, last = entry
-                    verdict = decide(event_type, last)
-                    if verdict is not None:
-                        return verdict
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise DeadlineExceeded(last)
-                self._condition.wait(remaining)
+                while entry is None:
+                    if self._error is not None:
+                        raise self._error
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        raise DeadlineExceeded(last)
+                    self._condition.wait(remaining)
+                    entry = self._latest.pop(name, None)
+            event_type, last = entry
+            verdict = decide(event_type, last)  # outside the lock: the watch thread goes on publishing
+            if verdict is not None:
+                return verdict
 
     # -- watch side --------------------------------------------------------
 
     def start(self) -> None:
-        """Lists the Tasks (for a resourceVersion) and starts watching from there."""
+        """Starts the watch's thread: it lists (for a resourceVersion) and
+        watches from there. Returns at once; ``expect`` works before the list."""
         if self._thread is not None:
             return
-        self._version = self._relist()
-        self._thread = threading.Thread(target=self._run, name=f"arl-task-watch-{self._selector}", daemon=True)
-        self._thread.start()
+        self._thread = _threads.start(f"arl-watch-{self._plural}-{self._selector}", self._run, stop=self.stop)
 
     def stop(self) -> None:
         self._stopping.set()
@@ -103,6 +118,13 @@ class TaskWatcher:
             self._thread = None
 
     def _run(self) -> None:
+        try:
+            self._version = self._relist()
+        except BaseException as error:  # noqa: BLE001 - handed to the waiters
+            with self._condition:
+                self._error = error
+                self._condition.notify_all()
+            return
         backoff = 0.05
         while not self._stopping.is_set():
             try:
@@ -113,7 +135,9 @@ class TaskWatcher:
             except Exception as error:  # noqa: BLE001 - any failure: back off and watch again
                 if self._stopping.is_set():
                     return
-                logger.debug("task watch %s failed (%s); retrying in %.2fs", self._selector, error, backoff)
+                logger.debug(
+                    "watch of %s %s failed (%s); retrying in %.2fs", self._plural, self._selector, error, backoff
+                )
                 self._stopping.wait(backoff)
                 backoff = min(backoff * 2, _MAX_BACKOFF)
 
@@ -162,7 +186,7 @@ class TaskWatcher:
         try:
             return self._relist()
         except ApiException as error:
-            logger.debug("relisting tasks %s failed: %s", self._selector, error)
+            logger.debug("relisting %s %s failed: %s", self._plural, self._selector, error)
             return ""
 
 
@@ -174,3 +198,30 @@ def _shutdown(response: Any) -> None:
             sock.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
+
+
+_shared_lock = threading.Lock()
+_shared: dict[tuple[int, str, str], tuple[client.ApiClient, SharedWatch]] = {}
+
+
+def for_process(api_client: client.ApiClient, namespace: str, plural: str) -> SharedWatch:
+    """The process's watch of ``plural`` in ``namespace`` over the objects
+    carrying its client label, started on first use and kept (exit stops it)."""
+    key = (id(api_client), namespace, plural)
+    with _shared_lock:
+        entry = _shared.get(key)
+        if entry is not None and entry[0] is api_client and not entry[1].failed:
+            return entry[1]
+        watch = SharedWatch(client.CustomObjectsApi(api_client), namespace, plural, _plan.client_selector())
+        _shared[key] = (api_client, watch)
+    watch.start()
+    return watch
+
+
+def stop_all() -> None:
+    """Stops the process's shared watches (tests; a forked child starts its own)."""
+    with _shared_lock:
+        watches = [watch for _, watch in _shared.values()]
+        _shared.clear()
+    for watch in watches:
+        watch.stop()
