@@ -96,17 +96,39 @@ func (p *probe) operatorMetrics(ctx context.Context) (string, error) {
 	return string(body), err
 }
 
+// operatorLease is the operator's leader-election Lease in arl-system
+// (cmd/arl-operator's LeaderElectionID).
+const operatorLease = "arl-operator.arl.infra.io"
+
+// operatorPodIP is the IP of the operator's leader (its Lease's holder is
+// "<pod>_<id>"), the replica doing the work; the standby's informers are
+// warm but its CPU is not the work's. Without a lease (no leader election),
+// the first running pod.
 func operatorPodIP(ctx context.Context, cs kubernetes.Interface) (string, error) {
 	pods, err := cs.CoreV1().Pods("arl-system").List(ctx, metav1.ListOptions{LabelSelector: "app=arl-operator"})
 	if err != nil {
 		return "", fmt.Errorf("list operator pods: %w", err)
 	}
+	leader := ""
+	if lease, err := cs.CoordinationV1().Leases("arl-system").Get(ctx, operatorLease, metav1.GetOptions{}); err == nil && lease.Spec.HolderIdentity != nil {
+		leader, _, _ = strings.Cut(*lease.Spec.HolderIdentity, "_")
+	}
+	first := ""
 	for _, pod := range pods.Items {
-		if pod.DeletionTimestamp == nil && pod.Status.PodIP != "" && pod.Status.Phase == "Running" {
+		if pod.DeletionTimestamp != nil || pod.Status.PodIP == "" || pod.Status.Phase != "Running" {
+			continue
+		}
+		if pod.Name == leader {
 			return pod.Status.PodIP, nil
 		}
+		if first == "" {
+			first = pod.Status.PodIP
+		}
 	}
-	return "", fmt.Errorf("no running operator pod in arl-system")
+	if first == "" {
+		return "", fmt.Errorf("no running operator pod in arl-system")
+	}
+	return first, nil
 }
 
 // metric is one sample line of a Prometheus text exposition.

@@ -39,8 +39,9 @@ type SandboxSpec struct {
 	KeepAlive bool `json:"keepAlive,omitempty"`
 
 	// idleTimeoutSeconds deletes the sandbox after this many seconds without
-	// a running task (counted from status.lastTaskTime, or from allocation
-	// when no task ran). Unset: never.
+	// a running task (counted from its last task's start or completion, or
+	// from allocation when no task ran; status.lastTaskTime can lag that by
+	// a few seconds, the count does not). Unset: never.
 	// +optional
 	// +kubebuilder:validation:Minimum=1
 	IdleTimeoutSeconds *int32 `json:"idleTimeoutSeconds,omitempty"`
@@ -78,7 +79,12 @@ type SandboxStatus struct {
 	AllocationTime *metav1.Time `json:"allocationTime,omitempty"`
 
 	// lastTaskTime is the latest start or completion time of the tasks that
-	// ran in this sandbox.
+	// ran in this sandbox. For a keepAlive sandbox the operator writes it at
+	// most once per --last-task-time-interval (10s by default, at most a
+	// tenth of idleTimeoutSeconds), so it can lag the latest task by that
+	// long; the latest time is always written in the end. The idle timeout
+	// does not wait for it: the operator counts its own record of the
+	// sandbox's task times.
 	// +optional
 	// +kubebuilder:validation:Format=date-time
 	LastTaskTime *metav1.Time `json:"lastTaskTime,omitempty"`

@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 
+	"github.com/arl-infra/arl/operator/internal/controller/sandbox"
 	"github.com/arl-infra/arl/operator/internal/controller/task"
 )
 
@@ -39,6 +40,7 @@ type config struct {
 	taskClaimDelay      time.Duration
 	warmPoolWorkers     int
 	sandboxWorkers      int
+	lastTaskTimeEvery   time.Duration
 	events              bool
 	taskSucceededEvents bool
 
@@ -82,6 +84,7 @@ func bindFlags(fs *flag.FlagSet) *config {
 	fs.DurationVar(&c.taskClaimDelay, "task-claim-delay", task.DefaultClaimDelay, "how long a task attempt runs before its Running state is written (a quicker one is recorded by one write)")
 	fs.IntVar(&c.warmPoolWorkers, "warmpool-workers", 2, "reconcile workers of the WarmPool controller")
 	fs.IntVar(&c.sandboxWorkers, "sandbox-workers", 8, "reconcile workers of the Sandbox controller")
+	fs.DurationVar(&c.lastTaskTimeEvery, "last-task-time-interval", sandbox.DefaultLastTaskTimeInterval, "write a keep-alive sandbox's status.lastTaskTime at most once per this interval (capped at a tenth of its idleTimeoutSeconds; idle timeouts stay exact); 0 writes each newer time at once")
 	fs.BoolVar(&c.events, "events", true, "record Kubernetes events")
 	fs.BoolVar(&c.taskSucceededEvents, "task-succeeded-events", false, "also record a TaskSucceeded event per succeeded task (one more API write per task; failures are always recorded)")
 

@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	arlv1 "github.com/arl-infra/arl/operator/api/v1alpha1"
+	"github.com/arl-infra/arl/operator/internal/activity"
 	"github.com/arl-infra/arl/operator/internal/certs"
 	"github.com/arl-infra/arl/operator/internal/controller/sandbox"
 	"github.com/arl-infra/arl/operator/internal/controller/task"
@@ -103,9 +104,11 @@ func run(ctx context.Context, cfg *config) error {
 	if err := (&warmpool.TokenSecretReconciler{Client: mgr.GetClient(), Reader: mgr.GetAPIReader()}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up token Secret controller: %w", err)
 	}
+	taskTimes := activity.NewTaskTimes() // shared: the idle clock counts task times not written yet
 	if err := (&sandbox.SandboxReconciler{
 		Client: mgr.GetClient(), Recorder: recorder("arl-sandbox-controller"),
 		Pods: pods, Workers: cfg.sandboxWorkers, Claims: claims, Live: mgr.GetAPIReader(),
+		LastTaskTimeInterval: cfg.lastTaskTimeEvery, TaskTimes: taskTimes,
 	}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up Sandbox controller: %w", err)
 	}
@@ -123,7 +126,7 @@ func run(ctx context.Context, cfg *config) error {
 	if err := (&ttl.TaskTTLReconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up Task TTL controller: %w", err)
 	}
-	if err := (&ttl.SandboxTTLReconciler{Client: mgr.GetClient(), Recorder: recorder("arl-ttl-controller")}).SetupWithManager(mgr); err != nil {
+	if err := (&ttl.SandboxTTLReconciler{Client: mgr.GetClient(), Recorder: recorder("arl-ttl-controller"), TaskTimes: taskTimes}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up Sandbox TTL controller: %w", err)
 	}
 

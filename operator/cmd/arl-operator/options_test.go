@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"testing"
+	"time"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -30,6 +31,15 @@ func TestDefaults(t *testing.T) {
 	if c.sidecarImage != "ghcr.io/arl-infra/arl-sidecar:v0.1.0" || c.webhookPort != 9443 || c.namespace != "arl-system" ||
 		c.webhookCertSecret != "arl-webhook-cert" || c.webhookService != "arl-webhook-service" || c.leaderElect || !c.events {
 		t.Errorf("defaults = %+v", c)
+	}
+}
+
+func TestLastTaskTimeIntervalFlag(t *testing.T) {
+	if c := parse(t); c.lastTaskTimeEvery != 10*time.Second {
+		t.Errorf("default --last-task-time-interval = %v, want 10s", c.lastTaskTimeEvery)
+	}
+	if c := parse(t, "--last-task-time-interval=0"); c.lastTaskTimeEvery != 0 {
+		t.Errorf("--last-task-time-interval=0 gave %v", c.lastTaskTimeEvery)
 	}
 }
 

@@ -116,18 +116,22 @@ func (r *SandboxReconciler) waitingSandboxesOfPool(ctx context.Context, obj clie
 	return waitingSandboxes(ctx, r.Client, obj.GetNamespace(), obj.GetName())
 }
 
-// sandboxOfTask maps a Task to the sandbox it names when the task's start
-// or completion is later than the sandbox's status.lastTaskTime: at the
-// status's one-second precision a busy sandbox is reconciled about once a
-// second, not once per task event.
+// sandboxOfTask records the task's start or completion time for its
+// sandbox (activity.TaskTimes) and maps the Task to the sandbox it names
+// when that time is later than the sandbox's status.lastTaskTime and no
+// lastTaskTime write is already scheduled: a busy sandbox is reconciled
+// about once per write, not once per task event.
 func (r *SandboxReconciler) sandboxOfTask(ctx context.Context, obj client.Object) []reconcile.Request {
 	task, ok := obj.(*arlv1.Task)
 	if !ok || task.Spec.SandboxRef == "" {
 		return nil
 	}
+	// Recorded before the schedule is checked (see coalesceLastTaskTime).
+	r.TaskTimes.ObserveTask(task)
 	key := types.NamespacedName{Namespace: task.Namespace, Name: task.Spec.SandboxRef}
 	var sb arlv1.Sandbox
-	if err := r.Get(ctx, key, &sb); err == nil && !newerThan(lastTaskTime([]arlv1.Task{*task}), sb.Status.LastTaskTime) {
+	if err := r.Get(ctx, key, &sb); err == nil &&
+		(!newerThan(lastTaskTime([]arlv1.Task{*task}), sb.Status.LastTaskTime) || r.lastTaskTimes.pending(key)) {
 		return nil
 	}
 	return []reconcile.Request{{NamespacedName: key}}

@@ -40,6 +40,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	arlv1 "github.com/arl-infra/arl/operator/api/v1alpha1"
+	"github.com/arl-infra/arl/operator/internal/activity"
 	"github.com/arl-infra/arl/operator/internal/poolpod"
 )
 
@@ -63,11 +64,19 @@ type SandboxReconciler struct {
 	// Live reads from the API server (the manager's APIReader) in the rare
 	// case the cache and a failed bind disagree; nil reads the cache.
 	Live client.Reader
+	// LastTaskTimeInterval spaces a keep-alive sandbox's status.lastTaskTime
+	// writes at least this far apart (capped at a tenth of its
+	// idleTimeoutSeconds); 0 writes each newer time at once.
+	LastTaskTimeInterval time.Duration
+	// TaskTimes must be the TTL controller's, so the idle clock counts the
+	// task times not written yet; nil gives the reconciler its own.
+	TaskTimes *activity.TaskTimes
 
-	once      sync.Once
-	alloc     *allocator
-	written   *writtenStatuses
-	firstSeen sync.Map // sandbox UID -> time.Time
+	once          sync.Once
+	alloc         *allocator
+	written       *writtenStatuses
+	lastTaskTimes *lastTaskTimeWrites
+	firstSeen     sync.Map // sandbox UID -> time.Time
 }
 
 // +kubebuilder:rbac:groups=arl.infra.io,resources=sandboxes,verbs=get;list;watch
@@ -78,20 +87,20 @@ type SandboxReconciler struct {
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconcile gives a pending sandbox a pod, follows the pod's state, and
-// keeps status.lastTaskTime.
+// keeps status.lastTaskTime (at most one write per LastTaskTimeInterval).
 func (r *SandboxReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	r.init()
 	sb := &arlv1.Sandbox{}
 	if err := r.Get(ctx, req.NamespacedName, sb); err != nil {
 		if apierrors.IsNotFound(err) {
-			r.written.forget(req.NamespacedName)
+			r.forget(req.NamespacedName)
 			return ctrl.Result{}, r.alloc.sandboxGone(ctx, req.NamespacedName)
 		}
 		return ctrl.Result{}, err
 	}
 	if sb.DeletionTimestamp != nil {
 		r.firstSeen.Delete(sb.UID)
-		r.written.forget(req.NamespacedName)
+		r.forget(req.NamespacedName)
 		return ctrl.Result{}, r.alloc.sandboxGone(ctx, req.NamespacedName)
 	}
 	r.written.catchUp(sb)
@@ -123,10 +132,10 @@ func (r *SandboxReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 		client.MatchingFields{arlv1.TaskSandboxRefField: sb.Name}, client.UnsafeDisableDeepCopy); err != nil {
 		workErr = errors.Join(workErr, fmt.Errorf("list tasks of sandbox %s: %w", sb.Name, err))
 	} else {
-		obs.lastTaskTime = lastTaskTime(tasks.Items)
+		obs.lastTaskTime = laterOf(lastTaskTime(tasks.Items), r.TaskTimes.Latest(req.NamespacedName, sb.UID))
 	}
 
-	status := computeStatus(sb, obs)
+	status, lastTaskTimeWait := r.coalesceLastTaskTime(sb, computeStatus(sb, obs), time.Now())
 	previous := *sb.Status.DeepCopy()
 	var (
 		wrote     bool
@@ -151,7 +160,15 @@ func (r *SandboxReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 		// A promised pod was taken meanwhile: retry once the cache caught up.
 		return ctrl.Result{RequeueAfter: raceRetryDelay}, nil
 	}
-	return ctrl.Result{}, nil
+	// A held-back lastTaskTime is written when due.
+	return ctrl.Result{RequeueAfter: lastTaskTimeWait}, nil
+}
+
+// forget drops what this process remembers of a sandbox that is gone.
+func (r *SandboxReconciler) forget(key types.NamespacedName) {
+	r.written.forget(key)
+	r.lastTaskTimes.take(key)
+	r.TaskTimes.Forget(key)
 }
 
 func (r *SandboxReconciler) init() {
@@ -167,6 +184,12 @@ func (r *SandboxReconciler) init() {
 		}
 		if r.written == nil {
 			r.written = newWrittenStatuses()
+		}
+		if r.lastTaskTimes == nil {
+			r.lastTaskTimes = newLastTaskTimeWrites()
+		}
+		if r.TaskTimes == nil {
+			r.TaskTimes = activity.NewTaskTimes()
 		}
 	})
 }

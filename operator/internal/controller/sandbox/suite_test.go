@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"testing"
+	"time"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 
@@ -21,7 +22,8 @@ var suite = &testenv.Suite{Setup: func(mgr ctrl.Manager) error {
 		return err
 	}
 	return (&SandboxReconciler{Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("arl-sandbox-controller"),
-		Pods: podCfg, Workers: 8, Claims: claims, Live: mgr.GetAPIReader()}).SetupWithManager(mgr)
+		Pods: podCfg, Workers: 8, Claims: claims, Live: mgr.GetAPIReader(),
+		LastTaskTimeInterval: 3 * time.Second}).SetupWithManager(mgr)
 }}
 
 func TestMain(m *testing.M) {

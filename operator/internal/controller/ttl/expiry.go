@@ -52,13 +52,16 @@ type sandboxVerdict struct {
 //     same name is not one of its tasks);
 //   - idleTimeoutSeconds: deleted after that long with no pending or running
 //     task, counted from the latest of its lastTaskTime, its allocation, its
-//     creation and its tasks' start and completion times.
-func judgeSandbox(sandbox *arlv1.Sandbox, tasks []arlv1.Task, now time.Time) sandboxVerdict {
+//     creation, its tasks' start and completion times and seen, the latest
+//     task time this process saw for it (activity.TaskTimes: it covers the
+//     times of tasks deleted before the Sandbox controller wrote them to
+//     status.lastTaskTime, which it does at most once per interval).
+func judgeSandbox(sandbox *arlv1.Sandbox, tasks []arlv1.Task, seen, now time.Time) sandboxVerdict {
 	if sandbox.DeletionTimestamp != nil {
 		return sandboxVerdict{}
 	}
-	active, hadTask := false, sandbox.Status.LastTaskTime != nil
-	last := latestOf(latest(&sandbox.CreationTimestamp), latest(sandbox.Status.AllocationTime), latest(sandbox.Status.LastTaskTime))
+	active, hadTask := false, sandbox.Status.LastTaskTime != nil || !seen.IsZero()
+	last := latestOf(latest(&sandbox.CreationTimestamp), latest(sandbox.Status.AllocationTime), latest(sandbox.Status.LastTaskTime), latest(&metav1.Time{Time: seen}))
 	for i := range tasks {
 		t := &tasks[i]
 		if t.DispatchedElsewhere(sandbox.UID) {

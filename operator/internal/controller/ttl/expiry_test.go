@@ -54,37 +54,50 @@ func TestJudgeSandbox(t *testing.T) {
 	lastTask := sandbox(false, nil)
 	lastTask.Status.LastTaskTime = at(now.Add(-time.Minute))
 
+	// A keep-alive sandbox whose status.lastTaskTime was written 40s ago;
+	// its last task finished 5s ago and was deleted by its TTL before the
+	// Sandbox controller's next (coalesced) write: only seen knows it.
+	staleStatus := sandbox(true, ptr[int32](30))
+	staleStatus.Status.LastTaskTime = at(now.Add(-40 * time.Second))
+	seenRecently := now.Add(-5 * time.Second).Truncate(time.Second)
+
 	tests := []struct {
 		name       string
 		sandbox    *arlv1.Sandbox
 		tasks      []arlv1.Task
+		seen       time.Time
 		wantDelete bool
 		wantReason string
 		wantAt     time.Time
 	}{
-		{"one-shot with no task yet stays", sandbox(false, nil), nil, false, "", time.Time{}},
-		{"one-shot with a running task stays", sandbox(false, nil), []arlv1.Task{task(arlv1.TaskStateRunning, 0)}, false, "", time.Time{}},
-		{"one-shot with a pending task stays", sandbox(false, nil), []arlv1.Task{task(arlv1.TaskStateSucceeded, time.Second), task("", 0)}, false, "", time.Time{}},
-		{"one-shot whose task finished goes", sandbox(false, nil), []arlv1.Task{task(arlv1.TaskStateFailed, time.Second)}, true, arlv1.EventReasonOneShotDone, time.Time{}},
-		{"one-shot whose finished task was deleted goes (lastTaskTime)", lastTask, nil, true, arlv1.EventReasonOneShotDone, time.Time{}},
+		{"one-shot with no task yet stays", sandbox(false, nil), nil, time.Time{}, false, "", time.Time{}},
+		{"one-shot with a running task stays", sandbox(false, nil), []arlv1.Task{task(arlv1.TaskStateRunning, 0)}, time.Time{}, false, "", time.Time{}},
+		{"one-shot with a pending task stays", sandbox(false, nil), []arlv1.Task{task(arlv1.TaskStateSucceeded, time.Second), task("", 0)}, time.Time{}, false, "", time.Time{}},
+		{"one-shot whose task finished goes", sandbox(false, nil), []arlv1.Task{task(arlv1.TaskStateFailed, time.Second)}, time.Time{}, true, arlv1.EventReasonOneShotDone, time.Time{}},
+		{"one-shot whose finished task was deleted goes (lastTaskTime)", lastTask, nil, time.Time{}, true, arlv1.EventReasonOneShotDone, time.Time{}},
 		{"one-shot recreated under the name of one whose task finished stays", sandbox(false, nil),
 			[]arlv1.Task{func() arlv1.Task {
 				t := task(arlv1.TaskStateSucceeded, time.Second)
 				t.Status.SandboxUID = "earlier-sandbox"
 				return t
 			}()},
-			false, "", time.Time{}},
-		{"keepAlive without idle timeout stays", sandbox(true, nil), []arlv1.Task{task(arlv1.TaskStateSucceeded, time.Hour)}, false, "", time.Time{}},
-		{"idle past the timeout since the last task goes", sandbox(true, ptr[int32](60)), []arlv1.Task{task(arlv1.TaskStateSucceeded, 2*time.Minute)}, true, arlv1.EventReasonIdleTimeout, time.Time{}},
+			time.Time{}, false, "", time.Time{}},
+		{"keepAlive without idle timeout stays", sandbox(true, nil), []arlv1.Task{task(arlv1.TaskStateSucceeded, time.Hour)}, time.Time{}, false, "", time.Time{}},
+		{"idle past the timeout since the last task goes", sandbox(true, ptr[int32](60)), []arlv1.Task{task(arlv1.TaskStateSucceeded, 2*time.Minute)}, time.Time{}, true, arlv1.EventReasonIdleTimeout, time.Time{}},
 		{"idle under the timeout is checked again when it runs out", sandbox(true, ptr[int32](60)), []arlv1.Task{task(arlv1.TaskStateSucceeded, 30*time.Second)},
-			false, "", now.Add(-30*time.Second + time.Second + 60*time.Second)},
-		{"idle since creation with no task goes", sandbox(true, ptr[int32](60)), nil, true, arlv1.EventReasonIdleTimeout, time.Time{}},
-		{"a running task is never idle", sandbox(true, ptr[int32](1)), []arlv1.Task{task(arlv1.TaskStateRunning, 0)}, false, "", time.Time{}},
-		{"a sandbox being deleted is left alone", deleting, []arlv1.Task{task(arlv1.TaskStateSucceeded, time.Hour)}, false, "", time.Time{}},
+			time.Time{}, false, "", now.Add(-30*time.Second + time.Second + 60*time.Second)},
+		{"idle since creation with no task goes", sandbox(true, ptr[int32](60)), nil, time.Time{}, true, arlv1.EventReasonIdleTimeout, time.Time{}},
+		{"a running task is never idle", sandbox(true, ptr[int32](1)), []arlv1.Task{task(arlv1.TaskStateRunning, 0)}, time.Time{}, false, "", time.Time{}},
+		{"a sandbox being deleted is left alone", deleting, []arlv1.Task{task(arlv1.TaskStateSucceeded, time.Hour)}, time.Time{}, false, "", time.Time{}},
+		{"idle counted from a deleted task's time not yet in the status (seen) stays", staleStatus, nil, seenRecently,
+			false, "", seenRecently.Add(time.Second + 30*time.Second)},
+		{"the same sandbox without seen would have gone 9s early", staleStatus, nil, time.Time{}, true, arlv1.EventReasonIdleTimeout, time.Time{}},
+		{"one-shot whose task was deleted before its time was written goes (seen)", sandbox(false, nil), nil, seenRecently,
+			true, arlv1.EventReasonOneShotDone, time.Time{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v := judgeSandbox(tt.sandbox, tt.tasks, now)
+			v := judgeSandbox(tt.sandbox, tt.tasks, tt.seen, now)
 			if v.delete != tt.wantDelete || v.reason != tt.wantReason || !v.recheckAt.Equal(tt.wantAt) {
 				t.Fatalf("verdict = %+v, want delete=%v reason=%q recheckAt=%v", v, tt.wantDelete, tt.wantReason, tt.wantAt)
 			}

@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	arlv1 "github.com/arl-infra/arl/operator/api/v1alpha1"
+	"github.com/arl-infra/arl/operator/internal/activity"
 )
 
 // +kubebuilder:rbac:groups=arl.infra.io,resources=sandboxes,verbs=get;list;watch;delete
@@ -23,13 +24,21 @@ type SandboxTTLReconciler struct {
 	Client client.Client
 	// Recorder emits events; nil turns them off.
 	Recorder events.EventRecorder
+	// TaskTimes must be the Sandbox controller's: the task times it has not
+	// written to status.lastTaskTime yet count in the idle time. nil: only
+	// the status and the cached tasks count.
+	TaskTimes *activity.TaskTimes
 }
 
 // Reconcile judges one sandbox from its tasks in the cache.
 func (r *SandboxTTLReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	var sandbox arlv1.Sandbox
 	if err := r.Client.Get(ctx, req.NamespacedName, &sandbox); err != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(err)
+		if apierrors.IsNotFound(err) {
+			r.TaskTimes.Forget(req.NamespacedName) // a late task event of a deleted sandbox
+			return ctrl.Result{}, nil
+		}
+		return ctrl.Result{}, err
 	}
 	if sandbox.Spec.KeepAlive && sandbox.Spec.IdleTimeoutSeconds == nil {
 		return ctrl.Result{}, nil
@@ -40,7 +49,7 @@ func (r *SandboxTTLReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 		return ctrl.Result{}, fmt.Errorf("list tasks of sandbox: %w", err)
 	}
 	now := time.Now()
-	v := judgeSandbox(&sandbox, tasks.Items, now)
+	v := judgeSandbox(&sandbox, tasks.Items, r.TaskTimes.Latest(req.NamespacedName, sandbox.UID), now)
 	if !v.delete {
 		if v.recheckAt.IsZero() {
 			return ctrl.Result{}, nil

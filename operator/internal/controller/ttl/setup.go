@@ -38,7 +38,7 @@ func (r *SandboxTTLReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	err := ctrl.NewControllerManagedBy(mgr).
 		Named("sandbox-ttl").
 		For(&arlv1.Sandbox{}, builder.WithPredicates(mayExpire)).
-		Watches(&arlv1.Task{}, handler.EnqueueRequestsFromMapFunc(sandboxOfTask)).
+		Watches(&arlv1.Task{}, handler.EnqueueRequestsFromMapFunc(r.sandboxOfTask)).
 		Complete(r)
 	if err != nil {
 		return fmt.Errorf("build sandbox TTL controller: %w", err)
@@ -65,11 +65,14 @@ func sandboxMayExpire(obj client.Object) bool {
 	return ok && s.DeletionTimestamp == nil && (!s.Spec.KeepAlive || s.Spec.IdleTimeoutSeconds != nil)
 }
 
-// sandboxOfTask maps a task event to the sandbox it runs in.
-func sandboxOfTask(_ context.Context, obj client.Object) []reconcile.Request {
+// sandboxOfTask maps a task event to the sandbox it runs in, recording the
+// task's times first: this controller's handler may see a task's last
+// update before the Sandbox controller's does, and its deletion right after.
+func (r *SandboxTTLReconciler) sandboxOfTask(_ context.Context, obj client.Object) []reconcile.Request {
 	t, ok := obj.(*arlv1.Task)
 	if !ok || t.Spec.SandboxRef == "" {
 		return nil
 	}
+	r.TaskTimes.ObserveTask(t)
 	return []reconcile.Request{{NamespacedName: client.ObjectKey{Namespace: t.Namespace, Name: t.Spec.SandboxRef}}}
 }

@@ -21,6 +21,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	arlv1 "github.com/arl-infra/arl/operator/api/v1alpha1"
+	"github.com/arl-infra/arl/operator/internal/activity"
 	"github.com/arl-infra/arl/operator/internal/testenv"
 )
 
@@ -89,7 +90,8 @@ func runSuite(m *testing.M) (int, error) {
 	if err := (&TaskTTLReconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
 		return 1, fmt.Errorf("task TTL controller: %w", err)
 	}
-	if err := (&SandboxTTLReconciler{Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("arl-ttl-controller")}).SetupWithManager(mgr); err != nil {
+	if err := (&SandboxTTLReconciler{Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("arl-ttl-controller"),
+		TaskTimes: activity.NewTaskTimes()}).SetupWithManager(mgr); err != nil {
 		return 1, fmt.Errorf("sandbox TTL controller: %w", err)
 	}
 	done := make(chan struct{})

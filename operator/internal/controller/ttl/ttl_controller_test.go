@@ -167,3 +167,35 @@ func TestIdleSandboxIsDeletedAfterItsIdleTimeout(t *testing.T) {
 		t.Fatal("no IdleTimeout event")
 	}
 }
+
+// TestTaskDeletedBeforeItsTimeIsWrittenDoesNotExpireItsSandboxEarly: the
+// Sandbox controller writes status.lastTaskTime at most once per interval
+// (it does not run in this suite, so here the write never comes). A task
+// that finished and was deleted by its TTL at once leaves its completion
+// time only in the operator's record, and the idle clock counts from it.
+func TestTaskDeletedBeforeItsTimeIsWrittenDoesNotExpireItsSandboxEarly(t *testing.T) {
+	idle := int32(6)
+	sb := createSandbox(t, true, &idle)
+	time.Sleep(3 * time.Second) // the idle clock counted from creation is 3s along
+	task := createTask(t, sb.Name, ptr[int32](0))
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		var cur arlv1.Task
+		if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(task), &cur); err != nil {
+			return err
+		}
+		now := metav1.Now()
+		cur.Status = arlv1.TaskStatus{State: arlv1.TaskStateSucceeded, SandboxUID: sb.UID, StartTime: &now, CompletionTime: &now}
+		return k8s.Status().Update(context.Background(), &cur)
+	})
+	if err != nil {
+		t.Fatalf("finish the task: %v", err)
+	}
+	waitGone(t, task, 10*time.Second)
+	// Counted from creation the sandbox would be due now (3s + 6s + the
+	// stored second); counted from the task's completion, 1.4s or more later.
+	stillThere(t, sb, 4500*time.Millisecond)
+	waitGone(t, sb, 10*time.Second)
+	if !hasEvent(t, "Sandbox", sb.Name, arlv1.EventReasonIdleTimeout) {
+		t.Fatal("no IdleTimeout event")
+	}
+}

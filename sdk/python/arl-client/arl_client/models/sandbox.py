@@ -20,8 +20,9 @@ class SandboxSpec(BaseModel):
     idle_timeout_seconds: int | None = Field(None, alias="idleTimeoutSeconds", ge=1)
     """
     idleTimeoutSeconds deletes the sandbox after this many seconds without
-    a running task (counted from status.lastTaskTime, or from allocation
-    when no task ran). Unset: never.
+    a running task (counted from its last task's start or completion, or
+    from allocation when no task ran; status.lastTaskTime can lag that by
+    a few seconds, the count does not). Unset: never.
     """
     keep_alive: bool | None = Field(False, alias="keepAlive")
     """
@@ -115,7 +116,12 @@ class SandboxStatus(BaseModel):
     last_task_time: AwareDatetime | None = Field(None, alias="lastTaskTime")
     """
     lastTaskTime is the latest start or completion time of the tasks that
-    ran in this sandbox.
+    ran in this sandbox. For a keepAlive sandbox the operator writes it at
+    most once per --last-task-time-interval (10s by default, at most a
+    tenth of idleTimeoutSeconds), so it can lag the latest task by that
+    long; the latest time is always written in the end. The idle timeout
+    does not wait for it: the operator counts its own record of the
+    sandbox's task times.
     """
     observed_generation: int | None = Field(None, alias="observedGeneration")
     """
