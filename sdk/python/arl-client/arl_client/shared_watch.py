@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import socket
 import threading
 import time
@@ -271,6 +272,16 @@ def for_process(
 def _worth_retrying(watch: SharedWatch) -> bool:
     error = watch._error  # noqa: SLF001 - the module's own class
     return error is not None and not (isinstance(error, ApiException) and error.status in (401, 403))
+
+
+def _forget_in_child() -> None:
+    """A forked child has none of its parent's watch threads: it starts its own."""
+    global _shared_lock  # noqa: PLW0603 - the child's fresh state
+    _shared_lock = threading.Lock()
+    _shared.clear()
+
+
+os.register_at_fork(after_in_child=_forget_in_child)
 
 
 def stop_all() -> None:
