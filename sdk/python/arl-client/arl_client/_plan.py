@@ -28,6 +28,7 @@ from .steps import StepInput, build_steps
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 MANAGED_BY = "arl-client"
 SANDBOX_LABEL = "arl.infra.io/sandbox"
+POOL_LABEL = "arl.infra.io/pool"  # on a pool's pods and their token Secrets
 # The process that created a Sandbox or Task: its sessions wait on one shared
 # watch per kind selected by this label (shared_watch.for_process).
 CLIENT_LABEL = "arl.infra.io/client"
@@ -255,6 +256,11 @@ def pod_name(sandbox: dict[str, Any] | None) -> str:
 
 def pod_ip(sandbox: dict[str, Any] | None) -> str:
     return str(((sandbox or {}).get("status") or {}).get("podIP", "") or "")
+
+
+def pool_secrets_selector(pool: str) -> str:
+    """A pool's pods' token Secrets (and its pods)."""
+    return f"{POOL_LABEL}={pool}"
 
 
 def token_from_secret_data(data: Mapping[str, Any] | None) -> str | None:

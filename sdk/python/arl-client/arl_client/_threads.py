@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import os
 import queue
 import threading
 import time
@@ -105,6 +106,18 @@ def _work() -> None:
         thread.name = "arl-worker"
         with _lock:
             _idle_workers += 1
+
+
+def _forget_in_child() -> None:
+    """A forked child has none of its parent's threads: it starts its own."""
+    global _jobs, _idle_workers, _worker_count, _lock  # noqa: PLW0603 - the child's fresh state
+    _lock = threading.Lock()
+    _live.clear()
+    _jobs = queue.SimpleQueue()
+    _idle_workers = _worker_count = 0
+
+
+os.register_at_fork(after_in_child=_forget_in_child)
 
 
 def live() -> list[threading.Thread]:

@@ -131,6 +131,7 @@ class SandboxSession:
         self._sidecar: Future[SidecarClient] | None = None
         self._watcher: Future[SharedWatch] | None = None
         self._owns_watcher = False  # a watch of this session's own (a caller's ApiClient): close stops it
+        self._token_secrets: SharedWatch | None = None  # the process's watch of the pool's token Secrets
         self._warm: Future[None] | None = None
         self._closing = False
         self._forward: portforward.PortForward | portforward.KubectlPortForward | None = None
@@ -219,6 +220,7 @@ class SandboxSession:
         elif self._created:
             logger.info("keeping sandbox %s/%s (keep_alive)", self.namespace, self.name)
         self._api_client = None  # given by the caller or shared: never closed here
+        self._token_secrets = None
         self._custom = None
         if errors:
             if raise_errors or not isinstance(errors[0], Exception):
@@ -411,6 +413,10 @@ class SandboxSession:
             tasks.set_result(shared_watch.for_process(self._api_client, self.namespace, kube.TASKS))
             with self._lock:
                 self._watcher, self._owns_watcher = tasks, False
+            self._token_secrets = shared_watch.for_process(
+                self._api_client, self.namespace, shared_watch.SECRETS,
+                _plan.pool_secrets_selector(self.pool_ref), keep_all=True,
+            )
         else:
             # The Task watch selects by the Sandbox's name, known before it
             # exists: it starts beside the create and the Ready wait.
@@ -495,8 +501,15 @@ class SandboxSession:
             raise
 
     def _fetch_token(self, pod: str) -> Future[str | None]:
-        """Reads the pod's token Secret in the background, with this session's
-        API client of now (close unsets it)."""
+        """The pod's token: from the process's watch of the pool's token
+        Secrets when it has seen the Secret (no request), else read in the
+        background with this session's API client of now (close unsets it)."""
+        secrets = self._token_secrets
+        secret = secrets.get(_plan.sidecar_token_secret_name(pod)) if secrets is not None else None
+        if secret is not None:
+            known: Future[str | None] = Future()
+            known.set_result(_plan.token_from_secret_data(secret.get("data")))
+            return known
         api_client, namespace = self._api_client, self.namespace
         return _threads.submit("arl-sidecar-token", lambda: _read_token(api_client, namespace, pod))
 

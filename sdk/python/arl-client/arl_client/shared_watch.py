@@ -19,7 +19,9 @@ that error and the next ``for_process`` starts a new watch.
 
 from __future__ import annotations
 
+import functools
 import logging
+import os
 import socket
 import threading
 import time
@@ -29,8 +31,17 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from . import _plan, _threads
-from .kube import GROUP, VERSION
-from .watch import INITIAL, RELISTED, DeadlineExceeded, Decide, WatchExpired, resource_version, stream_events
+from .watch import (
+    INITIAL,
+    RELISTED,
+    DeadlineExceeded,
+    Decide,
+    Lister,
+    WatchExpired,
+    custom_objects_lister,
+    resource_version,
+    stream_events,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -43,14 +54,22 @@ _MAX_BACKOFF = 2.0
 class SharedWatch:
     """Streams the events of the objects matching ``label_selector`` to waiters."""
 
-    def __init__(self, api: client.CustomObjectsApi, namespace: str, plural: str, label_selector: str) -> None:
+    def __init__(
+        self, api: Any, namespace: str, plural: str, label_selector: str, *, keep_all: bool = False
+    ) -> None:
+        """``api`` is a CustomObjectsApi, or a CoreV1Api for ``plural`` "secrets".
+        With ``keep_all`` the watch also keeps the latest copy of every object
+        it sees, for ``get``."""
         self._api = api
+        self._list: Lister = _lister(api, namespace, plural)
         self._namespace = namespace
         self._plural = plural
         self._selector = label_selector
+        self._keep_all = keep_all
         self._condition = threading.Condition()
         self._expected: set[str] = set()
         self._latest: dict[str, tuple[str, dict[str, Any]]] = {}
+        self._objects: dict[str, dict[str, Any]] = {}
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._response: Any = None
@@ -68,6 +87,11 @@ class SharedWatch:
         with self._condition:
             self._expected.discard(name)
             self._latest.pop(name, None)
+
+    def get(self, name: str) -> dict[str, Any] | None:
+        """The latest copy of ``name`` seen (only with keep_all; None if not seen)."""
+        with self._condition:
+            return self._objects.get(name)
 
     @property
     def failed(self) -> bool:
@@ -143,13 +167,12 @@ class SharedWatch:
 
     def _watch_once(self) -> None:
         events = stream_events(
-            self._api,
-            self._namespace,
-            self._plural,
+            self._list,
             from_version=self._version,
             timeout=_WATCH_SECONDS,
             label_selector=self._selector,
             on_response=self._remember_response,
+            api_client=getattr(self._api, "api_client", None),  # unit tests' fakes have none
         )
         try:
             for event_type, obj in events:
@@ -170,14 +193,22 @@ class SharedWatch:
     def _publish(self, event_type: str, obj: dict[str, Any]) -> None:
         name = (obj.get("metadata") or {}).get("name", "")
         with self._condition:
+            if self._keep_all:
+                if event_type == "DELETED":
+                    self._objects.pop(name, None)
+                else:
+                    self._objects[name] = obj
             if name in self._expected:
                 self._latest[name] = (event_type, obj)
                 self._condition.notify_all()
 
     def _relist(self) -> str:
-        listed: Any = self._api.list_namespaced_custom_object(
-            GROUP, VERSION, self._namespace, self._plural, label_selector=self._selector
-        )
+        listed: Any = self._list(label_selector=self._selector)
+        if not isinstance(listed, dict):  # a typed list (secrets): the same JSON shape as an event's object
+            listed = self._api.api_client.sanitize_for_serialization(listed)
+        if self._keep_all:
+            with self._condition:
+                self._objects.clear()
         for item in listed.get("items") or []:
             self._publish(RELISTED, item)
         return str((listed.get("metadata") or {}).get("resourceVersion") or "")
@@ -190,6 +221,12 @@ class SharedWatch:
             return ""
 
 
+def _lister(api: Any, namespace: str, plural: str) -> Lister:
+    if plural == SECRETS:
+        return functools.partial(api.list_namespaced_secret, namespace)
+    return custom_objects_lister(api, namespace, plural)
+
+
 def _shutdown(response: Any) -> None:
     """Unblocks a thread reading the response (as kubernetes.watch.Watch.stop does)."""
     sock = getattr(getattr(response, "connection", None), "sock", None)
@@ -200,22 +237,51 @@ def _shutdown(response: Any) -> None:
             pass
 
 
+SECRETS = "secrets"
+
 _shared_lock = threading.Lock()
-_shared: dict[tuple[int, str, str], tuple[client.ApiClient, SharedWatch]] = {}
+_shared: dict[tuple[int, str, str, str], tuple[client.ApiClient, SharedWatch]] = {}
 
 
-def for_process(api_client: client.ApiClient, namespace: str, plural: str) -> SharedWatch:
+def for_process(
+    api_client: client.ApiClient,
+    namespace: str,
+    plural: str,
+    label_selector: str | None = None,
+    *,
+    keep_all: bool = False,
+) -> SharedWatch:
     """The process's watch of ``plural`` in ``namespace`` over the objects
-    carrying its client label, started on first use and kept (exit stops it)."""
-    key = (id(api_client), namespace, plural)
+    matching ``label_selector`` (default: those carrying the process's client
+    label), started on first use and kept (exit stops it). A watch whose first
+    list failed is replaced by the next call, unless it was refused (401/403):
+    that is remembered, and its waiters get the refusal at once."""
+    selector = label_selector or _plan.client_selector()
+    key = (id(api_client), namespace, plural, selector)
     with _shared_lock:
         entry = _shared.get(key)
-        if entry is not None and entry[0] is api_client and not entry[1].failed:
+        if entry is not None and entry[0] is api_client and not _worth_retrying(entry[1]):
             return entry[1]
-        watch = SharedWatch(client.CustomObjectsApi(api_client), namespace, plural, _plan.client_selector())
+        api = client.CoreV1Api(api_client) if plural == SECRETS else client.CustomObjectsApi(api_client)
+        watch = SharedWatch(api, namespace, plural, selector, keep_all=keep_all)
         _shared[key] = (api_client, watch)
     watch.start()
     return watch
+
+
+def _worth_retrying(watch: SharedWatch) -> bool:
+    error = watch._error  # noqa: SLF001 - the module's own class
+    return error is not None and not (isinstance(error, ApiException) and error.status in (401, 403))
+
+
+def _forget_in_child() -> None:
+    """A forked child has none of its parent's watch threads: it starts its own."""
+    global _shared_lock  # noqa: PLW0603 - the child's fresh state
+    _shared_lock = threading.Lock()
+    _shared.clear()
+
+
+os.register_at_fork(after_in_child=_forget_in_child)
 
 
 def stop_all() -> None:

@@ -14,6 +14,7 @@ every read by the caller's deadline.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
@@ -58,28 +59,33 @@ def resource_version(obj: dict[str, Any]) -> str:
     return str((obj.get("metadata") or {}).get("resourceVersion") or "")
 
 
+Lister = Callable[..., Any]  # a list call of one kind in one namespace, taking the list's keyword arguments
+
+
+def custom_objects_lister(api: client.CustomObjectsApi, namespace: str, plural: str) -> Lister:
+    """The list call of one custom resource (``plural``) in ``namespace``."""
+    return functools.partial(api.list_namespaced_custom_object, GROUP, VERSION, namespace, plural)
+
+
 def stream_events(
-    api: client.CustomObjectsApi,
-    namespace: str,
-    plural: str,
+    list_objects: Lister,
     *,
     from_version: str,
     timeout: float,
     field_selector: str | None = None,
     label_selector: str | None = None,
     on_response: Callable[[Any], None] | None = None,
+    api_client: Any = None,
 ) -> Generator[tuple[str, dict[str, Any]], None, None]:
-    """Yields (event type, object) from one watch request.
+    """Yields (event type, object) from one watch request of ``list_objects``.
 
     The request ends by itself after ``timeout`` seconds (server side, with
     a socket read timeout a little later as a backstop). ``on_response``
-    receives the raw response, so another thread can shut it down.
+    receives the raw response, so another thread can shut it down. A watch
+    stopped before its end has its connection to ``api_client``'s API server
+    replaced in the background (kube.replace_connection).
     """
-    response: Any = api.list_namespaced_custom_object(
-        GROUP,
-        VERSION,
-        namespace,
-        plural,
+    response: Any = list_objects(
         watch=True,
         allow_watch_bookmarks=True,
         resource_version=from_version or None,
@@ -111,7 +117,6 @@ def stream_events(
     finally:
         response.close()
         response.release_conn()
-        api_client = getattr(api, "api_client", None)  # unit tests' fakes have none
         if not ended and api_client is not None:
             replace_connection(api_client)
 
@@ -140,12 +145,11 @@ def wait_for(
         if remaining <= 0:
             raise DeadlineExceeded(last)
         events = stream_events(
-            api,
-            namespace,
-            plural,
+            custom_objects_lister(api, namespace, plural),
             from_version=version,
             timeout=remaining,
             field_selector=f"metadata.name={name}",
+            api_client=getattr(api, "api_client", None),  # unit tests' fakes have none
         )
         try:
             for event_type, obj in events:

@@ -16,7 +16,9 @@ client and one watch (bench/floors.py):
     floor: bare Sandbox create -> Ready   API server + operator bind/status + watch event
     floor: bare Task create -> Succeeded  API server + operator dispatch + sidecar + watch event
 
-so "SDK's share" = SDK step - floor.
+so "SDK's share" = SDK step - floor. It also prints the CPU time the bench's
+process (all its threads) spent on open + first direct exec + close: the
+SDK's own cost, which the machine's load does not change much.
 
 and prints p50 and p99 (nearest rank) over the runs, next to the goals of
 issue 13. Needs a cluster with the ARL operator and the pool (KUBECONFIG).
@@ -110,6 +112,8 @@ def main() -> None:
     samples["first direct exec, later calls"] = []
     samples["floor: bare Sandbox create -> Ready"] = []
     samples["floor: bare Task create -> Succeeded"] = []
+    cpu_name = "SDK CPU: open + first direct exec + close"
+    samples[cpu_name] = []
 
     def session() -> SandboxSession:
         return SandboxSession(args.pool, namespace=args.namespace, connect_via=args.connect_via)
@@ -120,17 +124,21 @@ def main() -> None:
         warm.run(["true"])
     for _ in range(args.runs):
         wait_for_idle_pod(custom, args.pool, args.namespace, settle=args.settle)
-        whole_started = time.perf_counter()
+        whole_started, cpu_started = time.perf_counter(), time.process_time()
         one = session()
         samples["open -> Ready"].append(timed(one.open))
         try:
             samples["first direct exec after open"].append(timed(lambda s=one: s.run(["true"])))
             samples["open + first direct exec + close"].append((time.perf_counter() - whole_started) * 1000)
+            samples[cpu_name].append((time.process_time() - cpu_started) * 1000)
             for _ in range(5):
                 samples["first direct exec, later calls"].append(timed(lambda s=one: s.run(["true"])))
         finally:
+            cpu_close = time.process_time()
             close_ms = timed(one.close)
+            cpu_close = time.process_time() - cpu_close
         samples["open + first direct exec + close"][-1] += close_ms
+        samples[cpu_name][-1] += cpu_close * 1000
 
         wait_for_idle_pod(custom, args.pool, args.namespace, settle=args.settle)
         with session() as two:
@@ -155,14 +163,15 @@ def main() -> None:
         f"\narl-client time to first command: {args.runs} runs, pool {args.pool}, connect_via={via}, "
         f"settle {args.settle:g} s\n"
     )
-    print(f"| {'step':<38} | {'p50 ms':>8} | {'p99 ms':>8} | {'goal p50':>8} | n   |")
-    print(f"|{'-' * 40}|{'-' * 10}|{'-' * 10}|{'-' * 10}|-----|")
+    width = max(len(name) for name in samples)
+    print(f"| {'step':<{width}} | {'p50 ms':>8} | {'p99 ms':>8} | {'goal p50':>8} | n   |")
+    print(f"|{'-' * (width + 2)}|{'-' * 10}|{'-' * 10}|{'-' * 10}|-----|")
     for name, values in samples.items():
         values.sort()
         goal = GOALS.get(name)
         goal_text = f"<= {goal:g}" if goal is not None else ""
         print(
-            f"| {name:<38} | {percentile(values, 0.5):8.1f} | {percentile(values, 0.99):8.1f} "
+            f"| {name:<{width}} | {percentile(values, 0.5):8.1f} | {percentile(values, 0.99):8.1f} "
             f"| {goal_text:>8} | {len(values):<3} |",
             flush=True,
         )

@@ -44,6 +44,7 @@ def go_constants() -> dict[str, str]:
         (verdicts.REASON_OPERATOR_RESTARTED, "TaskReasonOperatorRestarted"),
         (_plan.SIDECAR_TOKEN_KEY, "SidecarTokenSecretKey"),
         (_plan.SANDBOX_LABEL, "LabelSandbox"),
+        (_plan.POOL_LABEL, "LabelPool"),
         (_plan.SIDECAR_HTTP_PORT, "SidecarHTTPPort"),
     ],
 )

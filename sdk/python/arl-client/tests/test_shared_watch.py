@@ -167,9 +167,13 @@ def test_forget_drops_kept_events(started):
 
 
 class FailingListApi(FakeApi):
+    def __init__(self, watches, status=403):
+        super().__init__(watches)
+        self.status = status
+
     def list_namespaced_custom_object(self, group, version, namespace, plural, **kwargs):
         self.calls.append(kwargs)
-        raise ApiException(status=403, reason="Forbidden")
+        raise ApiException(status=self.status, reason="refused")
 
 
 def test_a_failed_first_list_reaches_the_waiter_at_once():
@@ -188,7 +192,7 @@ def test_the_process_shares_one_watch_per_kind_and_replaces_a_failed_one(monkeyp
     apis = []
 
     def custom_objects(_client):
-        api = FailingListApi([]) if not apis else FakeApi([], listed=[])
+        api = FailingListApi([], status=500) if not apis else FakeApi([], listed=[])
         apis.append(api)
         return api
 
@@ -224,3 +228,65 @@ def test_the_process_label_marks_what_it_creates():
     call = _plan.task_call([{"name": "a", "type": "Command", "command": ["true"]}], "30s", 0, None)
     task_labels = _plan.task_body(options, ready, call)["metadata"]["labels"]
     assert task_labels[_plan.CLIENT_LABEL] == _plan.client_id()
+
+
+def test_a_refused_watch_is_remembered_not_retried(monkeypatch):
+    apis = []
+
+    def custom_objects(_client):
+        apis.append(FailingListApi([], status=403))
+        return apis[-1]
+
+    monkeypatch.setattr(shared_watch.client, "CustomObjectsApi", custom_objects)
+    api_client = object()
+    try:
+        first = shared_watch.for_process(api_client, "ns", "tasks")
+        deadline = time.monotonic() + 5
+        while not first.failed and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert shared_watch.for_process(api_client, "ns", "tasks") is first
+        assert len(apis) == 1
+    finally:
+        shared_watch.stop_all()
+
+
+class FakeCore:
+    """CoreV1Api's secret list, typed as the real client returns it."""
+
+    def __init__(self, watches):
+        self.watches = list(watches)
+        self.api_client = FakeApiClient()
+
+    def list_namespaced_secret(self, namespace, **kwargs):
+        if not kwargs.get("watch"):
+            return {"items": [secret("pod-a", "YQ==")], "metadata": {"resourceVersion": "7"}}
+        return self.watches.pop(0) if self.watches else FakeResponse([], hold=True)
+
+
+class FakeApiClient:
+    def sanitize_for_serialization(self, obj):
+        return obj
+
+
+def secret(name, token):
+    return {"metadata": {"name": name, "resourceVersion": "7"}, "data": {"token": token}}
+
+
+def test_keep_all_holds_the_latest_copy_of_every_object(started):
+    core = FakeCore([FakeResponse([
+        event("ADDED", secret("pod-b", "Yg==")),
+        event("DELETED", secret("pod-a", "YQ==")),
+    ], hold=True)])
+    watcher = SharedWatch(core, "ns", shared_watch.SECRETS, "arl.infra.io/pool=p", keep_all=True)
+    watcher.start()
+    try:
+        deadline = time.monotonic() + 5
+        while watcher.get("pod-b") is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert _plan.token_from_secret_data(watcher.get("pod-b")["data"]) == "b"
+        deadline = time.monotonic() + 5
+        while watcher.get("pod-a") is not None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert watcher.get("pod-a") is None
+    finally:
+        watcher.stop()

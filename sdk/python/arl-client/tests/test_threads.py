@@ -138,7 +138,9 @@ def test_submit_returns_results_and_errors_and_reuses_an_idle_worker():
     deadline = time.monotonic() + 5
     while _threads._idle_workers == 0 and time.monotonic() < deadline:  # the worker marks itself idle after the job
         time.sleep(0.001)
-    assert _threads.submit("test-job", threading.current_thread).result(5) is worker
+    workers = _threads._worker_count
+    assert _threads.submit("test-job", lambda: threading.current_thread().name).result(5) == "test-job"
+    assert _threads._worker_count == workers  # an idle worker took it: no thread started
 
     def fail() -> None:
         raise ValueError("boom")
@@ -178,3 +180,19 @@ def test_idle_workers_end_and_exit_stops_the_rest():
         _threads.submit("test-job", lambda: None).result(5)
     """)
     assert (done.returncode, done.stdout, done.stderr) == (0, "workers left 0 0\n", "")
+
+
+def test_a_forked_child_starts_its_own_workers():
+    done = run_script("""
+        import os, threading
+        from arl_client import _threads
+
+        _threads.submit("test-job", lambda: None).result(5)  # leaves an idle worker in the parent
+        pid = os.fork()
+        if pid == 0:
+            name = _threads.submit("test-child", lambda: threading.current_thread().name).result(5)
+            print("child", name, flush=True)
+            os._exit(0)
+        os.waitpid(pid, 0)
+    """)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "child test-child\n", "")

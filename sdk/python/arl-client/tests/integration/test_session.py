@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from arl_client import kube
+from arl_client import _plan, kube, shared_watch
 from arl_client.exceptions import (
     PoolNotFoundError,
     SidecarAuthError,
@@ -185,6 +185,29 @@ def test_twenty_concurrent_sessions(pool, custom):
     assert [stdout for _, stdout in outcomes] == [f"session {i}\n" for i in range(20)]
     assert len({name for name, _ in outcomes}) == 20
     assert session_sandboxes(custom) <= before
+
+
+def test_sessions_share_the_process_watches_and_read_tokens_from_them(pool, custom):
+    """Sessions on the shared ApiClient wait on the process's watches (one per
+    kind, selected by the process's client label) and take the sidecar token
+    from the watch of the pool's token Secrets, with no request of their own."""
+    api_client = kube.shared_api_client()
+    with SandboxSession(pool, namespace=NAMESPACE) as first:
+        assert first.run(["true"]).exit_code == 0
+    with SandboxSession(pool, namespace=NAMESPACE) as session:
+        labels = session.sandbox["metadata"]["labels"]
+        assert labels[_plan.CLIENT_LABEL] == _plan.client_id()
+        secrets = shared_watch.for_process(
+            api_client, NAMESPACE, shared_watch.SECRETS, _plan.pool_secrets_selector(pool), keep_all=True
+        )
+        assert secrets.get(session.pod_name) is not None, "the pool's token Secret is not in the process's watch"
+        assert session._token is not None and session._token.done()  # known at Ready: nothing was read
+        assert session.run(["echo", "direct"]).stdout == "direct\n"
+        result = session.execute([{"name": "echo", "type": "Command", "command": ["echo", "task"]}])
+        assert result["metadata"]["labels"][_plan.CLIENT_LABEL] == _plan.client_id()
+        assert result["status"]["stdout"] == "task\n"
+        tasks = shared_watch.for_process(api_client, NAMESPACE, "tasks")
+        assert session._watcher is not None and session._watcher.result() is tasks
 
 
 STEP_SETS = [
