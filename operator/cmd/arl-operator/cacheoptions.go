@@ -14,7 +14,9 @@ import (
 )
 
 // cacheOptions trims the informer cache: managed fields are dropped from
-// every object, and a finished Task's outputs from it (tasktrim.go); only pool pods and pools' NetworkPolicies are cached (never all of the cluster's);
+// every object, a finished Task's outputs from it (tasktrim.go) and what
+// the controllers never read from a pool pod (podtrim.go); only pool pods
+// and pools' NetworkPolicies are cached (never all of the cluster's);
 // of the webhook configurations only the operator's own. Secrets are never
 // cached: they are read straight from the API server.
 func cacheOptions(c *config) cache.Options {
@@ -28,7 +30,7 @@ func cacheOptions(c *config) cache.Options {
 	return cache.Options{
 		DefaultTransform: cache.TransformStripManagedFields(),
 		ByObject: map[client.Object]cache.ByObject{
-			&corev1.Pod{}:                 {Label: poolLabelled},
+			&corev1.Pod{}:                 {Label: poolLabelled, Transform: trimPoolPods},
 			&networkingv1.NetworkPolicy{}: {Label: poolLabelled},
 			&arlv1.Task{}:                 {Transform: trimFinishedTasks},
 			&admissionregistrationv1.ValidatingWebhookConfiguration{}: {

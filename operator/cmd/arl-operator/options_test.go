@@ -62,6 +62,9 @@ func TestCacheOptionsTrimTheCache(t *testing.T) {
 			if !by.Label.Matches(labels.Set{arlv1.LabelPool: "p"}) || by.Label.Matches(labels.Set{"app": "other"}) {
 				t.Errorf("%T selector %s", obj, by.Label)
 			}
+			if _, isPod := obj.(*corev1.Pod); isPod && by.Transform == nil {
+				t.Error("pool pods are not trimmed")
+			}
 		case *arlv1.Task:
 			if by.Transform == nil {
 				t.Error("finished tasks are not trimmed")
