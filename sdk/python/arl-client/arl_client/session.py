@@ -378,13 +378,18 @@ class SandboxSession:
         with self._lock:
             future = self._watcher
             if future is None:
-                if self._shares_watches():
-                    future = self._watcher = Future()
-                    future.set_result(shared_watch.for_process(self._api_client, self.namespace, kube.TASKS))
-                else:
-                    future = self._watcher = _threads.submit("arl-task-watch-start", self._start_watcher)
-                    self._owns_watcher = True
+                future, self._owns_watcher = self._task_watch()
+                self._watcher = future
         return future.result()
+
+    def _task_watch(self) -> tuple[Future[SharedWatch], bool]:
+        """The Task watch this session waits on, and whether it is the
+        session's own (close stops it): the process's, or on a caller's
+        ApiClient one that selects by the Sandbox's name, known before it
+        exists, started in the background beside the create."""
+        if self._shares_watches():
+            return _completed(shared_watch.for_process(self._api_client, self.namespace, kube.TASKS)), False
+        return _threads.submit("arl-task-watch-start", self._start_watcher), True
 
     def _start_watcher(self) -> SharedWatch:
         watcher = SharedWatch(self._api(), self.namespace, kube.TASKS, _plan.task_selector(self.options))
@@ -405,24 +410,16 @@ class SandboxSession:
         self._api_client = self._given_api_client or kube.shared_api_client(context=self.options.context)
         self._custom = client.CustomObjectsApi(self._api_client)
         self._check_pool()
+        with self._lock:
+            self._watcher, self._owns_watcher = self._task_watch()
         sandboxes: SharedWatch | None = None
         if self._shares_watches():
             # The process's watches; the first session starts them, beside its create.
             sandboxes = shared_watch.for_process(self._api_client, self.namespace, kube.SANDBOXES)
-            tasks: Future[SharedWatch] = Future()
-            tasks.set_result(shared_watch.for_process(self._api_client, self.namespace, kube.TASKS))
-            with self._lock:
-                self._watcher, self._owns_watcher = tasks, False
             self._token_secrets = shared_watch.for_process(
                 self._api_client, self.namespace, shared_watch.SECRETS,
                 _plan.pool_secrets_selector(self.pool_ref), keep_all=True,
             )
-        else:
-            # The Task watch selects by the Sandbox's name, known before it
-            # exists: it starts beside the create and the Ready wait.
-            with self._lock:
-                self._watcher = _threads.submit("arl-task-watch-start", self._start_watcher)
-                self._owns_watcher = True
         started = time.monotonic()
         if sandboxes is not None:
             sandboxes.expect(self.name)
@@ -507,9 +504,7 @@ class SandboxSession:
         secrets = self._token_secrets
         secret = secrets.get(_plan.sidecar_token_secret_name(pod)) if secrets is not None else None
         if secret is not None:
-            known: Future[str | None] = Future()
-            known.set_result(_plan.token_from_secret_data(secret.get("data")))
-            return known
+            return _completed(_plan.token_from_secret_data(secret.get("data")))
         api_client, namespace = self._api_client, self.namespace
         return _threads.submit("arl-sidecar-token", lambda: _read_token(api_client, namespace, pod))
 
@@ -613,6 +608,13 @@ def _read_token(api_client: Any, namespace: str, pod: str) -> str | None:
             return None
         raise
     return _plan.token_from_secret_data(secret.data)
+
+
+def _completed(value: T) -> Future[T]:
+    """A Future that already holds ``value``."""
+    future: Future[T] = Future()
+    future.set_result(value)
+    return future
 
 
 # How long close waits for the session's background work (connecting to the

@@ -65,6 +65,13 @@ class FakeApi:
         return FakeResponse([], hold=True)
 
 
+def until(condition, timeout=5.0):
+    """Polls ``condition`` until it holds or ``timeout`` passes (the asserts after it tell which)."""
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
 def task(name, rv, state="", reason=""):
     return {"metadata": {"name": name, "resourceVersion": str(rv)}, "status": {"state": state, "reason": reason}}
 
@@ -106,9 +113,7 @@ def test_events_before_the_wait_are_kept_for_expected_names_only(started):
         event("MODIFIED", task("t1", 102, "Failed", "StepFailed")),
     ], hold=True)])
     watcher = started(api)
-    deadline = time.monotonic() + 5
-    while "t1" not in watcher._latest and time.monotonic() < deadline:
-        time.sleep(0.01)
+    until(lambda: "t1" in watcher._latest)
     assert "other" not in watcher._latest
     result = watcher.wait(task("t1", 100, "Pending"), verdicts.task_finished, time.monotonic() + 5)
     assert result["status"]["reason"] == "StepFailed"
@@ -159,9 +164,7 @@ def test_stop_unblocks_a_waiting_watch_quickly():
 def test_forget_drops_kept_events(started):
     api = FakeApi([FakeResponse([event("MODIFIED", task("t1", 101, "Running"))], hold=True)])
     watcher = started(api)
-    deadline = time.monotonic() + 5
-    while "t1" not in watcher._latest and time.monotonic() < deadline:
-        time.sleep(0.01)
+    until(lambda: "t1" in watcher._latest)
     watcher.forget("t1")
     assert "t1" not in watcher._latest and "t1" not in watcher._expected
 
@@ -200,16 +203,12 @@ def test_the_process_shares_one_watch_per_kind_and_replaces_a_failed_one(monkeyp
     api_client = object()
     try:
         first = shared_watch.for_process(api_client, "ns", "sandboxes")
-        deadline = time.monotonic() + 5
-        while not first.failed and time.monotonic() < deadline:
-            time.sleep(0.01)
+        until(lambda: first.failed)
         second = shared_watch.for_process(api_client, "ns", "sandboxes")
         assert second is not first
         assert shared_watch.for_process(api_client, "ns", "sandboxes") is second
         assert shared_watch.for_process(api_client, "other", "sandboxes") is not second
-        deadline = time.monotonic() + 5
-        while not apis[1].calls and time.monotonic() < deadline:
-            time.sleep(0.01)
+        until(lambda: apis[1].calls)
         assert apis[1].calls[0]["label_selector"] == f"{_plan.CLIENT_LABEL}={_plan.client_id()}"
     finally:
         shared_watch.stop_all()
@@ -241,9 +240,7 @@ def test_a_refused_watch_is_remembered_not_retried(monkeypatch):
     api_client = object()
     try:
         first = shared_watch.for_process(api_client, "ns", "tasks")
-        deadline = time.monotonic() + 5
-        while not first.failed and time.monotonic() < deadline:
-            time.sleep(0.01)
+        until(lambda: first.failed)
         assert shared_watch.for_process(api_client, "ns", "tasks") is first
         assert len(apis) == 1
     finally:
@@ -280,13 +277,9 @@ def test_keep_all_holds_the_latest_copy_of_every_object(started):
     watcher = SharedWatch(core, "ns", shared_watch.SECRETS, "arl.infra.io/pool=p", keep_all=True)
     watcher.start()
     try:
-        deadline = time.monotonic() + 5
-        while watcher.get("pod-b") is None and time.monotonic() < deadline:
-            time.sleep(0.01)
+        until(lambda: watcher.get("pod-b") is not None)
         assert _plan.token_from_secret_data(watcher.get("pod-b")["data"]) == "b"
-        deadline = time.monotonic() + 5
-        while watcher.get("pod-a") is not None and time.monotonic() < deadline:
-            time.sleep(0.01)
+        until(lambda: watcher.get("pod-a") is None)
         assert watcher.get("pod-a") is None
     finally:
         watcher.stop()
